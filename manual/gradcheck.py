@@ -1,0 +1,120 @@
+"""Central finite differences over every parameter: the seeds' habit, for any net."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .tolerances import max_errors, tolerance
+
+
+@dataclass
+class ParamCheck:
+    layer: int  # 1-based
+    name: str  # "W" or "b"
+    shape: tuple
+    max_abs: float
+    max_rel: float
+    ok: bool
+    analytic: np.ndarray
+    numeric: np.ndarray
+
+
+@dataclass
+class GradcheckResult:
+    checks: list
+    eps: float
+    rtol: float
+    atol: float
+
+    @property
+    def ok(self):
+        return all(c.ok for c in self.checks)
+
+    @property
+    def max_rel(self):
+        """The largest relative error over every parameter."""
+        return max(c.max_rel for c in self.checks)
+
+    def report(self):
+        lines = [
+            f"gradcheck: central differences, eps={self.eps:g}, pass if max rel err <= {self.rtol:g} "
+            f"or max abs err <= {self.atol:g}",
+            f"  {'param':<6} {'shape':<12} {'max abs err':>12} {'max rel err':>12}",
+        ]
+        for c in self.checks:
+            lines.append(
+                f"  {c.name}{c.layer:<5} {str(c.shape):<12} {c.max_abs:>12.2e} {c.max_rel:>12.2e}  "
+                f"{'ok' if c.ok else 'FAIL'}"
+            )
+        lines.append("  all ok" if self.ok else "  FAILED")
+        return "\n".join(lines)
+
+    def __str__(self):
+        return self.report()
+
+    def __bool__(self):
+        return self.ok
+
+
+def gradcheck(net, x, y, eps=1e-6):
+    """Compare ``net.loss_and_grads`` with central differences
+    ``(L(p + eps) - L(p - eps)) / (2 eps)`` for every parameter entry.
+
+    The differences are always taken in float64, on a float64 copy of the
+    net: in float32 a step of 1e-6 is below the loss's rounding and the
+    quotient would be noise. The analytic gradient is the net's own, in its
+    own dtype, and is judged with that dtype's tolerance.
+    x: ``(batch, n_in)``, y: ``(batch, n_out)``.
+    """
+    if not eps > 0:
+        raise ValueError(f"eps: expected a positive step, got {eps!r}")
+    x, y = net._check_xy(x, y)
+    loss, analytic = net.loss_and_grads(x, y)
+    numeric = numeric_grads(net, x, y, eps)
+    tol = tolerance("gradcheck", net.dtype)
+    # the difference quotient cannot resolve less than the loss's own
+    # rounding divided by the step: ~ulp(L) / eps, with room for a few ulps
+    atol = max(tol.atol, 16 * np.finfo(np.float64).eps * max(1.0, abs(loss)) / eps)
+    checks = []
+    for l, (a_layer, n_layer) in enumerate(zip(analytic, numeric), start=1):
+        for name in a_layer:
+            max_abs, max_rel = max_errors(a_layer[name], n_layer[name])
+            checks.append(
+                ParamCheck(l, name, a_layer[name].shape, max_abs, max_rel,
+                           max_rel <= tol.rtol or max_abs <= atol, a_layer[name], n_layer[name])
+            )
+    return GradcheckResult(checks, eps, tol.rtol, atol)
+
+
+def numeric_grads(net, x, y, eps=1e-6):
+    """dL/dparams by central differences, float64, shaped like ``net.params``."""
+    net64 = _float64_copy(net)
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    grads = []
+    for layer in net64._params:
+        g_layer = {}
+        for name, p in layer.items():
+            g = np.empty_like(p)
+            flat_p, flat_g = p.reshape(-1), g.reshape(-1)
+            for i in range(flat_p.size):
+                keep = flat_p[i]
+                flat_p[i] = keep + eps
+                up = net64._loss_unchecked(x, y)
+                flat_p[i] = keep - eps
+                down = net64._loss_unchecked(x, y)
+                flat_p[i] = keep
+                flat_g[i] = (up - down) / (2 * eps)
+            g_layer[name] = g
+        grads.append(g_layer)
+    return grads
+
+
+def _float64_copy(net):
+    return type(net).from_params(
+        net.params,
+        activation=list(net.activations),
+        loss=net.loss_name,
+        reduction=net.reduction,
+        dtype=np.float64,
+    )

@@ -1,0 +1,257 @@
+"""The multilayer perceptron: architecture, parameters and the public calls."""
+
+import copy as _copy
+
+import numpy as np
+
+from . import backprop, checks
+from .activations import ACTIVATIONS
+from .initializers import INITS, initial_params
+from .losses import LOSSES, REDUCTIONS
+from .trace import LayerTrace, Trace
+
+
+class MLP:
+    """A fully connected net, ``z = a_prev @ W + b`` per layer.
+
+    sizes: ``[n_in, hidden..., n_out]``; ``[2, 2, 1]`` is the seeds' net.
+    activation: one name for every layer, or a list with one name per layer.
+    output_activation: the last layer's activation; None keeps ``activation``'s.
+    loss: ``"mse"`` (1/2 (a - y)**2 per element), ``"bce"`` (needs a sigmoid
+    output) or ``"cross_entropy"`` (needs a softmax output, one-hot targets).
+    reduction: ``"sum"`` over the batch (the seeds) or ``"mean"`` (PyTorch's:
+    over every element for mse and bce, over samples for cross_entropy).
+    init: ``"uniform"`` (U[0, 1), seed 000), ``"xavier"`` or ``"he"``,
+    drawn from ``np.random.default_rng(seed)``.
+    dtype: float32 or float64; params and every intermediate keep it.
+
+    An MLP keeps scratch buffers between calls: share one across threads only
+    through ``net.copy()``.
+    """
+
+    def __init__(
+        self,
+        sizes,
+        activation="sigmoid",
+        output_activation=None,
+        loss="mse",
+        reduction="sum",
+        bias=True,
+        init="uniform",
+        seed=None,
+        dtype=np.float64,
+    ):
+        sizes = checks.check_sizes(sizes)
+        dtype = checks.check_dtype(dtype)
+        checks.check_choice("init", init, INITS)
+        if not isinstance(bias, (bool, np.bool_)):
+            raise TypeError(f"bias: expected True or False, got {bias!r}")
+        names = _layer_activations(activation, output_activation, len(sizes) - 1)
+        _check_loss(loss, reduction, names)
+        try:
+            params = initial_params(sizes, init, seed, bool(bias), dtype)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"seed: expected None or a non-negative int, got {seed!r} ({err})") from None
+        self._setup(params, sizes, names, loss, reduction, dtype)
+
+    @classmethod
+    def from_params(
+        cls,
+        params,
+        activation="sigmoid",
+        output_activation=None,
+        loss="mse",
+        reduction="sum",
+        dtype=None,
+    ):
+        """A net with the given weights: ``params`` is a list with one
+        ``{"W": (n_in, n_out), "b": (n_out,)}`` dict per layer; a layer
+        without ``"b"`` has no bias. The arrays are copied. ``dtype=None``
+        keeps the arrays' float dtype (float64 for lists and ints)."""
+        params, sizes, dtype = checks.check_params(params, dtype)
+        names = _layer_activations(activation, output_activation, len(sizes) - 1)
+        _check_loss(loss, reduction, names)
+        net = cls.__new__(cls)
+        net._setup(params, sizes, names, loss, reduction, dtype)
+        return net
+
+    def _setup(self, params, sizes, names, loss, reduction, dtype):
+        self.sizes = tuple(sizes)
+        self.activations = tuple(names)
+        self.loss_name = loss
+        self.reduction = reduction
+        self.dtype = np.dtype(dtype)
+        self._params = params
+        self._acts = tuple(ACTIVATIONS[n] for n in names)
+        self._loss = LOSSES[loss]
+        self._ws = None
+
+    # ----------------------------------------------------------- structure
+
+    @property
+    def params(self):
+        """One ``{"W", "b"}`` dict per layer. The arrays are the net's own
+        (as ``torch.nn.Module.parameters()``): use ``net.copy()`` to keep a snapshot."""
+        return [dict(layer) for layer in self._params]
+
+    @property
+    def bias(self):
+        """Per layer, whether it has a bias."""
+        return tuple("b" in layer for layer in self._params)
+
+    @property
+    def n_layers(self):
+        return len(self._params)
+
+    @property
+    def output_activation(self):
+        return self.activations[-1]
+
+    def spec(self):
+        """The architecture as plain data (what a checkpoint and the references read)."""
+        return {
+            "sizes": list(self.sizes),
+            "activations": list(self.activations),
+            "loss": self.loss_name,
+            "reduction": self.reduction,
+            "bias": list(self.bias),
+            "dtype": self.dtype.name,
+        }
+
+    def copy(self):
+        """A deep copy: same architecture, its own parameter arrays."""
+        net = MLP.__new__(MLP)
+        net._setup(
+            _copy.deepcopy(self._params),
+            self.sizes,
+            self.activations,
+            self.loss_name,
+            self.reduction,
+            self.dtype,
+        )
+        return net
+
+    def __repr__(self):
+        return (
+            f"MLP({list(self.sizes)}, activations={list(self.activations)}, "
+            f"loss={self.loss_name!r}, reduction={self.reduction!r}, "
+            f"bias={list(self.bias)}, dtype={self.dtype.name})"
+        )
+
+    # ----------------------------------------------------------- calls
+
+    def forward(self, x):
+        """The output ``a_L``, ``(batch, n_out)``, for x ``(batch, n_in)``."""
+        x = self._check_x(x)
+        return backprop.forward(self._params, self._acts, x, self._workspace(len(x))).copy()
+
+    def loss(self, x, y):
+        """The loss, a float; x ``(batch, n_in)``, y ``(batch, n_out)``."""
+        x, y = self._check_xy(x, y)
+        return self._loss_unchecked(x, y)
+
+    def loss_and_grads(self, x, y):
+        """``(loss, grads)``: the loss and dL/dparams, ``grads`` shaped like ``net.params``."""
+        x, y = self._check_xy(x, y)
+        grads = backprop.empty_grads(self._params)
+        loss = self._loss_and_grads(x, y, grads)
+        return loss, grads
+
+    def trace(self, x, y):
+        """Every intermediate of one forward and backward pass; ``print()`` it."""
+        x, y = self._check_xy(x, y)
+        ws = backprop.Workspace(self.sizes, len(x), self.dtype)
+        grads = backprop.empty_grads(self._params)
+        scale = self._scale(y)
+        backprop.forward(self._params, self._acts, x, ws)
+        loss = backprop.loss_value(self._loss, ws, y, scale)
+        backprop.backward(self._params, self._acts, self._loss, x, y, ws, grads, scale)
+        layers = [
+            LayerTrace(
+                index=l + 1,
+                activation=self.activations[l],
+                z=ws.z[l],
+                a=ws.a[l],
+                delta=ws.delta[l],
+                dW=grads[l]["W"],
+                db=grads[l].get("b"),
+            )
+            for l in range(self.n_layers)
+        ]
+        return Trace(self.sizes, self.loss_name, self.reduction, self.dtype, x, y, loss, layers)
+
+    # ----------------------------------------------------------- internals
+
+    def _loss_unchecked(self, x, y):
+        ws = self._workspace(len(x))
+        backprop.forward(self._params, self._acts, x, ws)
+        return backprop.loss_value(self._loss, ws, y, self._scale(y))
+
+    def _loss_and_grads(self, x, y, grads):
+        """The hot path: no validation, writes into ``grads``."""
+        ws = self._workspace(len(x))
+        scale = self._scale(y)
+        backprop.forward(self._params, self._acts, x, ws)
+        loss = backprop.loss_value(self._loss, ws, y, scale)
+        backprop.backward(self._params, self._acts, self._loss, x, y, ws, grads, scale)
+        return loss
+
+    def _workspace(self, batch):
+        if self._ws is None or self._ws.batch != batch:
+            self._ws = backprop.Workspace(self.sizes, batch, self.dtype)
+        return self._ws
+
+    def _scale(self, y):
+        if self.reduction == "sum":
+            return 1.0
+        return 1.0 / self._loss.mean_count(*y.shape)
+
+    def _check_x(self, x):
+        return checks.check_x(x, self.sizes[0], self.dtype)
+
+    def _check_xy(self, x, y):
+        x = self._check_x(x)
+        y = checks.check_y(y, len(x), self.sizes[-1], self.loss_name, self.dtype)
+        return x, y
+
+
+def loss_and_grads(net, x, y):
+    """``net.loss_and_grads(x, y)`` at module level: the interface every backend
+    (``manual``, ``references.torch_ref``, ``references.jax_ref``) shares."""
+    return net.loss_and_grads(x, y)
+
+
+def _layer_activations(activation, output_activation, n_layers):
+    if isinstance(activation, str):
+        names = [activation] * n_layers
+    elif isinstance(activation, (list, tuple)):
+        names = list(activation)
+        if len(names) != n_layers:
+            raise ValueError(
+                f"activation: expected one name or a list of {n_layers} names (one per layer), "
+                f"got {len(names)}: {names!r}"
+            )
+    else:
+        raise TypeError(f"activation: expected a name or a list of names, got {activation!r}")
+    if output_activation is not None:
+        names[-1] = output_activation
+    for name in names:
+        checks.check_choice("activation", name, ACTIVATIONS)
+    for i, name in enumerate(names[:-1], start=1):
+        if name == "softmax":
+            raise ValueError(
+                f"activation: softmax is only allowed on the output layer (layer {n_layers}), "
+                f"got it on layer {i} of {n_layers}"
+            )
+    return names
+
+
+def _check_loss(loss, reduction, names):
+    checks.check_choice("loss", loss, LOSSES)
+    checks.check_choice("reduction", reduction, REDUCTIONS)
+    wanted = LOSSES[loss].output_activation
+    if wanted is not None and names[-1] != wanted:
+        raise ValueError(
+            f"loss {loss!r} expects a {wanted} output layer, got {names[-1]!r}; "
+            f"pass output_activation={wanted!r}"
+        )

@@ -1,0 +1,196 @@
+"""Hand-written optimizers with PyTorch's update rules.
+
+An optimizer is configuration only; its running buffers live in an
+``OptimizerState`` (``opt.init(params)``), so a state can be saved, restored
+and handed to another run. ``opt.step(params, grads, state)`` updates the
+parameter arrays in place and may overwrite ``grads``; it allocates nothing:
+each parameter gets one scratch array, made once by ``init``.
+
+Parameters are visited in a fixed flat order, layer by layer, ``W`` then
+``b`` (see ``flat``); every per-parameter buffer follows that order.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+def flat(tree):
+    """The arrays of a params- or grads-shaped list, in order: W1, b1, W2, ..."""
+    return [layer[k] for layer in tree for k in ("W", "b") if k in layer]
+
+
+@dataclass
+class OptimizerState:
+    """What an optimizer carries between steps.
+
+    step: updates done so far. buffers: name -> one array per parameter
+    (momentum, Adam moments). scratch: working memory, not part of the state
+    proper (never saved)."""
+
+    step: int
+    buffers: dict
+    scratch: list = field(default_factory=list, repr=False)
+
+    def copy(self):
+        return OptimizerState(
+            self.step,
+            {k: [b.copy() for b in bufs] for k, bufs in self.buffers.items()},
+            [np.empty_like(s) for s in self.scratch],
+        )
+
+
+class Optimizer:
+    name = "?"
+    buffer_names = ()
+
+    def init(self, params):
+        """A fresh state for ``params`` (zeroed buffers, step 0)."""
+        arrays = flat(params)
+        return OptimizerState(
+            step=0,
+            buffers={name: [np.zeros_like(p) for p in arrays] for name in self.buffer_names},
+            scratch=[np.empty_like(p) for p in arrays],
+        )
+
+    def step(self, params, grads, state):
+        """One in-place update of ``params`` from ``grads``; advances ``state``."""
+        state.step += 1
+        bufs = [state.buffers[name] for name in self.buffer_names]
+        for i, (p, g, s) in enumerate(zip(flat(params), flat(grads), state.scratch)):
+            self._update(p, g, s, state.step, *(b[i] for b in bufs))
+
+    def config(self):
+        """The hyperparameters, as plain data."""
+        return {"name": self.name, **self._hyper()}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self._hyper().items())
+        return f"{type(self).__name__}({args})"
+
+
+class SGD(Optimizer):
+    """torch.optim.SGD (dampening 0):
+
+        g = grad + weight_decay * p
+        buf = momentum * buf + g            (buf starts at 0, so buf_1 = g)
+        d = g + momentum * buf if nesterov else buf
+        p -= lr * d
+    """
+
+    name = "sgd"
+
+    def __init__(self, lr, momentum=0.0, nesterov=False, weight_decay=0.0):
+        self.lr = _check_positive("lr", lr)
+        self.momentum = _check_nonnegative("momentum", momentum)
+        self.weight_decay = _check_nonnegative("weight_decay", weight_decay)
+        if nesterov and self.momentum == 0:
+            raise ValueError("nesterov=True needs a momentum > 0, got momentum=0")
+        self.nesterov = bool(nesterov)
+        self.buffer_names = ("momentum_buffer",) if self.momentum else ()
+
+    def _hyper(self):
+        return {"lr": self.lr, "momentum": self.momentum, "nesterov": self.nesterov,
+                "weight_decay": self.weight_decay}
+
+    def _update(self, p, g, s, t, buf=None):
+        if self.weight_decay:
+            np.multiply(p, self.weight_decay, out=s)
+            g += s
+        d = g
+        if buf is not None:
+            buf *= self.momentum
+            buf += g
+            if self.nesterov:
+                np.multiply(buf, self.momentum, out=s)
+                g += s
+            else:
+                d = buf
+        np.multiply(d, self.lr, out=s)
+        p -= s
+
+
+class Adam(Optimizer):
+    """torch.optim.Adam (weight decay coupled into the gradient, as L2):
+
+        g = grad + weight_decay * p
+        m = beta1 m + (1 - beta1) g
+        v = beta2 v + (1 - beta2) g**2
+        p -= lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
+    """
+
+    name = "adam"
+    buffer_names = ("exp_avg", "exp_avg_sq")
+    decoupled = False
+
+    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        self.lr = _check_positive("lr", lr)
+        if not (isinstance(betas, (tuple, list)) and len(betas) == 2 and all(0 <= b < 1 for b in betas)):
+            raise ValueError(f"betas: expected two numbers in [0, 1), got {betas!r}")
+        self.betas = (float(betas[0]), float(betas[1]))
+        self.eps = _check_positive("eps", eps)
+        self.weight_decay = _check_nonnegative("weight_decay", weight_decay)
+
+    def _hyper(self):
+        return {"lr": self.lr, "betas": self.betas, "eps": self.eps, "weight_decay": self.weight_decay}
+
+    def _update(self, p, g, s, t, m, v):
+        beta1, beta2 = self.betas
+        if self.weight_decay:
+            if self.decoupled:
+                # AdamW: shrink the weights directly, outside the moments
+                p *= 1 - self.lr * self.weight_decay
+            else:
+                np.multiply(p, self.weight_decay, out=s)
+                g += s
+        m *= beta1
+        np.multiply(g, 1 - beta1, out=s)
+        m += s
+        v *= beta2
+        np.multiply(g, g, out=s)
+        s *= 1 - beta2
+        v += s
+        step_size = self.lr / (1 - beta1**t)
+        # s = sqrt(v) / sqrt(1 - beta2**t) + eps, then p -= step_size * m / s
+        np.sqrt(v, out=s)
+        s /= math.sqrt(1 - beta2**t)
+        s += self.eps
+        np.divide(m, s, out=s)
+        s *= step_size
+        p -= s
+
+
+class AdamW(Adam):
+    """torch.optim.AdamW: Adam with decoupled weight decay,
+    ``p *= 1 - lr * weight_decay`` before the Adam step (default 1e-2, as PyTorch)."""
+
+    name = "adamw"
+    decoupled = True
+
+    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        super().__init__(lr, betas, eps, weight_decay)
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW}
+
+
+def from_config(config):
+    """The optimizer ``opt.config()`` describes."""
+    config = dict(config)
+    name = config.pop("name")
+    if "betas" in config:
+        config["betas"] = tuple(config["betas"])
+    return OPTIMIZERS[name](**config)
+
+
+def _check_positive(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) or not value > 0 or not math.isfinite(value):
+        raise ValueError(f"{name}: expected a positive finite number, got {value!r}")
+    return float(value)
+
+
+def _check_nonnegative(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) or not value >= 0 or not math.isfinite(value):
+        raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}")
+    return float(value)

@@ -1,0 +1,111 @@
+"""A record of every number one forward and backward pass computes,
+printed the way seed 002 walks through them."""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class LayerTrace:
+    """One layer's numbers; every array is ``(batch, n_out)`` except dW ``(n_in, n_out)`` and db ``(n_out,)``."""
+
+    index: int  # 1-based, as in the seeds' z1, a1, W1
+    activation: str
+    z: np.ndarray
+    a: np.ndarray
+    delta: np.ndarray
+    dW: np.ndarray
+    db: np.ndarray | None
+
+
+@dataclass
+class Trace:
+    sizes: tuple
+    loss_name: str
+    reduction: str
+    dtype: np.dtype
+    x: np.ndarray
+    y: np.ndarray
+    loss: float
+    layers: list = field(default_factory=list)
+
+    @property
+    def grads(self):
+        """The gradients shaped like ``net.params``."""
+        return [
+            {"W": t.dW} if t.db is None else {"W": t.dW, "b": t.db} for t in self.layers
+        ]
+
+    def format(self, precision=4):
+        return "\n".join(_lines(self, precision))
+
+    def __str__(self):
+        return self.format()
+
+
+def _lines(t, precision):
+    L = len(t.layers)
+    arch = "-".join(str(s) for s in t.sizes)
+    acts = " -> ".join(layer.activation for layer in t.layers)
+    batch = t.x.shape[0]
+    yield (
+        f"{arch} MLP, activations {acts}, loss {t.loss_name} "
+        f"({t.reduction} over the batch), {np.dtype(t.dtype).name}, batch of {batch}"
+    )
+    yield ""
+    yield "forward"
+    rows = [("", "x", t.x)]
+    for layer in t.layers:
+        i = layer.index
+        prev = "x" if i == 1 else f"a{i - 1}"
+        bias = "" if layer.db is None else f" + b{i}"
+        rows.append((f"layer {i}", f"z{i} = {prev} @ W{i}{bias}", layer.z))
+        rows.append(("", f"a{i} = {layer.activation}(z{i})", layer.a))
+    rows.append(("", "y", t.y))
+    yield from _table(rows, precision)
+    yield f"  loss = {t.loss_name}(a{L}, y), {t.reduction}: {_num(t.loss, precision)}"
+    yield ""
+    yield "backward"
+    rows = []
+    for layer in reversed(t.layers):
+        i = layer.index
+        prev = "x" if i == 1 else f"a{i - 1}"
+        if i == L:
+            formula = _output_delta_formula(t, layer)
+        else:
+            formula = f"delta{i} = (delta{i + 1} @ W{i + 1}.T) * {layer.activation}'(z{i})"
+        rows.append((f"layer {i}", formula, layer.delta))
+        rows.append(("", f"dW{i} = {prev}.T @ delta{i}", layer.dW))
+        if layer.db is not None:
+            rows.append(("", f"db{i} = sum of delta{i} over the batch", layer.db))
+    yield from _table(rows, precision)
+    out = t.layers[-1].activation
+    if (t.loss_name, out) in (("bce", "sigmoid"), ("cross_entropy", "softmax")):
+        yield f"  ({out} + {t.loss_name}: dL/da{L} * {out}'(z{L}) simplifies to a{L} - y, see seed 002)"
+
+
+def _output_delta_formula(t, layer):
+    i = layer.index
+    n = t.y.size if t.loss_name != "cross_entropy" else t.y.shape[0]
+    per = f" / {n}" if t.reduction == "mean" else ""
+    if (t.loss_name, layer.activation) in (("bce", "sigmoid"), ("cross_entropy", "softmax")):
+        return f"delta{i} = (a{i} - y){per}"
+    if layer.activation == "softmax":
+        return f"delta{i} = a{i} * (g - sum(g * a{i})), g = (a{i} - y){per}"
+    return f"delta{i} = (a{i} - y){per} * {layer.activation}'(z{i})"
+
+
+def _table(rows, precision):
+    width = max(len(r[1]) for r in rows)
+    for label, formula, arr in rows:
+        head = f"  {label:<8} {formula:<{width}}  {str(arr.shape):<9} "
+        body = np.array2string(
+            np.asarray(arr), precision=precision, suppress_small=True, max_line_width=200
+        )
+        pad = " " * len(head)
+        yield head + body.replace("\n", "\n" + pad)
+
+
+def _num(v, precision):
+    return np.format_float_positional(v, precision=precision, unique=True, trim="-") if abs(v) >= 1e-4 or v == 0 else f"{v:.{precision}e}"

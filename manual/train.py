@@ -1,0 +1,209 @@
+"""The training loop: full batch (the seeds) or shuffled mini-batches."""
+
+import numbers
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import backprop
+from .mlp import MLP
+from .optim import Optimizer, OptimizerState, flat
+
+
+@dataclass
+class TrainState:
+    """Everything a run needs to go on where it stopped.
+
+    optimizer: the optimizer's buffers and step count. epoch: epochs done.
+    rng: the shuffling generator's state (None without shuffling), so the
+    next epoch's batch order is the one an unbroken run would draw.
+    """
+
+    optimizer: OptimizerState
+    epoch: int
+    rng: dict | None
+    batch_size: int | None
+    shuffle_seed: int | None
+    optimizer_config: dict = field(default_factory=dict)
+
+    @property
+    def step(self):
+        return self.optimizer.step
+
+    def copy(self):
+        return TrainState(
+            self.optimizer.copy(), self.epoch, _copy_rng_state(self.rng), self.batch_size,
+            self.shuffle_seed, dict(self.optimizer_config),
+        )
+
+
+@dataclass
+class History:
+    """What ``train`` returns.
+
+    losses: ``(steps,)``, each step's loss from its forward pass, before its
+    update (what PyTorch's ``loss.item()`` reports). params: the final params.
+    net: the trained MLP. snapshots: ``(step, params)`` pairs every
+    ``record_every`` steps, step 0 (the start) included. state: a
+    ``TrainState`` to resume from.
+    """
+
+    losses: np.ndarray
+    params: list
+    net: MLP
+    snapshots: list
+    state: TrainState
+
+
+def batch_order(n, batch_size, rng):
+    """One epoch's mini-batches, as index arrays (or slices without shuffling).
+
+    A permutation of ``range(n)`` drawn from ``rng`` (None: in order), cut
+    into pieces of ``batch_size``; the last, shorter piece is kept.
+    ``batch_size=None`` is one full batch.
+    """
+    if batch_size is None or batch_size >= n:
+        if rng is None:
+            return [slice(0, n)]
+        batch_size = n
+    if rng is None:
+        return [slice(start, min(start + batch_size, n)) for start in range(0, n, batch_size)]
+    perm = rng.permutation(n)
+    return [perm[start:start + batch_size] for start in range(0, n, batch_size)]
+
+
+def make_rng(shuffle_seed, resume=None):
+    """The shuffling generator: ``default_rng(shuffle_seed)``, or restored from ``resume``."""
+    if shuffle_seed is None:
+        return None
+    rng = np.random.default_rng(shuffle_seed)
+    if resume is not None and resume.rng is not None:
+        rng.bit_generator.state = _copy_rng_state(resume.rng)
+    return rng
+
+
+def check_train_args(net, x, y, optimizer, epochs, batch_size, shuffle_seed, record_every, resume):
+    """Validate ``train``'s arguments (shared with the references); returns checked (x, y)."""
+    if not isinstance(net, MLP):
+        raise TypeError(f"net: expected a manual.MLP, got {type(net).__name__}")
+    x, y = net._check_xy(x, y)
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(
+            f"optimizer: expected manual.SGD, manual.Adam or manual.AdamW, got {optimizer!r}"
+        )
+    _check_count("epochs", epochs, minimum=0)
+    if batch_size is not None:
+        _check_count("batch_size", batch_size, minimum=1)
+    if record_every is not None:
+        _check_count("record_every", record_every, minimum=1)
+    if shuffle_seed is not None and (isinstance(shuffle_seed, bool) or not isinstance(shuffle_seed, numbers.Integral) or shuffle_seed < 0):
+        raise TypeError(f"shuffle_seed: expected None or an int >= 0, got {shuffle_seed!r}")
+    if resume is not None:
+        check_resume(resume, net, optimizer, batch_size, shuffle_seed)
+    return x, y
+
+
+def check_resume(resume, net, optimizer, batch_size, shuffle_seed):
+    if not isinstance(resume, TrainState):
+        raise TypeError(f"resume: expected the TrainState of a History (history.state), got {type(resume).__name__}")
+    if resume.optimizer_config and resume.optimizer_config != optimizer.config():
+        raise ValueError(
+            f"resume: the state was made by {resume.optimizer_config}, got optimizer {optimizer.config()}"
+        )
+    if resume.batch_size != batch_size or resume.shuffle_seed != shuffle_seed:
+        raise ValueError(
+            f"resume: the state was made with batch_size={resume.batch_size}, shuffle_seed={resume.shuffle_seed}; "
+            f"got batch_size={batch_size}, shuffle_seed={shuffle_seed}"
+        )
+    shapes = [p.shape for p in flat(net._params)]
+    for name, bufs in resume.optimizer.buffers.items():
+        got = [b.shape for b in bufs]
+        if got != shapes:
+            raise ValueError(f"resume: optimizer buffer {name!r} has shapes {got}, the net's params have {shapes}")
+        for b in bufs:
+            if b.dtype != net.dtype:
+                raise TypeError(f"resume: optimizer buffer {name!r} is {b.dtype.name}, the net is {net.dtype.name}")
+
+
+def train(net, x, y, optimizer, epochs, batch_size=None, shuffle_seed=None, record_every=None, resume=None):
+    """Train a copy of ``net`` on x ``(n, n_in)``, y ``(n, n_out)``; ``net`` is left as it was.
+
+    batch_size None: one full-batch step per epoch (the seeds). Otherwise
+    mini-batches of ``batch_size``, the last shorter one kept, in an order
+    drawn each epoch from ``np.random.default_rng(shuffle_seed)`` (None: the
+    data's order). ``resume``: a ``history.state`` to go on from, with the
+    same optimizer, batch_size and shuffle_seed; ``epochs`` more are run.
+    """
+    x, y = check_train_args(net, x, y, optimizer, epochs, batch_size, shuffle_seed, record_every, resume)
+    net = net.copy()
+    params = net._params
+    grads = backprop.empty_grads(params)
+    state = optimizer.init(params) if resume is None else _restore(resume.optimizer, params)
+    first_epoch = 0 if resume is None else resume.epoch
+    rng = make_rng(shuffle_seed, resume)
+
+    n = len(x)
+    steps_per_epoch = len(batch_order(n, batch_size, None))
+    losses = np.empty(epochs * steps_per_epoch, dtype=net.dtype)
+    snapshots = []
+    gather = _Gather(x, y)
+    step = 0
+    for _ in range(epochs):
+        for idx in batch_order(n, batch_size, rng):
+            if record_every is not None and step % record_every == 0:
+                snapshots.append((state.step, net.copy().params))
+            xb, yb = gather(idx)
+            losses[step] = net._loss_and_grads(xb, yb, grads)
+            optimizer.step(params, grads, state)
+            step += 1
+    if record_every is not None and step % record_every == 0:
+        snapshots.append((state.step, net.copy().params))
+
+    train_state = TrainState(
+        optimizer=state,
+        epoch=first_epoch + epochs,
+        rng=None if rng is None else _copy_rng_state(rng.bit_generator.state),
+        batch_size=batch_size,
+        shuffle_seed=shuffle_seed,
+        optimizer_config=optimizer.config(),
+    )
+    return History(losses=losses, params=net.copy().params, net=net, snapshots=snapshots, state=train_state)
+
+
+class _Gather:
+    """x[idx], y[idx] into reused buffers (a slice is a view: no copy at all)."""
+
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+        self.buffers = {}
+
+    def __call__(self, idx):
+        if isinstance(idx, slice):
+            return self.x[idx], self.y[idx]
+        n = len(idx)
+        if n not in self.buffers:
+            self.buffers[n] = (
+                np.empty((n, self.x.shape[1]), self.x.dtype),
+                np.empty((n, self.y.shape[1]), self.y.dtype),
+            )
+        xb, yb = self.buffers[n]
+        np.take(self.x, idx, axis=0, out=xb)
+        np.take(self.y, idx, axis=0, out=yb)
+        return xb, yb
+
+
+def _restore(opt_state, params):
+    state = opt_state.copy()
+    state.scratch = [np.empty_like(p) for p in flat(params)]
+    return state
+
+
+def _copy_rng_state(state):
+    if state is None:
+        return None
+    return {k: (dict(v) if isinstance(v, dict) else v) for k, v in state.items()}
+
+
+def _check_count(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
