@@ -31,7 +31,8 @@ def check_dtype(dtype):
         dt = np.dtype(dtype)
     except TypeError:
         dt = None
-    if dt not in FLOAT_DTYPES:
+    # (np.dtype compares equal to None, which it reads as float64: test it first)
+    if dt is None or dt not in FLOAT_DTYPES:
         raise TypeError(f"dtype: expected float32 or float64, got {dtype!r}")
     return dt
 
