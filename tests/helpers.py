@@ -31,8 +31,8 @@ def assert_grads_close(net, x, y, expected, actual, names=("expected", "actual")
     tol = tolerance("parity", net.dtype)
     rows = compare(expected, actual, rounding_scale(net, x, y), net.dtype)
     failures = [
-        f"  {_describe(row.name)}: max abs err {row.max_abs:.3e}, max rel err {row.max_rel:.3e} "
-        f"(tolerance: rel {tol.rtol:.1e})"
+        f"  {_describe(row.name)}: max abs err {row.max_abs:.3e}, max rel err {row.max_rel:.3e}, "
+        f"err / rounding scale {row.max_scaled:.3e} (tolerance {tol.rtol:.1e})"
         for row in rows
         if not row.ok
     ]
