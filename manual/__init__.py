@@ -8,7 +8,7 @@
 from .gradcheck import gradcheck
 from .mlp import MLP, loss_and_grads
 from .optim import SGD, Adam, AdamW
-from .train import History, TrainState, train
+from .train import History, Trainer, TrainState, train
 
 __all__ = [
     "MLP",
@@ -18,6 +18,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "train",
+    "Trainer",
     "History",
     "TrainState",
 ]

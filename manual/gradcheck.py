@@ -4,7 +4,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .tolerances import max_errors, rounding_scale, tolerance
+from .compare import max_errors, rounding_scale
+from .tolerances import tolerance
 
 
 @dataclass
@@ -74,7 +75,7 @@ def gradcheck(net, x, y, eps=1e-6):
     ``rtol * |numeric|`` (the quotient's truncation) + ``16 ulp(L) / eps``
     (the loss's rounding over the step) + the parity tolerance of the net's
     dtype times the entry's rounding scale (the analytic gradient's own
-    rounding, see ``manual.tolerances``).
+    rounding, see ``manual.compare``).
     x: ``(batch, n_in)``, y: ``(batch, n_out)``.
     """
     if not eps > 0:

@@ -55,6 +55,38 @@ class History:
     state: TrainState
 
 
+class Trainer:
+    """One optimizer step at a time, in place on ``net`` (a PyTorch-style loop):
+
+        trainer = manual.Trainer(net, manual.SGD(lr=0.1))
+        for xb, yb in batches:
+            loss = trainer.step(xb, yb)
+
+    ``state``: an ``OptimizerState`` to continue from (default: a fresh one).
+    The gradient and scratch buffers are allocated once, here.
+    """
+
+    def __init__(self, net, optimizer, state=None):
+        if not isinstance(net, MLP):
+            raise TypeError(f"net: expected a manual.MLP, got {type(net).__name__}")
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"optimizer: expected manual.SGD, manual.Adam or manual.AdamW, got {optimizer!r}")
+        self.net = net
+        self.optimizer = optimizer
+        self.state = optimizer.init(net._params) if state is None else _restore(state, net._params)
+        self.grads = backprop.empty_grads(net._params)
+
+    def step(self, x, y, validate=True):
+        """Forward, backward and one update on x ``(batch, n_in)``, y ``(batch, n_out)``;
+        returns the loss before the update. ``validate=False`` skips the
+        input checks (``train`` checks the whole data set once, up front)."""
+        if validate:
+            x, y = self.net._check_xy(x, y)
+        loss = self.net._loss_and_grads(x, y, self.grads)
+        self.optimizer.step(self.net._params, self.grads, self.state)
+        return loss
+
+
 def batch_order(n, batch_size, rng):
     """One epoch's mini-batches, as index arrays (or slices without shuffling).
 
@@ -136,9 +168,8 @@ def train(net, x, y, optimizer, epochs, batch_size=None, shuffle_seed=None, reco
     """
     x, y = check_train_args(net, x, y, optimizer, epochs, batch_size, shuffle_seed, record_every, resume)
     net = net.copy()
-    params = net._params
-    grads = backprop.empty_grads(params)
-    state = optimizer.init(params) if resume is None else _restore(resume.optimizer, params)
+    trainer = Trainer(net, optimizer, None if resume is None else resume.optimizer)
+    state = trainer.state
     first_epoch = 0 if resume is None else resume.epoch
     rng = make_rng(shuffle_seed, resume)
 
@@ -152,9 +183,7 @@ def train(net, x, y, optimizer, epochs, batch_size=None, shuffle_seed=None, reco
         for idx in batch_order(n, batch_size, rng):
             if record_every is not None and step % record_every == 0:
                 snapshots.append((state.step, net.copy().params))
-            xb, yb = gather(idx)
-            losses[step] = net._loss_and_grads(xb, yb, grads)
-            optimizer.step(params, grads, state)
+            losses[step] = trainer.step(*gather(idx), validate=False)
             step += 1
     if record_every is not None and step % record_every == 0:
         snapshots.append((state.step, net.copy().params))

@@ -110,3 +110,88 @@ def _tensor(a, net):
 
 def _torch_dtype(dtype):
     return {"float32": torch.float32, "float64": torch.float64}[np.dtype(dtype).name]
+
+
+# ------------------------------------------------------------------ training
+
+
+def _torch_optimizer(optimizer, parameters):
+    cfg = optimizer.config()
+    name = cfg.pop("name")
+    if name == "sgd":
+        return torch.optim.SGD(parameters, **cfg)
+    if name == "adam":
+        return torch.optim.Adam(parameters, **cfg)
+    return torch.optim.AdamW(parameters, **cfg)
+
+
+# the engine's buffer names are torch.optim's state keys
+def _load_state(opt, model, resume):
+    if resume is None or resume.optimizer.step == 0:
+        return
+    params = list(model.parameters())
+    for name, bufs in resume.optimizer.buffers.items():
+        for p, buf in zip(params, bufs):
+            value = torch.from_numpy(np.ascontiguousarray(buf.T if p.ndim == 2 else buf).copy())
+            opt.state[p][name] = value
+    if isinstance(opt, torch.optim.Adam):  # AdamW subclasses Adam
+        for p in params:
+            opt.state[p]["step"] = torch.tensor(float(resume.optimizer.step))
+
+
+def _export_state(opt, model, optimizer):
+    out = {}
+    for name in optimizer.buffer_names:
+        bufs = []
+        for p in model.parameters():
+            t = opt.state[p].get(name)
+            t = torch.zeros_like(p) if t is None else t.detach()
+            bufs.append((t.T if t.ndim == 2 else t).numpy().copy())
+        out[name] = bufs
+    return out
+
+
+def make_step(net, optimizer):
+    """``(step, model, opt)``: ``step(x, y)`` runs zero_grad, forward, backward
+    and ``opt.step()`` on tensors x ``(batch, n_in)``, y ``(batch, n_out)`` and
+    returns the loss tensor; model and opt hold a copy of ``net``'s params."""
+    _require()
+    model = build_model(net)
+    opt = _torch_optimizer(optimizer, model.parameters())
+
+    def step(xb, yb):
+        opt.zero_grad()
+        loss = loss_of(model, net, xb, yb)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step, model, opt
+
+
+def train(net, x, y, optimizer, epochs, batch_size=None, shuffle_seed=None, record_every=None, resume=None):
+    """``manual.train`` with torch.optim and autograd: the same batches, the same History."""
+    _require()
+    from manual.train import batch_order, check_train_args, make_rng
+
+    from ._common import history
+
+    x, y = check_train_args(net, x, y, optimizer, epochs, batch_size, shuffle_seed, record_every, resume)
+    step_fn, model, opt = make_step(net, optimizer)
+    _load_state(opt, model, resume)
+    rng = make_rng(shuffle_seed, resume)
+    X, Y = _tensor(x, net), _tensor(y, net)
+    step = 0 if resume is None else resume.optimizer.step
+    losses, snapshots = [], []
+    for _ in range(epochs):
+        for idx in batch_order(len(x), batch_size, rng):
+            if record_every is not None and len(losses) % record_every == 0:
+                snapshots.append((step, params_of(model)))
+            if not isinstance(idx, slice):
+                idx = torch.from_numpy(idx)
+            losses.append(step_fn(X[idx], Y[idx]).item())
+            step += 1
+    if record_every is not None and len(losses) % record_every == 0:
+        snapshots.append((step, params_of(model)))
+    return history(net, losses, params_of(model), snapshots, step, _export_state(opt, model, optimizer),
+                   resume, epochs, rng, batch_size, shuffle_seed, optimizer)

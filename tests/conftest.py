@@ -76,3 +76,13 @@ def _bound_jax_compile_cache():
         import jax
 
         jax.clear_caches()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Keep every backend pair of one configuration on one xdist worker
+    (``--dist loadgroup``), so each backend's run is computed once and cached."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "pair" in params:
+            key = sorted((k, str(v)) for k, v in params.items() if k != "pair")
+            item.add_marker(pytest.mark.xdist_group(f"{item.originalname}{key}"))

@@ -3,7 +3,8 @@ which backends, which layer, which parameter, and by how much."""
 
 import numpy as np
 
-from manual.tolerances import compare, rounding_scale, tolerance
+from manual.compare import compare, rounding_scale
+from manual.tolerances import tolerance
 
 
 def make_data(net, batch, seed=0, scale=1.0):
@@ -23,7 +24,7 @@ def make_data(net, batch, seed=0, scale=1.0):
 def assert_grads_close(net, x, y, expected, actual, names=("expected", "actual")):
     """Assert the loss and every gradient agree within the table's parity
     tolerance for the net's dtype, entry by entry relative to the size of the
-    terms each entry sums (``manual.tolerances.rounding_scale``).
+    terms each entry sums (``manual.compare.rounding_scale``).
 
     The message names the two sides, the layer and parameter (W2 = layer 2's
     W), and the max absolute and relative error of every failing one.

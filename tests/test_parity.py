@@ -36,7 +36,7 @@ def _configs():
         for j, batch in enumerate(BATCHES):
             # U[0, 1) (seed 000's init) saturates wide layers: gradients become
             # a - y of outputs that round to the targets, which the comparison's
-            # rounding scale (manual.tolerances) is built to judge
+            # rounding scale (manual.compare) is built to judge
             init = INITS[(i + j) % 3]
             out.append(dict(
                 sizes=sizes, activation=act, output_activation=output, loss=loss, reduction=reduction,

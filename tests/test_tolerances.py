@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 import manual
-from manual.tolerances import TOLERANCES, compare, max_errors, rounding_scale, tolerance
+from manual.compare import compare, max_errors, rounding_scale
+from manual.tolerances import TOLERANCES, tolerance
 
 
 def test_every_tolerance_has_a_reason_and_float64_parity_is_tight():

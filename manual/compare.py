@@ -1,0 +1,218 @@
+"""Error measures: how far apart two results are, and how far apart they may be.
+
+Parity (the engine against PyTorch and JAX) is judged entry by entry, relative
+to the *magnitude of the terms* each entry is computed from
+(``rounding_scale``): a floating-point sum of terms t is off by at most about
+n eps sum |t|, however small the sum itself. An entry that is large is thus
+held to a relative error; an entry that is nearly zero because its terms
+cancel (a bias gradient summing deltas of both signs, a - y for an output
+that rounds to the target) is held to the rounding of its terms, which is
+all any implementation can promise for it.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .tolerances import tolerance
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One row of a comparison: ``name`` is "loss" or "W1", "b1", ... (1-based layers).
+
+    max_abs: the largest |actual - expected|; max_rel: that over the largest
+    |expected| of the array; max_scaled: the largest |actual - expected| over
+    the entry's rounding scale, the number the tolerance judges."""
+
+    name: str
+    max_abs: float
+    max_rel: float
+    max_scaled: float
+    ok: bool
+
+
+def compare(expected, actual, scale, dtype, check="parity"):
+    """Compare two ``(loss, grads)`` results entry by entry against ``scale``
+    (``rounding_scale(net, x, y)``); one ``Comparison`` per quantity."""
+    tol = tolerance(check, dtype)
+    rows = []
+    for name, e, a, s in _quantities(expected, actual, scale):
+        e, a, s = (np.asarray(v, dtype=np.float64) for v in (e, a, s))
+        if e.shape != a.shape:
+            raise ValueError(f"{name}: shapes differ: {e.shape} vs {a.shape}")
+        max_abs, max_rel = max_errors(a, e)
+        diff = np.abs(a - e)
+        # XLA flushes subnormal numbers to zero: where the terms of a sum are
+        # subnormal, each can vanish, so a difference below 1024 smallest
+        # normals (that many flushed terms) is flush-to-zero, not a disagreement
+        ftz = 1024 * float(np.finfo(dtype).tiny)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scaled = np.where(diff <= ftz, 0.0, diff / s)
+        max_scaled = float(scaled.max()) if scaled.size else 0.0
+        if not np.isfinite(max_abs):
+            max_scaled = float("inf")
+        rows.append(Comparison(name, max_abs, max_rel, max_scaled, max_scaled <= tol.rtol))
+    return rows
+
+
+def _quantities(expected, actual, scale):
+    (loss_e, grads_e), (loss_a, grads_a), (loss_s, grads_s) = expected, actual, scale
+    yield "loss", loss_e, loss_a, loss_s
+    for l, (ge, ga, gs) in enumerate(zip(grads_e, grads_a, grads_s), start=1):
+        if set(ge) != set(ga):
+            raise ValueError(f"layer {l}: parameters differ: {sorted(ge)} vs {sorted(ga)}")
+        for k in ("W", "b"):
+            if k in ge:
+                yield f"{k}{l}", ge[k], ga[k], gs[k]
+
+
+def rounding_scale(net, x, y):
+    """``(loss_scale, grads_scale)``: per loss and gradient entry, the summed
+    magnitude of the terms it is computed from, in float64.
+
+    A forward pass carries, beside each activation, the magnitude its
+    rounding scales with (|a_prev| @ |W| + |b|, through |f'|; 1 for sigmoid
+    and softmax outputs, which are accurate to eps, not to eps * a); a backward pass
+    on magnitudes (|W|, the magnitude of each derivative's terms) then
+    mirrors the delta recursion. Rounding in any correct implementation of
+    the same math stays below ~depth * sqrt(n) * eps times these numbers.
+    """
+    params = [{k: np.asarray(v, dtype=np.float64) for k, v in layer.items()} for layer in net.params]
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    names = net.activations
+    red = 1.0 if net.reduction == "sum" else 1.0 / (y.shape[0] if net.loss_name == "cross_entropy" else y.size)
+
+    a, amag, zs, zmags = [x], [np.abs(x)], [], []
+    for layer, name in zip(params, names):
+        z = a[-1] @ layer["W"] + layer.get("b", 0.0)
+        zmag = amag[-1] @ np.abs(layer["W"]) + np.abs(layer.get("b", 0.0))
+        out = _apply(name, z)
+        a.append(out)
+        if name in ("sigmoid", "softmax"):
+            # outputs in (0, 1) are only absolutely accurate in general: a
+            # correct sigmoid may compute 1 - sigmoid(-z), or 0.5 (1 + tanh(z/2)),
+            # and round a tiny value to 0; so its rounding scales with 1
+            amag.append(np.ones_like(out))
+        else:
+            amag.append(np.abs(out) + _slope(name, out) * zmag)
+        zs.append(z)
+        zmags.append(zmag)
+
+    out, out_mag = a[-1], amag[-1]
+    last = names[-1]
+    fused = (net.loss_name, last) in (("bce", "sigmoid"), ("cross_entropy", "softmax"))
+    m = (out_mag + np.abs(y)) * red
+    if not fused:
+        if last == "softmax":
+            m = out_mag * (m + (m * out_mag).sum(axis=1, keepdims=True))
+        else:
+            m = m * _derivative_terms(last, out, out_mag - np.abs(out))
+    loss_scale = _loss_terms(net.loss_name, zs[-1], zmags[-1], out_mag, y) * red
+
+    grads = []
+    for l in range(len(params) - 1, -1, -1):
+        g = {"W": amag[l].T @ m}
+        if "b" in params[l]:
+            g["b"] = m.sum(axis=0)
+        grads.append(g)
+        if l > 0:
+            m = (m @ np.abs(params[l]["W"]).T) * _derivative_terms(names[l - 1], a[l], amag[l] - np.abs(a[l]))
+    return float(loss_scale), grads[::-1]
+
+
+def _apply(name, z):
+    from .activations import ACTIVATIONS
+
+    with np.errstate(over="ignore", under="ignore"):
+        return ACTIVATIONS[name](z)
+
+
+def _slope(name, a):
+    """|f'(z)| read off a, bounding how an error in z reaches a."""
+    return {
+        "sigmoid": lambda: a * (1 - a),
+        "tanh": lambda: 1 - a * a,
+        "relu": lambda: (a > 0).astype(float),
+        "leaky_relu": lambda: np.where(a > 0, 1.0, 0.01),
+        "identity": lambda: np.ones_like(a),
+        "softmax": lambda: np.ones_like(a),
+    }[name]()
+
+
+def _derivative_terms(name, a, a_err):
+    """The magnitude of the terms f'(z) is computed from, read off a
+    (sigma' = a - a**2, tanh' = 1 - a**2), plus what an error in a moves it by."""
+    return {
+        "sigmoid": lambda: a + a * a + a_err,
+        "tanh": lambda: 1 + a * a + 2 * a_err,
+        "relu": lambda: (a > 0).astype(float),
+        "leaky_relu": lambda: np.where(a > 0, 1.0, 0.01),
+        "identity": lambda: np.ones_like(a),
+    }[name]()
+
+
+def _loss_terms(loss, z, zmag, out_mag, y):
+    if loss == "mse":
+        return float((0.5 * (out_mag + np.abs(y)) ** 2).sum())
+    if loss == "bce":
+        # max(z, 0) - z y + log(1 + exp(-|z|)): the 1 is summed too
+        return float((zmag * (1 + np.abs(y)) + 1).sum())
+    # cross_entropy: max z + log sum exp(z - max) - sum y z, per row
+    return float((zmag.max(axis=1) + (np.abs(y) * zmag).sum(axis=1) + np.log(z.shape[1]) + 1).sum())
+
+
+def max_errors(actual, expected):
+    """(max_abs, max_rel) between two arrays, computed in float64."""
+    actual = np.asarray(actual, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    if actual.shape != expected.shape:
+        raise ValueError(f"shapes differ: {actual.shape} vs {expected.shape}")
+    if actual.size == 0:
+        return 0.0, 0.0
+    max_abs = float(np.max(np.abs(actual - expected)))
+    scale = float(np.max(np.abs(expected)))
+    if max_abs == 0.0:
+        return 0.0, 0.0
+    if not np.isfinite(max_abs):
+        return float("inf"), float("inf")
+    return max_abs, (max_abs / scale if scale > 0 else float("inf"))
+
+
+
+
+@dataclass
+class TrajectoryGap:
+    """How far two training runs of the same net drift apart.
+
+    loss: ``(steps,)``, per step |loss_a - loss_b| / |loss_b|.
+    steps, params: at each snapshot both runs recorded (``record_every``),
+    the largest norm-wise relative gap over the parameter arrays.
+    """
+
+    loss: np.ndarray
+    steps: np.ndarray
+    params: np.ndarray
+
+
+def trajectory_gap(a, b):
+    """The per-step gap between two ``History`` objects of the same run
+    (same net, data, optimizer, batches), e.g. the engine's and PyTorch's."""
+    if len(a.losses) != len(b.losses):
+        raise ValueError(f"runs of different lengths: {len(a.losses)} and {len(b.losses)} steps")
+    la, lb = np.asarray(a.losses, np.float64), np.asarray(b.losses, np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        loss = np.where(la == lb, 0.0, np.abs(la - lb) / np.abs(lb))
+    snaps_b = dict(b.snapshots)
+    steps, params = [], []
+    for step, pa in a.snapshots:
+        if step in snaps_b:
+            steps.append(step)
+            params.append(params_gap(pa, snaps_b[step]))
+    return TrajectoryGap(loss=loss, steps=np.asarray(steps, dtype=int), params=np.asarray(params))
+
+
+def params_gap(a, b):
+    """The largest norm-wise relative difference over two params' arrays."""
+    return max(max_errors(la[k], lb[k])[1] for la, lb in zip(a, b) for k in lb)

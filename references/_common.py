@@ -1,0 +1,34 @@
+"""What both references share with the engine: its spec (architecture,
+training arguments, batch order, History), never its formulas."""
+
+import numpy as np
+
+from manual.mlp import MLP
+from manual.optim import OptimizerState
+from manual.train import History, TrainState, _copy_rng_state
+
+
+def net_like(net, params):
+    """An engine MLP with ``net``'s architecture and the given params."""
+    return MLP.from_params(params, activation=list(net.activations), loss=net.loss_name,
+                           reduction=net.reduction, dtype=net.dtype)
+
+
+def history(net, losses, params, snapshots, step, buffers, resume, epochs, rng, batch_size,
+            shuffle_seed, optimizer):
+    """The engine's History for a reference's run."""
+    state = TrainState(
+        optimizer=OptimizerState(step=step, buffers=buffers),
+        epoch=(0 if resume is None else resume.epoch) + epochs,
+        rng=None if rng is None else _copy_rng_state(rng.bit_generator.state),
+        batch_size=batch_size,
+        shuffle_seed=shuffle_seed,
+        optimizer_config=optimizer.config(),
+    )
+    return History(
+        losses=np.asarray(losses, dtype=net.dtype),
+        params=params,
+        net=net_like(net, params),
+        snapshots=snapshots,
+        state=state,
+    )
