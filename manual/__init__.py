@@ -5,6 +5,7 @@
     history = manual.train(net, x, y, manual.SGD(lr=0.1), epochs=10_000)
 """
 
+from .checkpoint import load, save
 from .gradcheck import gradcheck
 from .mlp import MLP, loss_and_grads
 from .optim import SGD, Adam, AdamW
@@ -21,4 +22,6 @@ __all__ = [
     "Trainer",
     "History",
     "TrainState",
+    "save",
+    "load",
 ]

@@ -44,11 +44,11 @@ def forward(params, activations, x, ws):
     x: ``(batch, n_in)``.
     """
     a_prev = x
-    for layer, f, z, a in zip(params, activations, ws.z, ws.a):
+    for layer, f, z, a, work in zip(params, activations, ws.z, ws.a, ws.work):
         np.matmul(a_prev, layer["W"], out=z)
         if "b" in layer:
             z += layer["b"]
-        f.apply(z, out=a)
+        f.apply(z, out=a, work=work)
         a_prev = a
     return a_prev
 

@@ -80,6 +80,12 @@ def as_array(name, value, dtype):
 
 
 def check_finite(name, arr):
+    # a sum is NaN or inf when any term is, and allocates nothing the size of
+    # arr (isfinite would make a boolean copy of a 100,000-sample batch); only
+    # if it is not finite (or overflowed) is the array searched for the culprit
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(arr.sum()):
+            return
     if not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise ValueError(

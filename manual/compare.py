@@ -72,33 +72,15 @@ def rounding_scale(net, x, y):
     magnitude of the terms it is computed from, in float64.
 
     A forward pass carries, beside each activation, the magnitude its
-    rounding scales with (|a_prev| @ |W| + |b|, through |f'|; 1 for sigmoid
-    and softmax outputs, which are accurate to eps, not to eps * a); a backward pass
-    on magnitudes (|W|, the magnitude of each derivative's terms) then
-    mirrors the delta recursion. Rounding in any correct implementation of
-    the same math stays below ~depth * sqrt(n) * eps times these numbers.
+    rounding scales with (``output_scale``); a backward pass on magnitudes
+    (|W|, the magnitude of each derivative's terms) then mirrors the delta
+    recursion. Rounding in any correct implementation of the same math stays
+    below ~depth * sqrt(n) * eps times these numbers.
     """
-    params = [{k: np.asarray(v, dtype=np.float64) for k, v in layer.items()} for layer in net.params]
-    x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
+    params, a, amag, zs, zmags = _forward_magnitudes(net, x)
     names = net.activations
     red = 1.0 if net.reduction == "sum" else 1.0 / (y.shape[0] if net.loss_name == "cross_entropy" else y.size)
-
-    a, amag, zs, zmags = [x], [np.abs(x)], [], []
-    for layer, name in zip(params, names):
-        z = a[-1] @ layer["W"] + layer.get("b", 0.0)
-        zmag = amag[-1] @ np.abs(layer["W"]) + np.abs(layer.get("b", 0.0))
-        out = _apply(name, z)
-        a.append(out)
-        if name in ("sigmoid", "softmax"):
-            # outputs in (0, 1) are only absolutely accurate in general: a
-            # correct sigmoid may compute 1 - sigmoid(-z), or 0.5 (1 + tanh(z/2)),
-            # and round a tiny value to 0; so its rounding scales with 1
-            amag.append(np.ones_like(out))
-        else:
-            amag.append(np.abs(out) + _slope(name, out) * zmag)
-        zs.append(z)
-        zmags.append(zmag)
 
     out, out_mag = a[-1], amag[-1]
     last = names[-1]
@@ -120,6 +102,41 @@ def rounding_scale(net, x, y):
         if l > 0:
             m = (m @ np.abs(params[l]["W"]).T) * _derivative_terms(names[l - 1], a[l], amag[l] - np.abs(a[l]))
     return float(loss_scale), grads[::-1]
+
+
+def output_scale(net, x):
+    """Per entry of ``net.forward(x)``, the magnitude its rounding scales with:
+    compare two implementations' outputs as |a - b| <= rtol * output_scale."""
+    return _forward_magnitudes(net, x)[2][-1]
+
+
+def _forward_magnitudes(net, x):
+    """The forward pass in float64, and beside each z and a the summed
+    magnitude of what it is computed from: |a_prev| @ |W| + |b| for z, and for
+    a = f(z), |a| plus |f'(z)| times z's magnitude (the error z passes on).
+    Returns (params, a, amag, zs, zmags), with a[0] = x."""
+    params = [{k: np.asarray(v, dtype=np.float64) for k, v in layer.items()} for layer in net.params]
+    x = np.asarray(x, dtype=np.float64)
+    a, amag, zs, zmags = [x], [np.abs(x)], [], []
+    for layer, name in zip(params, net.activations):
+        z = a[-1] @ layer["W"] + layer.get("b", 0.0)
+        zmag = amag[-1] @ np.abs(layer["W"]) + np.abs(layer.get("b", 0.0))
+        out = _apply(name, z)
+        if name == "sigmoid":
+            # an output in (0, 1) is in general only absolutely accurate: a
+            # correct sigmoid may compute 1 - sigmoid(-z), or 0.5 (1 + tanh(z/2)),
+            # and round a tiny value to 0; so its own rounding scales with 1
+            mag = 1 + _slope(name, out) * zmag
+        elif name == "softmax":
+            # |d softmax_i| <= 2 a_i max_j |dz_j|
+            mag = 1 + 2 * out * zmag.max(axis=1, keepdims=True)
+        else:
+            mag = np.abs(out) + _slope(name, out) * zmag
+        a.append(out)
+        amag.append(mag)
+        zs.append(z)
+        zmags.append(zmag)
+    return params, a, amag, zs, zmags
 
 
 def _apply(name, z):

@@ -7,7 +7,7 @@ import numpy as np
 
 from . import backprop
 from .mlp import MLP
-from .optim import Optimizer, OptimizerState, flat
+from .optim import Optimizer, OptimizerState, flat, from_config
 
 
 @dataclass
@@ -32,7 +32,7 @@ class TrainState:
 
     def copy(self):
         return TrainState(
-            self.optimizer.copy(), self.epoch, _copy_rng_state(self.rng), self.batch_size,
+            self.optimizer.copy(), self.epoch, copy_rng_state(self.rng), self.batch_size,
             self.shuffle_seed, dict(self.optimizer_config),
         )
 
@@ -110,7 +110,7 @@ def make_rng(shuffle_seed, resume=None):
         return None
     rng = np.random.default_rng(shuffle_seed)
     if resume is not None and resume.rng is not None:
-        rng.bit_generator.state = _copy_rng_state(resume.rng)
+        rng.bit_generator.state = copy_rng_state(resume.rng)
     return rng
 
 
@@ -138,9 +138,15 @@ def check_train_args(net, x, y, optimizer, epochs, batch_size, shuffle_seed, rec
 def check_resume(resume, net, optimizer, batch_size, shuffle_seed):
     if not isinstance(resume, TrainState):
         raise TypeError(f"resume: expected the TrainState of a History (history.state), got {type(resume).__name__}")
-    if resume.optimizer_config and resume.optimizer_config != optimizer.config():
+    # (compared through from_config: a config that went through JSON has lists for tuples)
+    if from_config(resume.optimizer_config).config() != optimizer.config():
         raise ValueError(
             f"resume: the state was made by {resume.optimizer_config}, got optimizer {optimizer.config()}"
+        )
+    if set(resume.optimizer.buffers) != set(optimizer.buffer_names):
+        raise ValueError(
+            f"resume: the state holds optimizer buffers {sorted(resume.optimizer.buffers)}, "
+            f"{optimizer!r} needs {sorted(optimizer.buffer_names)}"
         )
     if resume.batch_size != batch_size or resume.shuffle_seed != shuffle_seed:
         raise ValueError(
@@ -191,7 +197,7 @@ def train(net, x, y, optimizer, epochs, batch_size=None, shuffle_seed=None, reco
     train_state = TrainState(
         optimizer=state,
         epoch=first_epoch + epochs,
-        rng=None if rng is None else _copy_rng_state(rng.bit_generator.state),
+        rng=None if rng is None else copy_rng_state(rng.bit_generator.state),
         batch_size=batch_size,
         shuffle_seed=shuffle_seed,
         optimizer_config=optimizer.config(),
@@ -227,7 +233,7 @@ def _restore(opt_state, params):
     return state
 
 
-def _copy_rng_state(state):
+def copy_rng_state(state):
     if state is None:
         return None
     return {k: (dict(v) if isinstance(v, dict) else v) for k, v in state.items()}

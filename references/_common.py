@@ -5,7 +5,7 @@ import numpy as np
 
 from manual.mlp import MLP
 from manual.optim import OptimizerState
-from manual.train import History, TrainState, _copy_rng_state
+from manual.train import History, TrainState, copy_rng_state
 
 
 def net_like(net, params):
@@ -20,7 +20,7 @@ def history(net, losses, params, snapshots, step, buffers, resume, epochs, rng, 
     state = TrainState(
         optimizer=OptimizerState(step=step, buffers=buffers),
         epoch=(0 if resume is None else resume.epoch) + epochs,
-        rng=None if rng is None else _copy_rng_state(rng.bit_generator.state),
+        rng=None if rng is None else copy_rng_state(rng.bit_generator.state),
         batch_size=batch_size,
         shuffle_seed=shuffle_seed,
         optimizer_config=optimizer.config(),

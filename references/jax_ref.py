@@ -76,6 +76,20 @@ def x64(dtype):
     return jax.enable_x64(np.dtype(dtype) == np.float64)
 
 
+def forward(net, x):
+    """The net's output for x ``(batch, n_in)``, as a NumPy array of the net's dtype."""
+    _require()
+    with x64(net.dtype):
+        params = jax.tree_util.tree_map(jnp.asarray, net.params)
+        out = _jitted_apply(tuple(net.activations))(params, jnp.asarray(x, dtype=net.dtype))
+        return np.array(out, dtype=net.dtype)
+
+
+@functools.lru_cache(maxsize=None)
+def _jitted_apply(activations):
+    return jax.jit(functools.partial(apply, activations=activations))
+
+
 def loss_and_grads(net, x, y):
     """``(loss, grads)`` from ``jax.value_and_grad``; grads shaped like ``net.params``."""
     _require()

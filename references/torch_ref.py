@@ -79,6 +79,13 @@ def loss_of(model, net, x, y, call=None):
     return 0.5 * F.mse_loss(call(model, x), y, reduction=reduction)
 
 
+def forward(net, x):
+    """The model's output for x ``(batch, n_in)``, as a NumPy array of the net's dtype."""
+    _require()
+    with torch.no_grad():
+        return build_model(net)(_tensor(x, net)).numpy()
+
+
 def loss_and_grads(net, x, y):
     """``(loss, grads)`` from autograd; grads shaped like ``net.params``."""
     _require()

@@ -18,8 +18,8 @@ LOSS_OUTPUTS = [("mse", None), ("mse", "softmax"), ("bce", "sigmoid"), ("cross_e
 
 
 @st.composite
-def problems(draw, max_depth=3, max_width=6, max_batch=6, bound=3.0):
-    """(net, x, y): a random architecture with random params and data."""
+def problems(draw, max_depth=3, max_width=6, max_batch=6, values=None):
+    """(net, x, y): a random architecture with random params and data (entries from ``values``)."""
     depth = draw(st.integers(1, max_depth))
     sizes = [draw(st.integers(1, max_width)) for _ in range(depth + 1)]
     acts = [draw(st.sampled_from(ACTS)) for _ in range(depth)]
@@ -32,7 +32,8 @@ def problems(draw, max_depth=3, max_width=6, max_batch=6, bound=3.0):
     reduction = draw(st.sampled_from(["sum", "mean"]))
     bias = draw(st.booleans())
     batch = draw(st.integers(1, max_batch))
-    values = st.floats(-bound, bound, allow_nan=False, allow_infinity=False, allow_subnormal=False, width=32)
+    if values is None:
+        values = st.floats(-3.0, 3.0, allow_nan=False, allow_infinity=False, allow_subnormal=False, width=32)
     params = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
         layer = {"W": draw(arrays(np.float64, (n_in, n_out), elements=values))}
