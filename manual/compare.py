@@ -233,3 +233,44 @@ def trajectory_gap(a, b):
 def params_gap(a, b):
     """The largest norm-wise relative difference over two params' arrays."""
     return max(max_errors(la[k], lb[k])[1] for la, lb in zip(a, b) for k in lb)
+
+
+def drift_bound(net, x, y, optimizer, epochs, batch_size=None, shuffle_seed=None):
+    """An upper bound on how far two correct backends' runs may drift apart,
+    ``(steps + 1,)``: the largest relative param gap allowed after each step.
+
+    First-order error propagation: with e_t the gap after t steps,
+    e_{t+1} <= A_t e_t + d_t, so e_t <= sum_{s<t} d_s prod A <= G sum_{s<t} d_s, where
+
+    - d_s, the disagreement one step injects, is at most twice (once per
+      backend) the update's own rounding, rho |u_s| / |p_s| (rho: the parity
+      tolerance of the net's dtype, u_s the step's update), plus the rounding
+      of p - u, eps;
+    - G, how much the dynamics amplify a disagreement, is measured: a float64
+      run whose start is nudged by 1e-7 is followed against an unnudged one,
+      and G is the largest growth factor seen (at least 1).
+
+    The update sizes come from the same float64 run.
+    """
+    from .mlp import MLP
+    from .train import train
+
+    def like(params):
+        return MLP.from_params(params, activation=list(net.activations), loss=net.loss_name,
+                               reduction=net.reduction, dtype=np.float64)
+
+    start = like(net.params)
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    run = dict(epochs=epochs, batch_size=batch_size, shuffle_seed=shuffle_seed, record_every=1)
+    base = train(start, x, y, optimizer, **run)
+    signs = np.random.default_rng(0)
+    nudged = [{k: v * (1 + 1e-7 * signs.choice([-1.0, 1.0], size=v.shape)) for k, v in layer.items()}
+              for layer in start.params]
+    moved = train(like(nudged), x, y, optimizer, **run)
+    growth = max(1.0, float((trajectory_gap(moved, base).params / params_gap(nudged, start.params)).max()))
+
+    flat = [np.concatenate([v.ravel() for layer in p for v in layer.values()]) for _, p in base.snapshots]
+    update = np.array([np.abs(b - a).max() / np.abs(a).max() for a, b in zip(flat, flat[1:])])
+    rho = tolerance("parity", net.dtype).rtol
+    eps = float(np.finfo(net.dtype).eps)
+    return growth * np.concatenate([[0.0], np.cumsum(2 * (rho * update + eps))])

@@ -270,3 +270,29 @@ def main(argv=None):
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# ------------------------------------------------------------------ as verify cases
+
+CASE_NAMES = ("seed000", "seed000-xor", "seed001", "seed002")
+
+
+def case(name, epochs=None):
+    """The built-in example ``name`` as a ``verify.Case``: its net, data, printed
+    claims and a training run (seed 000's own; 1,000 epochs of the seeds'
+    eta = 0.1 for the one-sample seeds). ``epochs`` overrides the length."""
+    from .verify import Case, TrainConfig
+
+    if name in ("seed000", "seed000-xor"):
+        ex = seed000("xor" if name == "seed000-xor" else "as_written")
+        default = SEED000_EPOCHS
+    else:
+        ex = EXAMPLES[name]()
+        default = 1000
+    training = TrainConfig(SGD(lr=SEED000_ETA), default if epochs is None else epochs)
+    return Case(ex.name, ex.title + _data_note(name), ex.net, ex.x, ex.y, training, ex.claims, ex.findings)
+
+
+def _data_note(name):
+    return {"seed000": " (the seed's data: 4th sample [-1, 1])",
+            "seed000-xor": " (XOR: 4th sample corrected to [1, 1])"}.get(name, "")

@@ -66,7 +66,12 @@ class Optimizer:
         return {"name": self.name, **self._hyper()}
 
     def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self._hyper().items())
+        # the settings that differ from the defaults, as one would type them
+        import inspect
+
+        defaults = {k: p.default for k, p in inspect.signature(type(self).__init__).parameters.items()}
+        shown = {k: v for k, v in self._hyper().items() if k == "lr" or defaults.get(k) != v}
+        args = ", ".join(f"{k}={v!r}" for k, v in shown.items())
         return f"{type(self).__name__}({args})"
 
 

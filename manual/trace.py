@@ -37,14 +37,17 @@ class Trace:
             {"W": t.dW} if t.db is None else {"W": t.dW, "b": t.db} for t in self.layers
         ]
 
-    def format(self, precision=4):
-        return "\n".join(_lines(self, precision))
+    def format(self, precision=4, beside=None):
+        """The walkthrough as text. ``beside`` maps a parameter name ("W1", "b2")
+        to rows ``(label, array, verdict)`` printed under its gradient, e.g.
+        the finite-difference value and whether it agrees."""
+        return "\n".join(_lines(self, precision, beside or {}))
 
     def __str__(self):
         return self.format()
 
 
-def _lines(t, precision):
+def _lines(t, precision, beside):
     L = len(t.layers)
     arch = "-".join(str(s) for s in t.sizes)
     acts = " -> ".join(layer.activation for layer in t.layers)
@@ -77,8 +80,10 @@ def _lines(t, precision):
             formula = f"delta{i} = (delta{i + 1} @ W{i + 1}.T) * {layer.activation}'(z{i})"
         rows.append((f"layer {i}", formula, layer.delta))
         rows.append(("", f"dW{i} = {prev}.T @ delta{i}", layer.dW))
+        rows += [("", f"  {label}", arr, verdict) for label, arr, verdict in beside.get(f"W{i}", [])]
         if layer.db is not None:
             rows.append(("", f"db{i} = sum of delta{i} over the batch", layer.db))
+            rows += [("", f"  {label}", arr, verdict) for label, arr, verdict in beside.get(f"b{i}", [])]
     yield from _table(rows, precision)
     out = t.layers[-1].activation
     if (t.loss_name, out) in (("bce", "sigmoid"), ("cross_entropy", "softmax")):
@@ -98,13 +103,14 @@ def _output_delta_formula(t, layer):
 
 def _table(rows, precision):
     width = max(len(r[1]) for r in rows)
-    for label, formula, arr in rows:
-        head = f"  {label:<8} {formula:<{width}}  {str(arr.shape):<9} "
+    for label, formula, arr, *note in rows:
+        head = f"  {label:<8} {formula:<{width}}  {str(np.shape(arr)):<9} "
         body = np.array2string(
             np.asarray(arr), precision=precision, suppress_small=True, max_line_width=200
         )
         pad = " " * len(head)
-        yield head + body.replace("\n", "\n" + pad)
+        tail = f"   {note[0]}" if note and note[0] else ""
+        yield head + body.replace("\n", "\n" + pad) + tail
 
 
 def _num(v, precision):

@@ -3,7 +3,7 @@ trajectory, step for step, for every optimizer.
 
 float64: the loss at every step and the final params agree to a relative 1e-9
 over 1,000 steps. float32: the runs drift apart through rounding; the drift is
-tested against a bound derived below.
+tested against a bound derived in manual.compare.drift_bound.
 """
 
 import functools
@@ -15,8 +15,8 @@ import manual
 from conftest import BACKENDS, require
 from helpers import make_data
 from manual import examples
-from manual.compare import max_errors, params_gap, trajectory_gap
-from manual.tolerances import EPS, tolerance
+from manual.compare import drift_bound, max_errors, params_gap, trajectory_gap
+from manual.tolerances import tolerance
 
 OPTIMIZERS = {
     "sgd": lambda: manual.SGD(lr=0.05),
@@ -116,40 +116,10 @@ STEPS = 1000
 
 
 @functools.lru_cache(maxsize=None)
-def drift_bound(loss, opt):
-    """An upper bound on the float32 gap between two correct backends after t steps.
-
-    First-order error propagation: with e_t the gap after t steps,
-    e_{t+1} <= A_t e_t + d_t, so e_t <= sum_{s<t} d_s * prod A  <=  G * sum_{s<t} d_s, where
-
-    - d_s, the disagreement one step injects, is at most twice (once per
-      backend) the update's own rounding, rho * |u_s| / |p_s| (rho: the
-      float32 parity tolerance, |u_s| the step's update), plus the rounding of
-      p - u, eps32;
-    - G, how much the dynamics amplify a disagreement, is measured: a float64
-      run whose start is perturbed by 1e-7 is followed against an unperturbed
-      one, and G is the largest growth factor seen (at least 1).
-
-    The update sizes come from the same float64 run. Returns e_t for t = 0..STEPS.
-    """
-    net32, x, y = problem(loss, np.float32)
-    net = manual.MLP.from_params(net32.params, activation=list(net32.activations), loss=loss,
-                                 reduction="mean", dtype=np.float64)
-    x, y = x.astype(np.float64), y.astype(np.float64)
-    base = manual.train(net, x, y, OPTIMIZERS[opt](), epochs=STEPS, record_every=1)
-    signs = np.random.default_rng(0)
-    eta = 1e-7
-    nudged = [{k: v * (1 + eta * signs.choice([-1.0, 1.0], size=v.shape)) for k, v in layer.items()}
-              for layer in net.params]
-    nudged_net = manual.MLP.from_params(nudged, activation=list(net.activations), loss=loss, reduction="mean")
-    moved = manual.train(nudged_net, x, y, OPTIMIZERS[opt](), epochs=STEPS, record_every=1)
-    growth = max(1.0, float((trajectory_gap(moved, base).params / params_gap(nudged, net.params)).max()))
-
-    flat = [np.concatenate([v.ravel() for layer in p for v in layer.values()]) for _, p in base.snapshots]
-    update = np.array([np.abs(flat[s + 1] - flat[s]).max() / np.abs(flat[s]).max() for s in range(STEPS)])
-    rho = tolerance("parity", np.float32).rtol
-    injected = 2 * (rho * update + EPS[np.dtype(np.float32)])
-    return growth * np.concatenate([[0.0], np.cumsum(injected)])
+def float32_bound(loss, opt):
+    """manual.compare.drift_bound for the float32 problem (its docstring derives it)."""
+    net, x, y = problem(loss, np.float32)
+    return drift_bound(net, x, y, OPTIMIZERS[opt](), epochs=STEPS)
 
 
 @pytest.mark.parametrize("pair", PAIRS, ids=PAIR_IDS)
@@ -160,7 +130,7 @@ def test_float32_drift_stays_within_its_derived_bound(opt, loss, pair):
         require(name)
     a, b = (run(name, loss, opt, "full", "float32", record_every=1) for name in pair)
     gap = trajectory_gap(a, b)
-    bound = drift_bound(loss, opt)
+    bound = float32_bound(loss, opt)
     assert gap.steps.tolist() == list(range(STEPS + 1))
     over = np.nonzero(gap.params > bound)[0]
     assert over.size == 0, (

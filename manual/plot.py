@@ -1,0 +1,75 @@
+"""``verify --plot``: the three loss curves on one axis, and the per-step gap
+between backends on a log axis, one column per net."""
+
+from pathlib import Path
+
+import numpy as np
+
+STYLES = {  # drawn on top of each other: widths and dashes keep all three visible
+    "manual": dict(color="#1f77b4", lw=3.0, alpha=0.55),
+    "torch": dict(color="#d62728", lw=1.6, ls="--"),
+    "jax": dict(color="#2ca02c", lw=1.2, ls=":"),
+}
+PAIR_COLORS = {"manual-torch": "#9467bd", "manual-jax": "#ff7f0e", "torch-jax": "#7f7f7f"}
+COLUMN_INCHES, HEIGHT_INCHES, DPI = 5.0, 7.0, 100
+
+
+def plot_reports(reports, path):
+    """Save a PNG of ``COLUMN_INCHES * DPI`` pixels per net across, ``HEIGHT_INCHES * DPI`` down."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        from .cli import UsageError
+
+        raise UsageError("--plot needs matplotlib: pip install 'backprop-by-hand[plot]'") from None
+    reports = [r for r in reports if r.histories]
+    fig, axes = plt.subplots(2, len(reports), figsize=(COLUMN_INCHES * len(reports), HEIGHT_INCHES),
+                             squeeze=False, dpi=DPI)
+    for col, r in enumerate(reports):
+        _losses(axes[0][col], r)
+        _gaps(axes[1][col], r)
+    fig.suptitle("manual vs PyTorch vs JAX, trained from the same start", fontsize=13)
+    fig.tight_layout()
+    target = Path(path)
+    if not target.parent.is_dir():
+        from .cli import UsageError
+
+        raise UsageError(f"--plot {path}: directory {target.parent} does not exist")
+    fig.savefig(target, dpi=DPI)
+    plt.close(fig)
+
+
+def _losses(ax, r):
+    for name, h in r.histories.items():
+        ax.plot(np.arange(1, len(h.losses) + 1), h.losses, label=name, **STYLES.get(name, {}))
+    ax.set_yscale("log")
+    ax.set_title(f"{r.case.name}: loss", fontsize=11)
+    ax.set_xlabel("step")
+    ax.legend(frameon=False)
+    ax.grid(alpha=0.3, which="both")
+
+
+def _gaps(ax, r):
+    tiny = np.finfo(np.float64).eps / 100  # a gap of exactly 0 has no place on a log axis: drawn here
+    for pair, gap in r.gaps.items():
+        color = PAIR_COLORS.get(pair, None)
+        steps = np.arange(1, len(gap.loss) + 1)
+        # each step's gap jitters between 0 and a few ulps: show it faintly,
+        # and its running maximum (the envelope the tolerance bounds) boldly
+        ax.plot(steps, np.maximum(gap.loss, tiny), ",", color=color, alpha=0.25)
+        ax.plot(steps, np.maximum(np.maximum.accumulate(gap.loss), tiny), lw=1.6, color=color,
+                label=f"{pair}: loss, max so far")
+        if len(gap.steps):
+            ax.plot(gap.steps, np.maximum(gap.params, tiny), "o", ms=3.5, color=color, mfc="white",
+                    label=f"{pair}: params")
+    tol = r.pairs[0].tolerance
+    ax.axhline(tol, color="black", ls="--", lw=1, label=f"tolerance {tol:.0e}")
+    ax.set_yscale("log")
+    ax.set_ylim(tiny / 2, max(tol * 100, 1e-6))
+    ax.set_title("relative gap between backends", fontsize=11)
+    ax.set_xlabel("step")
+    ax.legend(frameon=False, fontsize=7, ncol=2)
+    ax.grid(alpha=0.3, which="both")

@@ -1,0 +1,212 @@
+"""The command line, driven as a user drives it: ``python -m manual ...`` in a
+subprocess (exit codes, stderr) or ``manual.cli.main`` with captured output."""
+
+import io
+import json
+import struct
+import subprocess
+import sys
+from importlib.metadata import entry_points
+
+import numpy as np
+import pytest
+
+from conftest import require
+from manual import cli
+from manual.activations import Sigmoid
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "manual", *args], capture_output=True, text=True)
+
+
+def main(*args):
+    out = io.StringIO()
+    return cli.main(list(args), out=out), out.getvalue()
+
+
+@pytest.fixture
+def frameworks():
+    require("torch_ref")
+    require("jax_ref")
+
+
+# ------------------------------------------------------------------ walkthrough
+
+
+def test_walkthrough_prints_every_quantity_with_its_checks(frameworks):
+    proc = run("walkthrough")  # seed002 by default
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for piece in ["z1 = x @ W1 + b1", "a1 = sigmoid(z1)", "loss = bce(a2, y), sum: 0.435",
+                  "delta2 = (a2 - y)", "[[-0.3527]]", "delta1 = (delta2 @ W2.T) * sigmoid'(z1)",
+                  "dW1 = x.T @ delta1", "db1 = sum of delta1", "(2, 2)"]:
+        assert piece in out, piece
+    # beside each of the 4 gradients: finite differences, torch and jax, all agreeing
+    assert out.count("  finite differences  ") == 4 and out.count("agrees") == 4 * 3 + 2 + 1  # + the two losses and the summary
+    assert "torch 0.4349584369 (agrees), jax 0.4349584369 (agrees)" in out
+    assert "every gradient agrees with finite differences and torch and jax" in out
+
+
+def test_walkthrough_of_seed001_shows_the_right_w1_gradient(frameworks):
+    code, out = main("walkthrough", "--example", "seed001", "--precision", "6")
+    assert code == 0
+    assert "[[ 0.009124 -0.009124]]" in out and "0.036545" not in out
+
+
+def test_walkthrough_of_a_net_described_on_the_command_line(frameworks):
+    code, out = main("walkthrough", "--sizes", "2,3,1", "--activation", "tanh", "--output-activation", "sigmoid",
+                     "--loss", "bce", "--seed", "3", "--init", "xavier", "--x", "1,0;0,1;0.5,0.5", "--y", "1;0;1")
+    assert code == 0, out
+    assert "2-3-1 MLP, activations tanh -> sigmoid, loss bce" in out and "batch of 3" in out
+    assert "DIFFERS" not in out
+
+
+def test_walkthrough_with_weights_from_a_file(tmp_path, frameworks):
+    # seed 002's weights, in the engine's layout, make seed 002's numbers
+    path = tmp_path / "w.npz"
+    np.savez(path, W1=np.array([[0.1, 0.3], [0.2, 0.4]]), b1=np.zeros(2), W2=np.array([[0.5], [0.6]]), b2=np.zeros(1))
+    code, out = main("walkthrough", "--sizes", "2,2,1", "--loss", "bce", "--weights", str(path),
+                     "--x", "1,0", "--y", "1")
+    assert code == 0
+    assert "[[0.6473]]" in out and "[[-0.3527]]" in out
+
+
+def test_walkthrough_json(frameworks):
+    code, out = main("walkthrough", "--example", "seed002", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["ok"] is True
+    assert data["loss"] == pytest.approx(0.435, abs=5e-4)
+    assert np.allclose(data["layers"][1]["dW"], [[-0.185165], [-0.202611]], atol=5e-7)
+    assert np.allclose(data["layers"][1]["torch"]["W"], data["layers"][1]["dW"], rtol=1e-12)
+
+
+# ------------------------------------------------------------------ verify
+
+
+def test_verify_reports_seed001s_wrong_number_and_passes(frameworks):
+    proc = run("verify", "--example", "seed001")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert "WRONG  Gradient for w1 (input to hidden): printed [0.036545, -0.036545], right [0.0091239308" in out
+    assert "seed001 printed a wrong number" in out
+    assert "all agree" in out and "FAIL" not in out
+    for pair in ("manual-torch", "manual-jax", "torch-jax"):
+        assert pair in out
+    assert out.count("PASS") == 6 + 1 + 3  # 2 frameworks x (loss, W1, W2), gradcheck, 3 pairs
+
+
+def test_verify_json_has_the_same_results(frameworks):
+    code, out = main("verify", "--example", "seed001", "--example", "seed002", "--epochs", "50", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["ok"] is True
+    seed001, seed002 = data["reports"]
+    assert [c["name"] for c in seed001["claims"] if not c["ok"]] == ["Gradient for w1 (input to hidden)"]
+    assert all(c["ok"] for c in seed002["claims"])
+    rows = {(g["param"], g["framework"]): g for g in seed002["gradients"]}
+    assert set(rows) == {(p, f) for p in ("loss", "W1", "b1", "W2", "b2") for f in ("torch", "jax")}
+    assert all(g["max_scaled"] <= g["tolerance"] for g in rows.values())
+    assert [p["pair"] for p in seed001["training"]["pairs"]] == ["manual-torch", "manual-jax", "torch-jax"]
+    assert seed001["training"]["config"] == "SGD(lr=0.1), 50 epochs, full batch"
+
+
+@pytest.mark.parametrize("fmt", ["npz", "csv"])
+def test_verify_a_users_net_and_data(tmp_path, fmt, frameworks):
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((12, 3)), rng.random((12, 2))
+    data = tmp_path / f"data.{fmt}"
+    if fmt == "npz":
+        np.savez(data, x=x, y=y)
+    else:
+        np.savetxt(data, np.hstack([x, y]), delimiter=",", header="x1,x2,x3,y1,y2", comments="")
+    weights = tmp_path / "w.npz"
+    np.savez(weights, W1=rng.standard_normal((3, 4)), b1=np.zeros(4), W2=rng.standard_normal((4, 2)))
+    code, out = main("verify", "--sizes", "3,4,2", "--activation", "relu", "--output-activation", "identity",
+                     "--reduction", "mean", "--weights", str(weights), "--data", str(data), "--epochs", "40",
+                     "--optimizer", "adam", "--lr", "0.01", "--batch-size", "5", "--shuffle-seed", "2")
+    assert code == 0, out
+    assert "your net: 3-4-2 net, relu, identity, mse (mean)" in out
+    assert "Adam(lr=0.01), 40 epochs, batches of 5 shuffled with seed 2" in out
+    assert "b2" not in out  # the file had no b2: layer 2 has no bias
+
+
+def test_verify_float32_is_judged_against_its_drift_bound(frameworks):
+    code, out = main("verify", "--sizes", "2,8,1", "--activation", "tanh", "--dtype", "float32", "--seed", "1",
+                     "--init", "xavier", "--x", "1,0;0,1;1,1;0,0", "--y", "1;1;0;0", "--epochs", "200")
+    assert code == 0, out
+    assert "float32" in out and "pass: <= 1.0e-09" not in out
+
+
+def test_verify_exits_1_and_says_fail_when_the_engine_is_wrong(monkeypatch, frameworks):
+    monkeypatch.setattr(Sigmoid, "derivative", lambda self, a, out: (out.fill(1.0), out)[1])
+    code, out = main("verify", "--example", "seed002", "--epochs", "5")
+    assert code == 1
+    assert "FAIL" in out and "DISAGREEMENT" in out
+    assert any(line.split()[:2] == ["W1", "torch"] and line.endswith("FAIL") for line in out.splitlines())
+
+
+def test_verify_plot_is_a_png_of_the_expected_size(tmp_path, frameworks):
+    path = tmp_path / "curves.png"
+    code, _ = main("verify", "--example", "seed001", "--example", "seed002", "--epochs", "30", "--plot", str(path))
+    assert code == 0
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", head[16:24])
+    assert (width, height) == (2 * 500, 700)  # one 5-inch column per net at 100 dpi, 7 inches tall
+
+
+def test_progress_bar_on_a_terminal_only(monkeypatch, frameworks):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    err = Terminal()
+    monkeypatch.setattr(sys, "stderr", err)
+    code, _ = main("verify", "--example", "seed002", "--epochs", "20")
+    assert code == 0 and "epoch" in err.getvalue()
+    err = Terminal()
+    monkeypatch.setattr(sys, "stderr", err)
+    main("verify", "--example", "seed002", "--epochs", "20", "--no-progress")
+    assert err.getvalue() == ""
+
+
+# ------------------------------------------------------------------ bad usage
+
+
+def bad_usage(tmp_path):
+    weights = tmp_path / "w.npz"
+    np.savez(weights, W1=np.ones((3, 2)), W2=np.ones((2, 1)))
+    corrupt = tmp_path / "corrupt.npz"
+    corrupt.write_bytes(b"PK\x03\x04 this is not a zip archive at all")
+    return [
+        (["verify", "--example", "seed999"], "invalid choice: 'seed999'"),
+        (["walkthrough", "--sizes", "2,x,1", "--x", "1,0", "--y", "1"], "--sizes: expected comma-separated"),
+        (["walkthrough", "--sizes", "2,2,1", "--weights", str(weights), "--x", "1,0", "--y", "1"],
+         "its weights make a 3-2-1 net, --sizes says 2-2-1"),
+        (["walkthrough", "--sizes", "2,2,1", "--weights", str(tmp_path / "missing.npz"), "--x", "1,0", "--y", "1"],
+         "missing.npz: no such file"),
+        (["walkthrough", "--sizes", "2,2,1", "--weights", str(corrupt), "--x", "1,0", "--y", "1"],
+         "corrupt.npz: not a readable .npz file"),
+        (["walkthrough", "--sizes", "2,2,1", "--seed", "0"], "needs data"),
+        (["walkthrough", "--sizes", "2,2,1", "--seed", "0", "--x", "1,0,5", "--y", "1"], "expected shape (batch, 2)"),
+        (["walkthrough", "--sizes", "2,2,1", "--activation", "sigmod", "--x", "1,0", "--y", "1"],
+         "unknown activation 'sigmod'"),
+        (["verify", "--example", "seed001", "--epochs", "-3"], "epochs"),
+        (["walkthrough", "--seed", "3"], "add --sizes"),
+        (["bogus"], "invalid choice"),
+    ]
+
+
+def test_bad_usage_is_one_line_and_exit_2(tmp_path):
+    for args, fragment in bad_usage(tmp_path):
+        proc = run(*args)
+        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in proc.stderr, (args, proc.stderr)
+        assert fragment in lines[0], (args, lines[0])
+        assert proc.stdout == ""
+
+
+def test_console_script_is_installed_as_backprop_by_hand():
+    scripts = {ep.name: ep.value for ep in entry_points(group="console_scripts")}
+    assert scripts.get("backprop-by-hand") == "manual.cli:main"
