@@ -313,11 +313,17 @@ def _render_report(r):
     c = r.case
     lines = [f"{c.name}: {c.title}, {c.net.dtype.name}, batch of {len(c.x)}"]
     if r.gradients:
-        lines.append(f"  gradients, against the frameworks (pass: err / rounding scale <= {r.gradients[0].tolerance:.1e})")
-        lines.append(f"    {'param':<6} {'framework':<10} {'max abs err':>11} {'max rel err':>11} {'err/scale':>10}")
+        lines.append(f"  gradients against each framework: max abs err, max rel err, err / rounding scale "
+                     f"(pass: <= {r.gradients[0].tolerance:.1e})")
+        by_param = {}
         for g in r.gradients:
-            lines.append(f"    {g.param:<6} {g.framework:<10} {g.max_abs:>11.1e} {g.max_rel:>11.1e} "
-                         f"{g.max_scaled:>10.1e}  {'PASS' if g.ok else 'FAIL'}")
+            by_param.setdefault(g.param, {})[g.framework] = g
+        names = list(next(iter(by_param.values())))
+        lines.append("    param  " + "".join(f"{name:<36}" for name in names).rstrip())
+        for param, row in by_param.items():
+            cells = [f"{g.max_abs:.1e}  {g.max_rel:.1e}  {g.max_scaled:.1e}  {'PASS' if g.ok else 'FAIL'}    "
+                     for g in row.values()]
+            lines.append(f"    {param:<6} " + "".join(cells).rstrip())
     if r.gradcheck is not None:
         worst = max(r.gradcheck.checks, key=lambda ch: ch.worst)
         lines.append(f"  finite differences: every parameter, largest rel err {r.gradcheck.max_rel:.1e} "

@@ -87,7 +87,9 @@ def seed000(data="as_written", random_seed=SEED000_RANDOM_SEED):
     net = MLP.from_params(seed000_params(random_seed), activation="sigmoid", loss="mse")
     return Example(
         name="seed000" if data == "as_written" else "seed000-xor",
-        title="2-2-1 sigmoid net trained on XOR, mse, full batch, eta=0.1, 10,000 epochs",
+        title="2-2-1 sigmoid net, mse, " + (
+            "the seed's 'XOR' data as written (4th sample [-1, 1])" if data == "as_written"
+            else "XOR (4th sample corrected to [1, 1])"),
         net=net,
         x=x.astype(np.float64),
         y=SEED000_Y.astype(np.float64),
@@ -242,7 +244,7 @@ def claims_table(claims):
 
 
 def _seed000_report():
-    lines = [f"seed000: {seed000().title}", ""]
+    lines = ["seed000: 2-2-1 sigmoid net trained on XOR, mse, full batch, eta=0.1, 10,000 epochs", ""]
     for data in ("as_written", "xor"):
         ex = seed000(data)
         hist = train_seed000(ex)
@@ -290,9 +292,4 @@ def case(name, epochs=None):
         ex = EXAMPLES[name]()
         default = 1000
     training = TrainConfig(SGD(lr=SEED000_ETA), default if epochs is None else epochs)
-    return Case(ex.name, ex.title + _data_note(name), ex.net, ex.x, ex.y, training, ex.claims, ex.findings)
-
-
-def _data_note(name):
-    return {"seed000": " (the seed's data: 4th sample [-1, 1])",
-            "seed000-xor": " (XOR: 4th sample corrected to [1, 1])"}.get(name, "")
+    return Case(ex.name, ex.title, ex.net, ex.x, ex.y, training, ex.claims, ex.findings)
