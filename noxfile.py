@@ -5,6 +5,8 @@ pins torch==2.13.0 (a CPU build on disk on this project's machines).
 Virtualenvs are reused, so a second run starts in seconds.
 """
 
+from pathlib import Path
+
 import nox
 
 nox.options.reuse_venv = "yes"
@@ -20,10 +22,16 @@ def install(session, extras):
 
 @nox.session
 def tests(session):
-    """The whole suite (and every benchmark once, untimed). Args go to pytest: nox -s tests -- -n auto"""
+    """The whole suite (and every benchmark once, untimed), in parallel.
+    Args go to pytest: nox -s tests -- -k seed -n 0"""
     install(session, "torch,jax,test,plot,progress")
     session.run(
         "pytest",
+        # one worker per core; a configuration's backend pairs share a worker
+        "-n",
+        "auto",
+        "--dist",
+        "loadgroup",
         "tests",
         "benchmarks",
         "--benchmark-disable",
@@ -31,3 +39,32 @@ def tests(session):
         # a missing framework fails here instead of skipping
         env={"BACKPROP_REQUIRE_FRAMEWORKS": "1"},
     )
+
+
+BENCHMARK_JSON = ".benchmarks/latest.json"
+
+
+@nox.session
+def benchmarks(session):
+    """Time manual against PyTorch and jax.jit, save .benchmarks/latest.json, print
+    the ratio table and targets (benchmarks/report.py). Args go to pytest:
+    nox -s benchmarks -- -k large. Run it on a quiet machine, without -n."""
+    install(session, "torch,jax,test")
+    Path(BENCHMARK_JSON).parent.mkdir(exist_ok=True)
+    session.run(
+        "pytest",
+        "benchmarks",
+        f"--benchmark-json={BENCHMARK_JSON}",
+        "--benchmark-columns=min,median,mean,stddev,rounds",
+        *session.posargs,
+        env={"BACKPROP_REQUIRE_FRAMEWORKS": "1"},
+    )
+    session.run("python", "benchmarks/report.py", BENCHMARK_JSON)
+
+
+@nox.session
+def demo(session):
+    """The main job: manual vs PyTorch vs JAX on the seeds' examples, with their
+    printed numbers checked. Args go to the command: nox -s demo -- --plot curves.png"""
+    install(session, "torch,jax,plot,progress")
+    session.run("python", "-m", "manual", "verify", *session.posargs)

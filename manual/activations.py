@@ -85,7 +85,8 @@ class ReLU(Activation):
         return np.maximum(z, 0, out=out)
 
     def derivative(self, a, out):
-        return np.greater(a, 0, out=out)
+        # a >= 0, so sign(a) is 1 where z > 0 and 0 elsewhere (and a float already)
+        return np.sign(a, out=out)
 
 
 class LeakyReLU(Activation):

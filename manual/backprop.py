@@ -16,26 +16,21 @@ step allocates nothing proportional to the batch or the parameters.
 
 import numpy as np
 
+from .activations import IDENTITY
+
 
 class Workspace:
     """Buffers for one batch size: per layer ``z``, ``a``, ``delta`` and a
-    scratch array ``work``, each ``(batch, n_out)`` of the net's dtype."""
+    scratch array ``work``, each ``(batch, n_out)`` of the net's dtype. An
+    identity layer's ``a`` is its ``z``: the same array, never copied."""
 
-    def __init__(self, sizes, batch, dtype):
+    def __init__(self, sizes, activations, batch, dtype):
         self.batch = batch
         shapes = [(batch, n) for n in sizes[1:]]
         self.z = [np.empty(s, dtype) for s in shapes]
-        self.a = [np.empty(s, dtype) for s in shapes]
+        self.a = [z if f is IDENTITY else np.empty_like(z) for z, f in zip(self.z, activations)]
         self.delta = [np.empty(s, dtype) for s in shapes]
         self.work = [np.empty(s, dtype) for s in shapes]
-
-    def nbytes(self):
-        return sum(b.nbytes for bufs in (self.z, self.a, self.delta, self.work) for b in bufs)
-
-
-def empty_grads(params):
-    """Gradient buffers shaped exactly like ``params``."""
-    return [{k: np.empty_like(v) for k, v in layer.items()} for layer in params]
 
 
 def forward(params, activations, x, ws):
@@ -45,10 +40,11 @@ def forward(params, activations, x, ws):
     """
     a_prev = x
     for layer, f, z, a, work in zip(params, activations, ws.z, ws.a, ws.work):
-        np.matmul(a_prev, layer["W"], out=z)
+        np.dot(a_prev, layer["W"], out=z)
         if "b" in layer:
             z += layer["b"]
-        f.apply(z, out=a, work=work)
+        if a is not z:
+            f.apply(z, out=a, work=work)
         a_prev = a
     return a_prev
 
@@ -58,24 +54,28 @@ def loss_value(loss, ws, y, scale):
     return scale * loss.value(ws.z[-1], ws.a[-1], y, out=ws.delta[-1], work=ws.work[-1])
 
 
-def backward(params, activations, loss, x, y, ws, grads, scale):
-    """Fill ``grads`` (shaped like ``params``) with dL/dparams after ``forward``.
+def loss_and_output_delta(loss, activation, ws, y, scale, delta_scale):
+    """The reduced loss of the last ``forward`` (times ``scale``), and
+    ``ws.delta[-1] = dL/dz`` of the output layer (times ``delta_scale``)."""
+    return loss.value_and_delta(ws.z[-1], ws.a[-1], y, activation, scale, delta_scale,
+                                out=ws.delta[-1], work=ws.work[-1])
 
-    x: ``(batch, n_in)``, y: ``(batch, n_out)``; ``scale`` is the reduction's
-    factor (1 for sum, 1/count for mean).
+
+def backward(params, activations, x, ws, grads):
+    """Fill ``grads`` (shaped like ``params``) with dL/dparams from the output
+    delta ``ws.delta[-1]`` (``loss_and_output_delta``) down to the input.
+
+    x: ``(batch, n_in)``.
     """
-    last = len(params) - 1
-    loss.output_delta(
-        ws.z[last], ws.a[last], y, activations[last], scale, out=ws.delta[last], work=ws.work[last]
-    )
-    for l in range(last, -1, -1):
+    for l in range(len(params) - 1, -1, -1):
         a_prev = x if l == 0 else ws.a[l - 1]
-        np.matmul(a_prev.T, ws.delta[l], out=grads[l]["W"])
+        np.dot(a_prev.T, ws.delta[l], out=grads[l]["W"])
         if "b" in grads[l]:
-            np.sum(ws.delta[l], axis=0, out=grads[l]["b"])
+            np.add.reduce(ws.delta[l], axis=0, out=grads[l]["b"])
         if l > 0:
             # delta = (delta_next @ W_next.T) * sigma'(z), with sigma'(z) read off a = sigma(z)
             delta, delta_next, W_next = ws.delta[l - 1], ws.delta[l], params[l]["W"]
-            np.matmul(delta_next, W_next.T, out=delta)
-            delta *= activations[l - 1].derivative(ws.a[l - 1], out=ws.work[l - 1])
+            np.dot(delta_next, W_next.T, out=delta)
+            if activations[l - 1] is not IDENTITY:  # identity' = 1
+                delta *= activations[l - 1].derivative(ws.a[l - 1], out=ws.work[l - 1])
     return grads

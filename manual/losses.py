@@ -26,6 +26,12 @@ class Loss:
         """How many terms ``reduction="mean"`` averages over (PyTorch's choice)."""
         return batch * n_out
 
+    def value_and_delta(self, z, a, y, activation, scale, delta_scale, out, work):
+        """``scale * value``, with ``out = delta_scale * dL/dz`` written after it."""
+        value = scale * self.value(z, a, y, out=out, work=work)
+        self.output_delta(z, a, y, activation, delta_scale, out=out, work=work)
+        return value
+
     def __repr__(self):
         return self.name
 
@@ -39,11 +45,24 @@ class MSE(Loss):
         np.subtract(a, y, out=work)
         return 0.5 * float(np.vdot(work, work))
 
+    def value_and_delta(self, z, a, y, activation, scale, delta_scale, out, work):
+        # a - y once, for both
+        np.subtract(a, y, out=out)
+        value = scale * 0.5 * float(np.vdot(out, out))
+        self._chain(a, activation, delta_scale, out, work)
+        return value
+
     def output_delta(self, z, a, y, activation, scale, out, work):
         # dL/da = a - y
         np.subtract(a, y, out=out)
+        return self._chain(a, activation, scale, out, work)
+
+    def _chain(self, a, activation, scale, out, work):
+        """out = dL/da on entry; dL/dz = dL/da * sigma'(z) on return."""
         if scale != 1:
             out *= scale
+        if activation.name == "identity":
+            return out
         if activation.elementwise:
             # delta_L = dL/da * sigma'(z_L)
             out *= activation.derivative(a, out=work)

@@ -1,13 +1,12 @@
 """The multilayer perceptron: architecture, parameters and the public calls."""
 
-import copy as _copy
-
 import numpy as np
 
 from . import backprop, checks
 from .activations import ACTIVATIONS
 from .initializers import INITS, initial_params
 from .losses import LOSSES, REDUCTIONS
+from .optim import allocate_like
 from .trace import LayerTrace, Trace
 
 
@@ -76,12 +75,17 @@ class MLP:
         return net
 
     def _setup(self, params, sizes, names, loss, reduction, dtype):
+        """Take a copy of ``params`` into one contiguous buffer (``_flat``) with
+        a view per W and b (``_params``): optimizers update the whole net at once."""
         self.sizes = tuple(sizes)
         self.activations = tuple(names)
         self.loss_name = loss
         self.reduction = reduction
         self.dtype = np.dtype(dtype)
-        self._params = params
+        self._flat, self._params = allocate_like(params, self.dtype)
+        for mine, given in zip(self._params, params):
+            for k in mine:
+                mine[k][...] = given[k]
         self._acts = tuple(ACTIVATIONS[n] for n in names)
         self._loss = LOSSES[loss]
         self._ws = None
@@ -122,7 +126,7 @@ class MLP:
         """A deep copy: same architecture, its own parameter arrays."""
         net = MLP.__new__(MLP)
         net._setup(
-            _copy.deepcopy(self._params),
+            self._params,
             self.sizes,
             self.activations,
             self.loss_name,
@@ -153,19 +157,19 @@ class MLP:
     def loss_and_grads(self, x, y):
         """``(loss, grads)``: the loss and dL/dparams, ``grads`` shaped like ``net.params``."""
         x, y = self._check_xy(x, y)
-        grads = backprop.empty_grads(self._params)
+        _, grads = allocate_like(self._params)
         loss = self._loss_and_grads(x, y, grads)
         return loss, grads
 
     def trace(self, x, y):
         """Every intermediate of one forward and backward pass; ``print()`` it."""
         x, y = self._check_xy(x, y)
-        ws = backprop.Workspace(self.sizes, len(x), self.dtype)
-        grads = backprop.empty_grads(self._params)
+        ws = backprop.Workspace(self.sizes, self._acts, len(x), self.dtype)
+        _, grads = allocate_like(self._params)
         scale = self._scale(y)
         backprop.forward(self._params, self._acts, x, ws)
-        loss = backprop.loss_value(self._loss, ws, y, scale)
-        backprop.backward(self._params, self._acts, self._loss, x, y, ws, grads, scale)
+        loss = backprop.loss_and_output_delta(self._loss, self._acts[-1], ws, y, scale, scale)
+        backprop.backward(self._params, self._acts, x, ws, grads)
         layers = [
             LayerTrace(
                 index=l + 1,
@@ -187,18 +191,19 @@ class MLP:
         backprop.forward(self._params, self._acts, x, ws)
         return backprop.loss_value(self._loss, ws, y, self._scale(y))
 
-    def _loss_and_grads(self, x, y, grads):
-        """The hot path: no validation, writes into ``grads``."""
+    def _loss_and_grads(self, x, y, grads, grad_scale=1.0):
+        """The hot path: no validation, writes into ``grads``. ``grad_scale``
+        multiplies the gradients (not the loss): plain SGD folds its lr in here."""
         ws = self._workspace(len(x))
         scale = self._scale(y)
         backprop.forward(self._params, self._acts, x, ws)
-        loss = backprop.loss_value(self._loss, ws, y, scale)
-        backprop.backward(self._params, self._acts, self._loss, x, y, ws, grads, scale)
+        loss = backprop.loss_and_output_delta(self._loss, self._acts[-1], ws, y, scale, scale * grad_scale)
+        backprop.backward(self._params, self._acts, x, ws, grads)
         return loss
 
     def _workspace(self, batch):
         if self._ws is None or self._ws.batch != batch:
-            self._ws = backprop.Workspace(self.sizes, batch, self.dtype)
+            self._ws = backprop.Workspace(self.sizes, self._acts, batch, self.dtype)
         return self._ws
 
     def _scale(self, y):

@@ -4,10 +4,13 @@ An optimizer is configuration only; its running buffers live in an
 ``OptimizerState`` (``opt.init(params)``), so a state can be saved, restored
 and handed to another run. ``opt.step(params, grads, state)`` updates the
 parameter arrays in place and may overwrite ``grads``; it allocates nothing:
-each parameter gets one scratch array, made once by ``init``.
+the scratch memory is made once by ``init``.
 
 Parameters are visited in a fixed flat order, layer by layer, ``W`` then
-``b`` (see ``flat``); every per-parameter buffer follows that order.
+``b`` (see ``flat``); every per-parameter buffer follows that order. Each
+kind of buffer is one contiguous array with a view per parameter, so the
+update rules, which are elementwise, can run over the whole net in one
+NumPy call each (``step_flat``): an MLP keeps its params that way too.
 """
 
 import math
@@ -21,24 +24,53 @@ def flat(tree):
     return [layer[k] for layer in tree for k in ("W", "b") if k in layer]
 
 
+def allocate_like(tree, dtype=None):
+    """``(buffer, views)``: one contiguous 1-D array, and a list shaped like
+    ``tree`` (params-shaped, or a flat list of arrays) of views into it."""
+    arrays = flat(tree) if tree and isinstance(tree[0], dict) else list(tree)
+    if dtype is None:
+        dtype = arrays[0].dtype if arrays else np.float64
+    buffer = np.empty(sum(a.size for a in arrays), dtype)
+    views, offset = [], 0
+    for a in arrays:
+        views.append(buffer[offset:offset + a.size].reshape(a.shape))
+        offset += a.size
+    if not (tree and isinstance(tree[0], dict)):
+        return buffer, views
+    it = iter(views)
+    return buffer, [{k: next(it) for k in ("W", "b") if k in layer} for layer in tree]
+
 @dataclass
 class OptimizerState:
     """What an optimizer carries between steps.
 
     step: updates done so far. buffers: name -> one array per parameter
     (momentum, Adam moments). scratch: working memory, not part of the state
-    proper (never saved)."""
+    proper (never saved). ``flat`` / ``flat_scratch``: the contiguous arrays
+    those are views of (see ``contiguous``)."""
 
     step: int
     buffers: dict
     scratch: list = field(default_factory=list, repr=False)
+    flat: dict = field(default_factory=dict, repr=False)
+    flat_scratch: np.ndarray | None = field(default=None, repr=False)
+
+    @classmethod
+    def contiguous(cls, step, buffers, like):
+        """A state whose buffers are views of one array per kind, holding a copy
+        of ``buffers`` (arrays in flat param order); ``like`` gives the shapes."""
+        state = cls(step=step, buffers={})
+        for name, arrays in buffers.items():
+            state.flat[name], views = allocate_like(like)
+            for v, a in zip(views, arrays):
+                v[...] = a
+            state.buffers[name] = views
+        state.flat_scratch, state.scratch = allocate_like(like)
+        return state
 
     def copy(self):
-        return OptimizerState(
-            self.step,
-            {k: [b.copy() for b in bufs] for k, bufs in self.buffers.items()},
-            [np.empty_like(s) for s in self.scratch],
-        )
+        like = self.scratch or next(iter(self.buffers.values()), [])
+        return OptimizerState.contiguous(self.step, self.buffers, like)
 
 
 class Optimizer:
@@ -48,18 +80,21 @@ class Optimizer:
     def init(self, params):
         """A fresh state for ``params`` (zeroed buffers, step 0)."""
         arrays = flat(params)
-        return OptimizerState(
-            step=0,
-            buffers={name: [np.zeros_like(p) for p in arrays] for name in self.buffer_names},
-            scratch=[np.empty_like(p) for p in arrays],
-        )
+        zeros = [np.zeros_like(p) for p in arrays]
+        return OptimizerState.contiguous(0, {name: zeros for name in self.buffer_names}, arrays)
 
     def step(self, params, grads, state):
-        """One in-place update of ``params`` from ``grads``; advances ``state``."""
+        """One in-place update of ``params`` from ``grads`` (params-shaped lists); advances ``state``."""
         state.step += 1
         bufs = [state.buffers[name] for name in self.buffer_names]
         for i, (p, g, s) in enumerate(zip(flat(params), flat(grads), state.scratch)):
             self._update(p, g, s, state.step, *(b[i] for b in bufs))
+
+    def step_flat(self, params, grads, state):
+        """``step`` on the contiguous arrays the params and grads are views of:
+        the same elementwise rule, a few NumPy calls for the whole net."""
+        state.step += 1
+        self._update(params, grads, state.flat_scratch, state.step, *(state.flat[n] for n in self.buffer_names))
 
     def config(self):
         """The hyperparameters, as plain data."""
@@ -94,6 +129,11 @@ class SGD(Optimizer):
             raise ValueError("nesterov=True needs a momentum > 0, got momentum=0")
         self.nesterov = bool(nesterov)
         self.buffer_names = ("momentum_buffer",) if self.momentum else ()
+
+    @property
+    def plain(self):
+        """No momentum and no weight decay: the update is just p -= lr * g."""
+        return not self.momentum and not self.weight_decay
 
     def _hyper(self):
         return {"lr": self.lr, "momentum": self.momentum, "nesterov": self.nesterov,

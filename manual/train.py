@@ -5,9 +5,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import backprop
 from .mlp import MLP
-from .optim import Optimizer, OptimizerState, flat, from_config
+from .optim import Optimizer, OptimizerState, allocate_like, flat, from_config
 
 
 @dataclass
@@ -63,7 +62,8 @@ class Trainer:
             loss = trainer.step(xb, yb)
 
     ``state``: an ``OptimizerState`` to continue from (default: a fresh one).
-    The gradient and scratch buffers are allocated once, here.
+    The gradient and scratch buffers are allocated once, here; ``grads`` holds
+    the last step's gradients (for plain SGD, times lr: see ``step``).
     """
 
     def __init__(self, net, optimizer, state=None):
@@ -73,17 +73,32 @@ class Trainer:
             raise TypeError(f"optimizer: expected manual.SGD, manual.Adam or manual.AdamW, got {optimizer!r}")
         self.net = net
         self.optimizer = optimizer
-        self.state = optimizer.init(net._params) if state is None else _restore(state, net._params)
-        self.grads = backprop.empty_grads(net._params)
+        if state is None:
+            self.state = optimizer.init(net._params)
+        else:  # a copy, laid out contiguously over this net's params
+            self.state = OptimizerState.contiguous(state.step, state.buffers, flat(net._params))
+        self._grads_flat, self.grads = allocate_like(net._params)
 
     def step(self, x, y, validate=True):
         """Forward, backward and one update on x ``(batch, n_in)``, y ``(batch, n_out)``;
         returns the loss before the update. ``validate=False`` skips the
-        input checks (``train`` checks the whole data set once, up front)."""
+        input checks (``train`` checks the whole data set once, up front).
+
+        The update runs over the net's contiguous params at once. Plain SGD
+        (no momentum, no weight decay) folds lr into the backward pass, which
+        is linear in the output delta: the gradients come out as lr * grad,
+        and the update is one subtraction.
+        """
         if validate:
             x, y = self.net._check_xy(x, y)
-        loss = self.net._loss_and_grads(x, y, self.grads)
-        self.optimizer.step(self.net._params, self.grads, self.state)
+        opt = self.optimizer
+        if getattr(opt, "plain", False):
+            loss = self.net._loss_and_grads(x, y, self.grads, grad_scale=opt.lr)
+            self.net._flat -= self._grads_flat
+            self.state.step += 1
+        else:
+            loss = self.net._loss_and_grads(x, y, self.grads)
+            opt.step_flat(self.net._flat, self._grads_flat, self.state)
         return loss
 
 
@@ -225,12 +240,6 @@ class _Gather:
         np.take(self.x, idx, axis=0, out=xb)
         np.take(self.y, idx, axis=0, out=yb)
         return xb, yb
-
-
-def _restore(opt_state, params):
-    state = opt_state.copy()
-    state.scratch = [np.empty_like(p) for p in flat(params)]
-    return state
 
 
 def copy_rng_state(state):

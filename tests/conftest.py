@@ -86,3 +86,9 @@ def pytest_collection_modifyitems(config, items):
         if "pair" in params:
             key = sorted((k, str(v)) for k, v in params.items() if k != "pair")
             item.add_marker(pytest.mark.xdist_group(f"{item.originalname}{key}"))
+
+
+if os.environ.get("PYTEST_XDIST_WORKER") and framework_available("torch_ref"):
+    import torch
+
+    torch.set_num_threads(1)  # see the root conftest.py

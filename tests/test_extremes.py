@@ -122,12 +122,21 @@ class CountingNumpy:
         attr = getattr(np, name)
         if not callable(attr) or isinstance(attr, type):
             return attr
+        return _Counted(attr, self)
 
-        def counted(*args, **kwargs):
-            self.calls += 1
-            return attr(*args, **kwargs)
 
-        return counted
+class _Counted:
+    """A NumPy function or ufunc whose calls (and ufunc methods: reduce, ...) are counted."""
+
+    def __init__(self, fn, counter):
+        self.fn, self.counter = fn, counter
+
+    def __call__(self, *args, **kwargs):
+        self.counter.calls += 1
+        return self.fn(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return _Counted(getattr(self.fn, name), self.counter)
 
 
 def numpy_calls_per_step(monkeypatch, net, x, y):

@@ -1,0 +1,141 @@
+"""What each backend runs for each operation, set up once and warmed up.
+
+``prepare(op, backend, case, dtype)`` returns a ``Prepared``: ``fn()`` does
+one ``op`` and returns only when its result exists (JAX is asynchronous:
+its calls block on their outputs), and ``context()`` is entered around the
+whole timing loop, not per call (JAX's local float64 mode, torch.no_grad),
+as a real loop would enter it once.
+
+Every backend starts from the same ``cases.make_net`` params and the same
+``cases.make_data`` arrays. ``fn`` has run once before ``prepare`` returns,
+so no timing includes a JIT compile, a first-call allocation or a cold cache.
+
+    forward         manual  net.forward(x)
+                    torch   model(X), under torch.no_grad
+                    jax     jax.jit(jax_ref.apply)(params, X)
+    loss_and_grads  manual  net.loss_and_grads(x, y)
+                    torch   torch_ref.loss_of + torch.autograd.grad, the model built once
+                    jax     jax_ref._value_and_grad (jitted)
+    step            manual  manual.Trainer(net, manual.SGD(lr)).step(x, y, validate=False)
+                    torch   torch_ref.make_step: zero_grad, loss, backward, torch.optim.SGD.step
+                    jax     jax_ref.make_step: jitted value_and_grad + optax.sgd, params fed back
+
+``numpy-matmuls`` (step only) is ``roofline.MatmulKernel``: the step's
+matrix products alone.
+"""
+
+import contextlib
+import functools
+import importlib.util
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+import pytest
+
+import manual
+from references import jax_ref, torch_ref
+
+from . import cases
+from .roofline import MatmulKernel
+
+BACKENDS = ("manual", "torch", "jax")
+STEP_BACKENDS = (*BACKENDS, "numpy-matmuls")
+
+
+@dataclass
+class Prepared:
+    fn: Callable[[], object]
+    context: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext
+
+
+def prepare(op, backend, case, dtype):
+    """``op`` on ``backend`` for a ``cases.Case`` and dtype name, warmed up."""
+    net = cases.make_net(case, dtype)
+    x, y = cases.make_data(case, dtype)
+    build = {"manual": _manual, "torch": _torch, "jax": _jax, "numpy-matmuls": _matmuls}[backend]
+    prepared = build(op, net, x, y, case.lr)
+    with prepared.context():
+        prepared.fn()
+    return prepared
+
+
+def _manual(op, net, x, y, lr):
+    if op == "forward":
+        return Prepared(lambda: net.forward(x))
+    if op == "loss_and_grads":
+        return Prepared(lambda: net.loss_and_grads(x, y))
+    # manual.train's per-step call, after it has validated the data once
+    trainer = manual.Trainer(net, manual.SGD(lr=lr))
+    return Prepared(lambda: trainer.step(x, y, validate=False))
+
+
+def _torch(op, net, x, y, lr):
+    import torch
+
+    # the default may be lower than the core count (cgroups, OMP_NUM_THREADS);
+    # NumPy's BLAS and XLA use every core, so torch gets them too
+    torch.set_num_threads(os.cpu_count())
+    X, Y = torch.from_numpy(x), torch.from_numpy(y)
+    if op == "forward":
+        model = torch_ref.build_model(net)
+        return Prepared(lambda: model(X), torch.no_grad)
+    if op == "loss_and_grads":
+        model = torch_ref.build_model(net)
+        params = list(model.parameters())
+
+        def loss_and_grads():
+            loss = torch_ref.loss_of(model, net, X, Y)
+            return loss, torch.autograd.grad(loss, params)
+
+        return Prepared(loss_and_grads)
+    step, _model, _opt = torch_ref.make_step(net, manual.SGD(lr=lr))
+    return Prepared(lambda: step(X, Y))
+
+
+def _jax(op, net, x, y, lr):
+    import jax
+    import jax.numpy as jnp
+
+    context = functools.partial(jax_ref.x64, net.dtype)
+    with context():
+        X, Y = jnp.asarray(x), jnp.asarray(y)
+        params = jax.tree_util.tree_map(jnp.asarray, net.params)
+    activations = tuple(net.activations)
+    if op == "forward":
+        forward = jax.jit(functools.partial(jax_ref.apply, activations=activations))
+        return Prepared(lambda: forward(params, X).block_until_ready(), context)
+    if op == "loss_and_grads":
+        value_and_grad = jax_ref._value_and_grad(activations, net.loss_name, net.reduction)
+        return Prepared(lambda: jax.block_until_ready(value_and_grad(params, X, Y)), context)
+    step_fn, params, opt_state = jax_ref.make_step(net, manual.SGD(lr=lr))
+    state = [params, opt_state]
+
+    def step():
+        # the step returns new params and optimizer state: feed them to the next call
+        state[0], state[1], loss = step_fn(state[0], state[1], X, Y)
+        return jax.block_until_ready((state[0], state[1], loss))
+
+    return Prepared(step, context)
+
+
+def _matmuls(op, net, x, y, lr):
+    if op != "step":
+        raise ValueError(f"numpy-matmuls times the step's products only, not {op!r}")
+    return Prepared(MatmulKernel.for_net(net, x, y))
+
+
+REQUIRE_FRAMEWORKS = os.environ.get("BACKPROP_REQUIRE_FRAMEWORKS") == "1"
+FRAMEWORKS = {"torch": "torch", "jax": "jax"}  # backend -> module, which is also the extra's name
+
+
+def require(backend):
+    """Skip a backend whose framework is missing; fail instead under
+    BACKPROP_REQUIRE_FRAMEWORKS=1 (what nox and CI set), as tests/ does."""
+    module = FRAMEWORKS.get(backend)
+    if module is None or importlib.util.find_spec(module) is not None:
+        return
+    message = f"{backend} needs {module}: pip install -c constraints.txt 'backprop-by-hand[{module}]'"
+    if REQUIRE_FRAMEWORKS:
+        pytest.fail(message + " (BACKPROP_REQUIRE_FRAMEWORKS=1 turns this skip into a failure)")
+    pytest.skip(message)

@@ -1,0 +1,283 @@
+"""The ratio table of one benchmark run, and where the targets stand.
+
+    python benchmarks/report.py .benchmarks/latest.json              # text
+    python benchmarks/report.py .benchmarks/latest.json --markdown   # for the README
+    python benchmarks/report.py JSON --stat median                   # default: min
+
+Reads the JSON ``pytest --benchmark-json`` writes for ``benchmarks/``; each
+entry's ``extra_info`` names its op, size, dtype and backend. Per size and
+dtype it prints manual/torch and manual/jax time ratios per operation
+(below 1: manual is faster), the step's roofline fraction (time of its
+matmuls alone in NumPy / time of manual's step) and its peak allocation
+over activations + gradients; then each target's PASS or MISS. It never
+fails on a MISS: the exit status is about reading the file only.
+
+``min`` is the default statistic because the noise on a shared machine
+(other processes, a frequency step) only ever adds time; ``median`` is the
+typical call.
+
+Standard library only, so it runs on any saved JSON without the project.
+"""
+
+import argparse
+import json
+import math
+import sys
+from dataclasses import dataclass
+
+OPS = ("forward", "loss_and_grads", "step")
+SIZE_ORDER = ("tiny", "small", "medium", "large")
+FRAMEWORKS = ("torch", "jax")
+
+
+BUSY = 0.05  # other processes' CPU share above which the timings are flagged
+
+
+def load(path, stat="min"):
+    """``{(op, size, dtype, backend): (seconds, extra_info)}`` from a benchmark JSON."""
+    return _runs(_read(path), stat)
+
+
+def _read(path):
+    with open(path) as fh:
+        return json.load(fh)
+
+
+def others_share(data):
+    """The CPU share other processes took during the run (conftest.py records it), or None."""
+    return data.get("machine_info", {}).get("backprop_by_hand", {}).get("other_processes_cpu")
+
+
+def _runs(data, stat):
+    runs = {}
+    for bench in data.get("benchmarks", []):
+        info = bench.get("extra_info", {})
+        key = tuple(info.get(k) for k in ("op", "size", "dtype", "backend"))
+        if None not in key:
+            runs[key] = (bench["stats"][stat], info)
+    return runs
+
+
+@dataclass
+class Row:
+    """One (size, dtype): every number the table and the targets read (None: not measured)."""
+
+    size: str
+    dtype: str
+    ratios: dict  # (op, framework) -> manual time / framework time
+    step_seconds: float | None
+    roofline: float | None  # time(numpy-matmuls) / time(manual step)
+    blas_gflops: float | None  # the step's matmul FLOPs / time(numpy-matmuls)
+    peak_bytes: int | None
+    alloc_ratio: float | None  # step peak / (activations + gradients bytes)
+
+
+def rows(runs):
+    pairs = {(size, dtype) for (_, size, dtype, _) in runs}
+    order = sorted(pairs, key=lambda p: (_size_rank(p[0]), p[0], p[1]))
+    return [_row(runs, size, dtype) for size, dtype in order]
+
+
+def _row(runs, size, dtype):
+    def seconds(op, backend):
+        hit = runs.get((op, size, dtype, backend))
+        return None if hit is None else hit[0]
+
+    ratios = {(op, fw): _div(seconds(op, "manual"), seconds(op, fw)) for op in OPS for fw in FRAMEWORKS}
+    step = seconds("step", "manual")
+    kernel = seconds("step", "numpy-matmuls")
+    info = runs.get(("step", size, dtype, "manual"), (None, {}))[1]
+    flops = info.get("matmul_flops")
+    peak = info.get("step_peak_bytes")
+    budget = None
+    if "activations_bytes" in info and "grads_bytes" in info:
+        budget = info["activations_bytes"] + info["grads_bytes"]
+    return Row(
+        size=size,
+        dtype=dtype,
+        ratios=ratios,
+        step_seconds=step,
+        roofline=_div(kernel, step),
+        blas_gflops=None if flops is None else _div(flops / 1e9, kernel),
+        peak_bytes=peak,
+        alloc_ratio=_div(peak, budget),
+    )
+
+
+# ------------------------------------------------------------------ targets
+
+
+@dataclass(frozen=True)
+class Target:
+    sizes: tuple
+    text: str
+    metric: str  # "roofline", "alloc_ratio" or "<op>:<framework>" (a ratio)
+    bound: float
+    at_least: bool  # True: metric >= bound passes; False: metric <= bound
+
+    def value(self, row):
+        if ":" in self.metric:
+            return row.ratios.get(tuple(self.metric.split(":")))
+        return getattr(row, self.metric)
+
+    def status(self, value):
+        if value is None:
+            return "n/a"
+        ok = value >= self.bound if self.at_least else value <= self.bound
+        return "PASS" if ok else "MISS"
+
+
+TARGETS = (
+    Target(("large",), "step >= 90% of roofline", "roofline", 0.9, True),
+    Target(("large",), "step manual/jax <= 1.0", "step:jax", 1.0, False),
+    Target(("tiny", "small"), "step manual/jax <= 0.8", "step:jax", 0.8, False),
+    Target(("tiny", "small"), "step manual/torch <= 0.2", "step:torch", 0.2, False),
+    Target(SIZE_ORDER, "step allocations <= 1.5x activations+gradients", "alloc_ratio", 1.5, False),
+)
+
+
+def target_results(table):
+    """``[(status, size, dtype, target, value)]``, every target for every matching row."""
+    out = []
+    for target in TARGETS:
+        for row in table:
+            if row.size in target.sizes:
+                value = target.value(row)
+                out.append((target.status(value), row.size, row.dtype, target, value))
+    return out
+
+
+# ------------------------------------------------------------------ formatting
+
+SHORT = {"forward": "fwd", "loss_and_grads": "grads", "step": "step"}
+HEADER = (
+    ["size", "dtype"]
+    + [f"{SHORT[op]} m/{fw}" for op in OPS for fw in FRAMEWORKS]
+    + ["manual step", "roofline", "BLAS GFLOP/s", "step peak", "peak/(act+grad)"]
+)
+
+
+def cells(row):
+    return (
+        [row.size, row.dtype]
+        + [_num(row.ratios[(op, fw)]) for op in OPS for fw in FRAMEWORKS]
+        + [
+            _time(row.step_seconds),
+            _percent(row.roofline),
+            "-" if row.blas_gflops is None else f"{row.blas_gflops:.3g}",
+            _bytes(row.peak_bytes),
+            _num(row.alloc_ratio),
+        ]
+    )
+
+
+def text_table(table):
+    lines = [HEADER] + [cells(r) for r in table]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(HEADER))]
+
+    def fmt(line):
+        # size and dtype left-aligned, numbers right-aligned
+        return "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths)))
+
+    return "\n".join([fmt(lines[0]), fmt(["-" * w for w in widths])] + [fmt(line) for line in lines[1:]])
+
+
+def markdown_table(table):
+    align = ["---", "---"] + ["---:"] * (len(HEADER) - 2)
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + "|".join(align) + "|"]
+    lines += ["| " + " | ".join(cells(r)) + " |" for r in table]
+    return "\n".join(lines)
+
+
+def target_lines(results, markdown=False):
+    if markdown:
+        lines = ["| status | size | dtype | target | value |", "|---|---|---|---|---:|"]
+        lines += [f"| {s} | {size} | {dtype} | {t.text} | {_num(v)} |" for s, size, dtype, t, v in results]
+        return "\n".join(lines)
+    return "\n".join(f"{s:4}  {size:6} {dtype:7}  {t.text:48} {_num(v)}" for s, size, dtype, t, v in results)
+
+
+def _num(v, digits=2):
+    if v is None:
+        return "-"
+    if abs(v) >= 1000:
+        return f"{v:.0f}"
+    if 0 < abs(v) < 0.01:
+        return f"{v:.2g}"  # a step that allocates almost nothing: keep its size visible
+    return f"{v:.{digits}f}"
+
+
+def _percent(v):
+    return "-" if v is None else f"{100 * v:.0f}%"
+
+
+def _time(seconds):
+    if seconds is None:
+        return "-"
+    for unit, scale in (("s", 1), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def _bytes(n):
+    if n is None:
+        return "-"
+    for unit, scale in (("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} B"
+
+
+def _div(a, b):
+    if a is None or b is None or b == 0 or not math.isfinite(a) or not math.isfinite(b):
+        return None
+    return a / b
+
+
+def _size_rank(size):
+    return SIZE_ORDER.index(size) if size in SIZE_ORDER else len(SIZE_ORDER)
+
+
+def render(path, markdown=False, stat="min"):
+    data = _read(path)
+    table = rows(_runs(data, stat))
+    if not table:
+        return f"{path}: no benchmarks from benchmarks/ in it (were they run with --benchmark-disable?)"
+    results = target_results(table)
+    counts = {s: sum(r[0] == s for r in results) for s in ("PASS", "MISS", "n/a")}
+    summary = f"{counts['PASS']} pass, {counts['MISS']} miss, {counts['n/a']} not measured"
+    legend = (
+        f"m/torch, m/jax: manual time / framework time ({stat} of the rounds); below 1: manual is faster.\n"
+        "fwd: forward; grads: loss_and_grads; step: one SGD step (forward, backward, update).\n"
+        "roofline: time of the step's matmuls alone in NumPy / time of manual's step;"
+        " BLAS GFLOP/s: those matmuls' speed.\n"
+        "step peak: what one manual step allocates (tracemalloc), over activations + gradients bytes."
+    )
+    busy = others_share(data)
+    if busy is not None and busy > BUSY:
+        legend += (
+            f"\nWARNING: other processes used {busy:.0%} of the CPUs during this run;"
+            " they contend with the benchmark's BLAS threads, so these ratios are unreliable."
+            " Rerun on a quiet machine."
+        )
+    if markdown:
+        legend = "  \n".join(legend.splitlines())  # Markdown line breaks
+        return f"{markdown_table(table)}\n\n{legend}\n\nTargets ({summary}):\n\n{target_lines(results, True)}"
+    return f"{text_table(table)}\n\n{legend}\n\nTargets ({summary}):\n{target_lines(results)}"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("json", help="the file pytest --benchmark-json wrote")
+    parser.add_argument("--markdown", action="store_true", help="Markdown tables, for the README")
+    parser.add_argument(
+        "--stat", default="min", choices=("min", "median", "mean"), help="which statistic of the rounds"
+    )
+    args = parser.parse_args(argv)
+    print(render(args.json, args.markdown, args.stat))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

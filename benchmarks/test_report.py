@@ -1,0 +1,83 @@
+"""report.py on a hand-made benchmark JSON: the ratios, the targets, both formats."""
+
+import json
+
+import pytest
+
+from . import report
+
+MIB = 2**20
+
+
+def bench(op, size, dtype, backend, seconds, **extra):
+    info = {"op": op, "size": size, "dtype": dtype, "backend": backend, **extra}
+    return {"stats": {"min": seconds, "median": 2 * seconds, "mean": 2 * seconds}, "extra_info": info}
+
+
+@pytest.fixture
+def saved(tmp_path):
+    runs = []
+    for op in report.OPS:
+        runs += [bench(op, "tiny", "float32", "manual", 1e-6), bench(op, "tiny", "float32", "torch", 10e-6)]
+        runs += [bench(op, "tiny", "float32", "jax", 2e-6)]
+    step = dict(matmul_flops=4e9, step_peak_bytes=MIB, activations_bytes=MIB, grads_bytes=MIB)
+    runs += [
+        bench("step", "large", "float64", "manual", 1.0, **step),
+        bench("step", "large", "float64", "numpy-matmuls", 0.95, matmul_flops=4e9),
+        bench("step", "large", "float64", "jax", 0.5),
+        {"stats": {"min": 1.0}, "extra_info": {}},  # not one of ours: ignored
+    ]
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps({"benchmarks": runs}))
+    return path
+
+
+def test_rows_hold_the_ratios(saved):
+    tiny, large = report.rows(report.load(saved))
+    assert (tiny.size, large.size) == ("tiny", "large")
+    assert tiny.ratios[("step", "torch")] == pytest.approx(0.1)
+    assert tiny.ratios[("forward", "jax")] == pytest.approx(0.5)
+    assert tiny.roofline is None and tiny.alloc_ratio is None
+    assert large.roofline == pytest.approx(0.95)
+    assert large.blas_gflops == pytest.approx(4 / 0.95)
+    assert large.alloc_ratio == pytest.approx(0.5)
+    assert large.ratios[("step", "jax")] == pytest.approx(2.0)
+    assert large.ratios[("forward", "torch")] is None
+
+
+def test_targets_pass_miss_and_unmeasured(saved):
+    results = {
+        (size, dtype, target.text): status
+        for status, size, dtype, target, _ in report.target_results(report.rows(report.load(saved)))
+    }
+    assert results[("large", "float64", "step >= 90% of roofline")] == "PASS"
+    assert results[("large", "float64", "step manual/jax <= 1.0")] == "MISS"
+    assert results[("tiny", "float32", "step manual/torch <= 0.2")] == "PASS"
+    assert results[("tiny", "float32", "step manual/jax <= 0.8")] == "PASS"
+    assert results[("tiny", "float32", "step allocations <= 1.5x activations+gradients")] == "n/a"
+    assert results[("large", "float64", "step allocations <= 1.5x activations+gradients")] == "PASS"
+
+
+def test_main_prints_text_and_markdown_and_never_fails_on_a_miss(saved, capsys):
+    assert report.main([str(saved)]) == 0
+    text = capsys.readouterr().out
+    assert "MISS  large  float64  step manual/jax <= 1.0" in text
+    assert "95%" in text
+    assert report.main([str(saved), "--markdown", "--stat", "median"]) == 0
+    markdown = capsys.readouterr().out
+    assert "| tiny | float32 | 0.10 | 0.50 |" in markdown
+    assert "| MISS | large | float64 | step manual/jax <= 1.0 | 2.00 |" in markdown
+
+
+def test_a_run_without_timings_says_so(tmp_path):
+    path = tmp_path / "empty.json"
+    path.write_text(json.dumps({"benchmarks": []}))
+    assert "no benchmarks" in report.render(path)
+
+
+def test_a_busy_machine_is_flagged(saved):
+    data = json.loads(saved.read_text())
+    assert "WARNING" not in report.render(saved)
+    data["machine_info"] = {"backprop_by_hand": {"other_processes_cpu": 0.4}}
+    saved.write_text(json.dumps(data))
+    assert "WARNING: other processes used 40% of the CPUs" in report.render(saved)
