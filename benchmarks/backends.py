@@ -21,7 +21,8 @@ so no timing includes a JIT compile, a first-call allocation or a cold cache.
                     jax     jax_ref.make_step: jitted value_and_grad + optax.sgd, params fed back
 
 ``numpy-matmuls`` (step only) is ``roofline.MatmulKernel``: the step's
-matrix products alone.
+matrix products alone. ``numpy-floor`` (tiny step only) is
+``floor.StraightLineStep``: the tiny step's NumPy calls with no structure.
 """
 
 import contextlib
@@ -37,6 +38,7 @@ import manual
 from references import jax_ref, torch_ref
 
 from . import cases
+from .floor import StraightLineStep
 from .roofline import MatmulKernel
 
 BACKENDS = ("manual", "torch", "jax")
@@ -53,7 +55,8 @@ def prepare(op, backend, case, dtype):
     """``op`` on ``backend`` for a ``cases.Case`` and dtype name, warmed up."""
     net = cases.make_net(case, dtype)
     x, y = cases.make_data(case, dtype)
-    build = {"manual": _manual, "torch": _torch, "jax": _jax, "numpy-matmuls": _matmuls}[backend]
+    build = {"manual": _manual, "torch": _torch, "jax": _jax, "numpy-matmuls": _matmuls,
+             "numpy-floor": _floor}[backend]
     prepared = build(op, net, x, y, case.lr)
     with prepared.context():
         prepared.fn()
@@ -123,6 +126,12 @@ def _matmuls(op, net, x, y, lr):
     if op != "step":
         raise ValueError(f"numpy-matmuls times the step's products only, not {op!r}")
     return Prepared(MatmulKernel.for_net(net, x, y))
+
+
+def _floor(op, net, x, y, lr):
+    if op != "step":
+        raise ValueError(f"numpy-floor times the tiny step only, not {op!r}")
+    return Prepared(StraightLineStep(net, x, y, lr))
 
 
 REQUIRE_FRAMEWORKS = os.environ.get("BACKPROP_REQUIRE_FRAMEWORKS") == "1"

@@ -70,6 +70,8 @@ class Row:
     blas_gflops: float | None  # the step's matmul FLOPs / time(numpy-matmuls)
     peak_bytes: int | None
     alloc_ratio: float | None  # step peak / (activations + gradients bytes)
+    floor: dict | None = None  # the straight-line step (tiny): its seconds and its ratios to the frameworks
+    kernel_over_jax: float | None = None  # the step's matmuls alone in NumPy / jax's whole step
 
 
 def rows(runs):
@@ -92,7 +94,13 @@ def _row(runs, size, dtype):
     budget = None
     if "activations_bytes" in info and "grads_bytes" in info:
         budget = info["activations_bytes"] + info["grads_bytes"]
+    kernel_over_jax = _div(kernel, seconds("step", "jax"))
+    floor_s = seconds("step", "numpy-floor")
+    floor = None if floor_s is None else {
+        "seconds": floor_s, **{fw: _div(floor_s, seconds("step", fw)) for fw in FRAMEWORKS}}
     return Row(
+        kernel_over_jax=kernel_over_jax,
+        floor=floor,
         size=size,
         dtype=dtype,
         ratios=ratios,
@@ -261,6 +269,18 @@ def render(path, markdown=False, stat="min"):
             " they contend with the benchmark's BLAS threads, so these ratios are unreliable."
             " Rerun on a quiet machine."
         )
+    for row in table:
+        if row.size == "large" and row.kernel_over_jax is not None:
+            legend += (
+                f"\nlarge {row.dtype}: the step's matmuls alone in NumPy take {_num(row.kernel_over_jax)}"
+                f" of jax.jit's whole step: no NumPy step, however lean, gets below that ratio."
+            )
+        if row.floor:
+            legend += (
+                f"\nfloor, {row.size} {row.dtype}: the same NumPy calls as straight-line code take "
+                f"{_time(row.floor['seconds'])}: floor/jax {_num(row.floor['jax'])}, "
+                f"floor/torch {_num(row.floor['torch'])} (manual's step: {_time(row.step_seconds)})."
+            )
     if markdown:
         legend = "  \n".join(legend.splitlines())  # Markdown line breaks
         return f"{markdown_table(table)}\n\n{legend}\n\nTargets ({summary}):\n\n{target_lines(results, True)}"

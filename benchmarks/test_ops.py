@@ -62,3 +62,10 @@ def test_step(benchmark, size, dtype, backend):
         benchmark.extra_info["step_peak_bytes"] = peak_bytes(prepared.fn)
         benchmark.extra_info.update(cases.nbytes(case, dtype))
     timed(benchmark, prepared)
+
+
+@pytest.mark.parametrize("dtype", cases.DTYPES)
+def test_step_floor(benchmark, dtype):
+    """The tiny step as straight-line NumPy: the fastest NumPy can do it (floor.py)."""
+    _, prepared = start(benchmark, "step", "tiny", dtype, "numpy-floor")
+    timed(benchmark, prepared)

@@ -57,3 +57,20 @@ def test_peak_bytes_sees_numpy_buffers():
     assert peak_bytes(lambda: np.ones(2**20, np.uint8)) >= 2**20
     buffer = np.zeros(2**20, np.uint8)
     assert peak_bytes(lambda: buffer.fill(1)) < 2**12
+
+
+@pytest.mark.parametrize("dtype", cases.DTYPES)
+def test_the_floor_is_the_engines_step(dtype):
+    """The straight-line step does what Trainer.step does: same loss, same new params."""
+    import manual
+
+    from .floor import StraightLineStep
+
+    case = cases.CASES["tiny"]
+    x, y = cases.make_data(case, dtype)
+    floor = StraightLineStep(cases.make_net(case, dtype), x, y, case.lr)
+    net = cases.make_net(case, dtype)
+    trainer = manual.Trainer(net, manual.SGD(lr=case.lr))
+    for _ in range(3):
+        assert floor() == pytest.approx(trainer.step(x, y), rel=1e-6)
+    np.testing.assert_allclose(floor.net._flat, net._flat, rtol=1e-6)

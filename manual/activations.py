@@ -85,8 +85,8 @@ class ReLU(Activation):
         return np.maximum(z, 0, out=out)
 
     def derivative(self, a, out):
-        # a >= 0, so sign(a) is 1 where z > 0 and 0 elsewhere (and a float already)
-        return np.sign(a, out=out)
+        # out may be a boolean mask: a is positive exactly where z is
+        return np.greater(a, 0, out=out)
 
 
 class LeakyReLU(Activation):
