@@ -48,9 +48,14 @@ BAD_X = [
 @pytest.mark.parametrize("call", list(CALLS))
 @pytest.mark.parametrize("x,exc,fragments", BAD_X, ids=[f"x{i}" for i in range(len(BAD_X))])
 def test_bad_x(net, call, x, exc, fragments):
+    assert_refused(net, lambda: CALLS[call](net, x, Y), exc, fragments)
+
+
+def assert_refused(net, call, exc, fragments):
+    """``call()`` raises ``exc`` with every fragment in its message, and ``net`` is untouched."""
     before = [{k: v.copy() for k, v in layer.items()} for layer in net.params]
     with pytest.raises(exc) as info:
-        CALLS[call](net, x, Y)
+        call()
     for f in fragments:
         assert f in str(info.value), (f, str(info.value))
     assert params_unchanged(net, before)
@@ -68,12 +73,7 @@ BAD_Y = [
 @pytest.mark.parametrize("call", [c for c in CALLS if c != "forward"])
 @pytest.mark.parametrize("y,exc,fragments", BAD_Y, ids=[f"y{i}" for i in range(len(BAD_Y))])
 def test_bad_y(net, call, y, exc, fragments):
-    before = [{k: v.copy() for k, v in layer.items()} for layer in net.params]
-    with pytest.raises(exc) as info:
-        CALLS[call](net, X, y)
-    for f in fragments:
-        assert f in str(info.value), (f, str(info.value))
-    assert params_unchanged(net, before)
+    assert_refused(net, lambda: CALLS[call](net, X, y), exc, fragments)
 
 
 @pytest.mark.parametrize("y", [[[1.5]] * 4, [[-0.1]] * 4])

@@ -211,3 +211,14 @@ def test_bad_usage_is_one_line_and_exit_2(tmp_path):
 def test_console_script_is_installed_as_backprop_by_hand():
     scripts = {ep.name: ep.value for ep in entry_points(group="console_scripts")}
     assert scripts.get("backprop-by-hand") == "manual.cli:main"
+
+
+def test_a_checkpoint_serves_as_weights(tmp_path, frameworks):
+    import manual
+
+    net = manual.MLP.from_params([{"W": np.array([[0.1, 0.3], [0.2, 0.4]]), "b": np.zeros(2)},
+                                  {"W": np.array([[0.5], [0.6]]), "b": np.zeros(1)}], loss="bce")
+    manual.save(tmp_path / "ckpt.npz", net)
+    code, out = main("walkthrough", "--sizes", "2,2,1", "--loss", "bce", "--weights", str(tmp_path / "ckpt.npz"),
+                     "--x", "1,0", "--y", "1")
+    assert code == 0 and "[[-0.3527]]" in out

@@ -139,3 +139,19 @@ def test_frameworks_agree_on_seed000_at_init(reference, data):
     ex = examples.seed000(data)
     assert_grads_close(ex.net, ex.x, ex.y, manual.loss_and_grads(ex.net, ex.x, ex.y),
                        reference.loss_and_grads(ex.net, ex.x, ex.y), names=("manual", reference.__name__))
+
+
+def test_jax_float64_is_local_to_the_reference():
+    """jax_ref runs float64 inside jax.enable_x64(True); the caller's JAX stays as it was."""
+    require("jax_ref")
+    import jax
+    import jax.numpy as jnp
+
+    before = jax.config.jax_enable_x64
+    net = manual.MLP([2, 3, 1], seed=0)
+    x, y = make_data(net, 4)
+    _, grads = BACKENDS["jax_ref"].loss_and_grads(net, x, y)
+    assert grads[0]["W"].dtype == np.float64
+    assert jax.config.jax_enable_x64 == before
+    if not before:
+        assert jnp.ones(1).dtype == jnp.float32
