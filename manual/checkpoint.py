@@ -287,7 +287,7 @@ def _parse_meta(raw):
 def _check_spec(spec):
     """The recorded architecture, checked for shape (MLP.from_params checks the names)."""
     _check_keys("spec", spec, _SPEC_KEYS)
-    sizes, bias = spec["sizes"], spec["bias"]
+    sizes = spec["sizes"]
     if not (isinstance(sizes, list) and len(sizes) >= 2 and all(_is_count(s, 1) for s in sizes)):
         raise _Bad(f"corrupt spec: sizes {sizes!r}")
     n_layers = len(sizes) - 1

@@ -252,21 +252,16 @@ def drift_bound(net, x, y, optimizer, epochs, batch_size=None, shuffle_seed=None
 
     The update sizes come from the same float64 run.
     """
-    from .mlp import MLP
     from .train import train
 
-    def like(params):
-        return MLP.from_params(params, activation=list(net.activations), loss=net.loss_name,
-                               reduction=net.reduction, dtype=np.float64)
-
-    start = like(net.params)
+    start = net.with_params(net.params, dtype=np.float64)
     x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
     run = dict(epochs=epochs, batch_size=batch_size, shuffle_seed=shuffle_seed, record_every=1)
     base = train(start, x, y, optimizer, **run)
     signs = np.random.default_rng(0)
     nudged = [{k: v * (1 + 1e-7 * signs.choice([-1.0, 1.0], size=v.shape)) for k, v in layer.items()}
               for layer in start.params]
-    moved = train(like(nudged), x, y, optimizer, **run)
+    moved = train(start.with_params(nudged), x, y, optimizer, **run)
     growth = max(1.0, float((trajectory_gap(moved, base).params / params_gap(nudged, start.params)).max()))
 
     flat = [np.concatenate([v.ravel() for layer in p for v in layer.values()]) for _, p in base.snapshots]

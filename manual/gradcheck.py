@@ -101,7 +101,7 @@ def gradcheck(net, x, y, eps=1e-6):
 
 def numeric_grads(net, x, y, eps=1e-6):
     """dL/dparams by central differences, float64, shaped like ``net.params``."""
-    net64 = _float64_copy(net)
+    net64 = net.with_params(net.params, dtype=np.float64)
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     grads = []
@@ -122,12 +122,3 @@ def numeric_grads(net, x, y, eps=1e-6):
         grads.append(g_layer)
     return grads
 
-
-def _float64_copy(net):
-    return type(net).from_params(
-        net.params,
-        activation=list(net.activations),
-        loss=net.loss_name,
-        reduction=net.reduction,
-        dtype=np.float64,
-    )

@@ -5,9 +5,10 @@ Shapes: ``z``, ``a`` (the output layer's pre-activation and activation) and
 (``out``, ``work``, each ``(batch, n_out)``) so a training step allocates
 nothing the size of the batch.
 
-``value`` returns the loss *summed* over every element; the caller multiplies
-it, and the delta, by ``scale`` (1 for ``reduction="sum"``, 1/count for
-``"mean"``).
+``value`` returns the loss *summed* over every element; ``value_and_delta``
+multiplies it by ``scale`` (1 for ``reduction="sum"``, 1/count for
+``"mean"``) and writes dL/dz of the output layer times ``delta_scale`` (the
+same, or times plain SGD's lr, see ``Trainer.step``).
 
 bce and cross_entropy are computed from the logits ``z``, never from
 ``log(a)``: when ``a`` rounds to exactly 0 or 1 the value stays finite and
@@ -15,6 +16,8 @@ equals PyTorch's ``binary_cross_entropy_with_logits`` / ``cross_entropy``.
 """
 
 import numpy as np
+
+from .activations import IDENTITY
 
 
 class Loss:
@@ -26,12 +29,6 @@ class Loss:
         """How many terms ``reduction="mean"`` averages over (PyTorch's choice)."""
         return batch * n_out
 
-    def value_and_delta(self, z, a, y, activation, scale, delta_scale, out, work):
-        """``scale * value``, with ``out = delta_scale * dL/dz`` written after it."""
-        value = scale * self.value(z, a, y, out=out, work=work)
-        self.output_delta(z, a, y, activation, delta_scale, out=out, work=work)
-        return value
-
     def __repr__(self):
         return self.name
 
@@ -42,26 +39,21 @@ class MSE(Loss):
     name = "mse"
 
     def value(self, z, a, y, out, work):
-        np.subtract(a, y, out=work)
-        return 0.5 * float(np.vdot(work, work))
+        # leaves a - y = dL/da in out, for value_and_delta
+        np.subtract(a, y, out=out)
+        return 0.5 * float(np.vdot(out, out))
 
     def value_and_delta(self, z, a, y, activation, scale, delta_scale, out, work):
-        # a - y once, for both
-        np.subtract(a, y, out=out)
-        value = scale * 0.5 * float(np.vdot(out, out))
+        """``scale * value``, with ``out = delta_scale * dL/dz`` written after it."""
+        value = scale * self.value(z, a, y, out=out, work=work)
         self._chain(a, activation, delta_scale, out, work)
         return value
-
-    def output_delta(self, z, a, y, activation, scale, out, work):
-        # dL/da = a - y
-        np.subtract(a, y, out=out)
-        return self._chain(a, activation, scale, out, work)
 
     def _chain(self, a, activation, scale, out, work):
         """out = dL/da on entry; dL/dz = dL/da * sigma'(z) on return."""
         if scale != 1:
             out *= scale
-        if activation.name == "identity":
+        if activation is IDENTITY:  # identity' = 1
             return out
         if activation.elementwise:
             # delta_L = dL/da * sigma'(z_L)
@@ -75,8 +67,25 @@ class MSE(Loss):
         return out
 
 
-class BCE(Loss):
-    """Binary cross-entropy on sigmoid outputs: -(y log a + (1 - y) log(1 - a))."""
+class FusedLoss(Loss):
+    """A loss whose output activation's derivative cancels against its own:
+    dL/dz = a - y exactly (sigmoid + bce, softmax + cross-entropy)."""
+
+    def value_and_delta(self, z, a, y, activation, scale, delta_scale, out, work):
+        """``scale * value``, with ``out = delta_scale * (a - y)`` written after it."""
+        value = scale * self.value(z, a, y, out=out, work=work)
+        np.subtract(a, y, out=out)
+        if delta_scale != 1:
+            out *= delta_scale
+        return value
+
+
+class BCE(FusedLoss):
+    """Binary cross-entropy on sigmoid outputs: -(y log a + (1 - y) log(1 - a)).
+
+    With a = sigmoid(z): dL/da * sigma'(z) = (a - y) / (a (1 - a)) * a (1 - a)
+    = a - y. Fusing the two never divides by a (1 - a), which is 0 when a saturates.
+    """
 
     name = "bce"
     output_activation = "sigmoid"
@@ -95,17 +104,12 @@ class BCE(Loss):
         out += work
         return float(out.sum())
 
-    def output_delta(self, z, a, y, activation, scale, out, work):
-        # sigmoid + bce: dL/da * sigma'(z) = (a - y) / (a (1 - a)) * a (1 - a) = a - y.
-        # Fusing the two never divides by a (1 - a), which is 0 when a saturates.
-        np.subtract(a, y, out=out)
-        if scale != 1:
-            out *= scale
-        return out
 
+class CrossEntropy(FusedLoss):
+    """Cross-entropy on softmax outputs with one-hot targets: -sum_k y_k log a_k per sample.
 
-class CrossEntropy(Loss):
-    """Cross-entropy on softmax outputs with one-hot targets: -sum_k y_k log a_k per sample."""
+    With a = softmax(z), J^T dL/da collapses to a - y.
+    """
 
     name = "cross_entropy"
     output_activation = "softmax"
@@ -122,13 +126,6 @@ class CrossEntropy(Loss):
         picked = float(np.vdot(work, y))
         np.exp(work, out=work)
         return float(np.log(work.sum(axis=1)).sum()) - picked
-
-    def output_delta(self, z, a, y, activation, scale, out, work):
-        # softmax + cross-entropy: J^T dL/da collapses to a - y
-        np.subtract(a, y, out=out)
-        if scale != 1:
-            out *= scale
-        return out
 
 
 MSE_LOSS = MSE()

@@ -122,6 +122,12 @@ class MLP:
             "dtype": self.dtype.name,
         }
 
+    def with_params(self, params, dtype=None):
+        """A net of this architecture holding a copy of ``params`` (one
+        ``{"W", "b"}`` dict per layer), in ``dtype`` (default: this net's)."""
+        return MLP.from_params(params, activation=list(self.activations), loss=self.loss_name,
+                               reduction=self.reduction, dtype=self.dtype if dtype is None else dtype)
+
     def copy(self):
         """A deep copy: same architecture, its own parameter arrays."""
         net = MLP.__new__(MLP)

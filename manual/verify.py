@@ -17,7 +17,6 @@ from .compare import compare, drift_bound, params_gap, rounding_scale, trajector
 from .gradcheck import gradcheck
 from .mlp import MLP
 from .tolerances import tolerance
-from .train import train
 
 FRAMEWORKS = {"torch": ("torch", "references.torch_ref"), "jax": ("jax", "references.jax_ref")}
 GRADCHECK_MAX_PARAMS = 20_000  # central differences cost two forward passes per parameter

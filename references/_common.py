@@ -3,15 +3,8 @@ training arguments, batch order, History), never its formulas."""
 
 import numpy as np
 
-from manual.mlp import MLP
 from manual.optim import OptimizerState
 from manual.train import History, TrainState, copy_rng_state
-
-
-def net_like(net, params):
-    """An engine MLP with ``net``'s architecture and the given params."""
-    return MLP.from_params(params, activation=list(net.activations), loss=net.loss_name,
-                           reduction=net.reduction, dtype=net.dtype)
 
 
 def history(net, losses, params, snapshots, step, buffers, resume, epochs, rng, batch_size,
@@ -28,7 +21,7 @@ def history(net, losses, params, snapshots, step, buffers, resume, epochs, rng, 
     return History(
         losses=np.asarray(losses, dtype=net.dtype),
         params=params,
-        net=net_like(net, params),
+        net=net.with_params(params),
         snapshots=snapshots,
         state=state,
     )

@@ -138,7 +138,9 @@ def _to_tree(params_like, flat_arrays):
 
 
 def _flat(tree):
-    return [np.array(layer[k]) for layer in tree for k in ("W", "b") if k in layer]
+    from manual.optim import flat
+
+    return [np.array(a) for a in flat(tree)]
 
 
 @functools.lru_cache(maxsize=64)
