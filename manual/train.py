@@ -78,6 +78,8 @@ class Trainer:
         else:  # a copy, laid out contiguously over this net's params
             self.state = OptimizerState.contiguous(state.step, state.buffers, flat(net._params))
         self._grads_flat, self.grads = allocate_like(net._params)
+        # plain SGD's lr, folded into the backward pass (see step); None otherwise
+        self._folded_lr = optimizer.lr if getattr(optimizer, "plain", False) else None
 
     def step(self, x, y, validate=True):
         """Forward, backward and one update on x ``(batch, n_in)``, y ``(batch, n_out)``;
@@ -91,14 +93,13 @@ class Trainer:
         """
         if validate:
             x, y = self.net._check_xy(x, y)
-        opt = self.optimizer
-        if getattr(opt, "plain", False):
-            loss = self.net._loss_and_grads(x, y, self.grads, grad_scale=opt.lr)
+        if self._folded_lr is not None:
+            loss = self.net._loss_and_grads(x, y, self.grads, grad_scale=self._folded_lr)
             self.net._flat -= self._grads_flat
             self.state.step += 1
         else:
             loss = self.net._loss_and_grads(x, y, self.grads)
-            opt.step_flat(self.net._flat, self._grads_flat, self.state)
+            self.optimizer.step_flat(self.net._flat, self._grads_flat, self.state)
         return loss
 
 
@@ -190,7 +191,7 @@ def train(net, x, y, optimizer, epochs, batch_size=None, shuffle_seed=None, reco
     x, y = check_train_args(net, x, y, optimizer, epochs, batch_size, shuffle_seed, record_every, resume)
     net = net.copy()
     trainer = Trainer(net, optimizer, None if resume is None else resume.optimizer)
-    state = trainer.state
+    params, state = net._params, trainer.state
     first_epoch = 0 if resume is None else resume.epoch
     rng = make_rng(shuffle_seed, resume)
 
@@ -203,11 +204,11 @@ def train(net, x, y, optimizer, epochs, batch_size=None, shuffle_seed=None, reco
     for _ in range(epochs):
         for idx in batch_order(n, batch_size, rng):
             if record_every is not None and step % record_every == 0:
-                snapshots.append((state.step, net.copy().params))
+                snapshots.append((state.step, _copy_params(params)))
             losses[step] = trainer.step(*gather(idx), validate=False)
             step += 1
     if record_every is not None and step % record_every == 0:
-        snapshots.append((state.step, net.copy().params))
+        snapshots.append((state.step, _copy_params(params)))
 
     train_state = TrainState(
         optimizer=state,
@@ -217,7 +218,11 @@ def train(net, x, y, optimizer, epochs, batch_size=None, shuffle_seed=None, reco
         shuffle_seed=shuffle_seed,
         optimizer_config=optimizer.config(),
     )
-    return History(losses=losses, params=net.copy().params, net=net, snapshots=snapshots, state=train_state)
+    return History(losses=losses, params=_copy_params(params), net=net, snapshots=snapshots, state=train_state)
+
+
+def _copy_params(params):
+    return [{k: v.copy() for k, v in layer.items()} for layer in params]
 
 
 class _Gather:
