@@ -1,4 +1,4 @@
-"""Sessions: ``tests`` (the suite), ``demo`` (the main job), ``benchmarks``.
+"""Sessions: ``tests`` (the suite), ``demo`` (the main job), ``benchmarks``, ``lint``.
 
 Every session installs the package with pip under constraints.txt, which
 pins torch==2.13.0 (a CPU build on disk on this project's machines).
@@ -67,4 +67,12 @@ def demo(session):
     """The main job: manual vs PyTorch vs JAX on the seeds' examples, with their
     printed numbers checked. Args go to the command: nox -s demo -- --plot curves.png"""
     install(session, "torch,jax,plot,progress")
-    session.run("python", "-m", "manual", "verify", *session.posargs)
+    session.run("backprop-by-hand", "verify", *session.posargs)
+
+
+@nox.session
+def lint(session):
+    """ruff check and ruff format --check over the whole tree (ruff pinned in constraints.txt)."""
+    session.install(*CONSTRAINTS, "ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")

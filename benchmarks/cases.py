@@ -68,9 +68,9 @@ def make_net(case, dtype):
     )
 
 
-@functools.lru_cache(maxsize=None)
-def make_data(case, dtype):
-    """``(x, y)``: x ``(batch, n_in)`` standard normal; y ``(batch, n_out)``,
+@functools.cache
+def make_data(case, dtype, batches=1):
+    """``(x, y)``: x ``(batches * batch, n_in)`` standard normal; y ``(batches * batch, n_out)``,
     one-hot rows for cross_entropy, else in [0.2, 0.8] for the sigmoid output
     (reachable without saturating) or standard normal for the identity one.
 
@@ -78,8 +78,8 @@ def make_data(case, dtype):
     nothing may write to them (they are not made read-only because
     ``torch.from_numpy`` warns on read-only arrays).
     """
-    rng = np.random.default_rng([SIZES.index(case.name), 2024])
-    batch, n_in, n_out = case.batch, case.sizes[0], case.sizes[-1]
+    rng = np.random.default_rng([SIZES.index(case.name), 2024, batches])
+    batch, n_in, n_out = case.batch * batches, case.sizes[0], case.sizes[-1]
     x = rng.standard_normal((batch, n_in))
     if case.loss == "cross_entropy":
         y = np.eye(n_out)[rng.integers(0, n_out, size=batch)]

@@ -11,6 +11,8 @@ jax.jit's says whether a target on the tiny step is reachable at all.
 
 import numpy as np
 
+from manual.optim import allocate_like
+
 
 class StraightLineStep:
     """The step for ``net`` (2 layers, sigmoid, mse, sum) on x ``(batch, 2)``, y ``(batch, 1)``."""
@@ -21,20 +23,65 @@ class StraightLineStep:
         self.net, self.x, self.y, self.lr = net.copy(), x, y, lr
         batch = len(x)
         (n1, n2) = net.sizes[1:]
-        self.bufs = {name: np.empty((batch, n), x.dtype) for name, n in
-                     (("z1", n1), ("a1", n1), ("w1", n1), ("d1", n1), ("z2", n2), ("a2", n2), ("w2", n2), ("d2", n2))}
-        from manual.optim import allocate_like
-
+        self.bufs = {
+            name: np.empty((batch, n), x.dtype)
+            for name, n in (
+                ("z1", n1),
+                ("a1", n1),
+                ("w1", n1),
+                ("d1", n1),
+                ("z2", n2),
+                ("a2", n2),
+                ("w2", n2),
+                ("d2", n2),
+            )
+        }
         self.grads_flat, self.grads = allocate_like(self.net._params)
+        self.scratch = np.empty_like(self.grads_flat)
 
     def __call__(self):
-        return _step(self.x, self.y, self.lr, self.net._params, self.net._flat, self.grads, self.grads_flat,
-                     **self.bufs)
+        return _step(
+            self.x,
+            self.y,
+            self.lr,
+            self.net._params,
+            self.net._flat,
+            self.grads,
+            self.grads_flat,
+            self.scratch,
+            **self.bufs,
+        )
 
 
-def _step(x, y, lr, params, flat, grads, grads_flat, z1, a1, w1, d1, z2, a2, w2, d2,
-          dot=np.dot, add=np.add, sub=np.subtract, mul=np.multiply, minimum=np.minimum, exp=np.exp,
-          absolute=np.abs, neg=np.negative, div=np.divide, reduce=np.add.reduce, vdot=np.vdot):
+def _step(
+    x,
+    y,
+    lr,
+    params,
+    flat,
+    grads,
+    grads_flat,
+    scratch,
+    z1,
+    a1,
+    w1,
+    d1,
+    z2,
+    a2,
+    w2,
+    d2,
+    dot=np.dot,
+    add=np.add,
+    sub=np.subtract,
+    mul=np.multiply,
+    minimum=np.minimum,
+    exp=np.exp,
+    absolute=np.abs,
+    neg=np.negative,
+    div=np.divide,
+    reduce=np.add.reduce,
+    vdot=np.vdot,
+):
     (p1, p2), (g1, g2) = params, grads
     W1, b1, W2, b2 = p1["W"], p1["b"], p2["W"], p2["b"]
     dot(x, W1, out=z1)
@@ -47,13 +94,13 @@ def _step(x, y, lr, params, flat, grads, grads_flat, z1, a1, w1, d1, z2, a2, w2,
     add(w2, 1, out=w2), div(a2, w2, out=a2)
     sub(a2, y, out=d2)
     loss = 0.5 * float(vdot(d2, d2))
-    mul(d2, lr, out=d2)
-    sub(1, a2, out=w2), mul(w2, a2, out=w2), mul(d2, w2, out=d2)
+    sub(1, a2, out=w2), mul(a2, w2, out=w2), mul(d2, w2, out=d2)
     dot(a1.T, d2, out=g2["W"])
     reduce(d2, axis=0, out=g2["b"])
     dot(d2, W2.T, out=d1)
-    sub(1, a1, out=w1), mul(w1, a1, out=w1), mul(d1, w1, out=d1)
+    sub(1, a1, out=w1), mul(a1, w1, out=w1), mul(d1, w1, out=d1)
     dot(x.T, d1, out=g1["W"])
     reduce(d1, axis=0, out=g1["b"])
-    sub(flat, grads_flat, out=flat)
+    mul(grads_flat, lr, out=scratch)
+    sub(flat, scratch, out=flat)
     return loss

@@ -25,7 +25,7 @@ import math
 import sys
 from dataclasses import dataclass
 
-OPS = ("forward", "loss_and_grads", "step")
+OPS = ("forward", "loss_and_grads", "step", "epoch")
 SIZE_ORDER = ("tiny", "small", "medium", "large")
 FRAMEWORKS = ("torch", "jax")
 
@@ -72,6 +72,7 @@ class Row:
     alloc_ratio: float | None  # step peak / (activations + gradients bytes)
     floor: dict | None = None  # the straight-line step (tiny): its seconds and its ratios to the frameworks
     kernel_over_jax: float | None = None  # the step's matmuls alone in NumPy / jax's whole step
+    checks_share: float | None = None  # of manual's step, the share its input checks take
 
 
 def rows(runs):
@@ -95,10 +96,16 @@ def _row(runs, size, dtype):
     if "activations_bytes" in info and "grads_bytes" in info:
         budget = info["activations_bytes"] + info["grads_bytes"]
     kernel_over_jax = _div(kernel, seconds("step", "jax"))
+    unchecked = seconds("step", "manual-unchecked")
+    checks_share = None if unchecked is None or not step else 1 - unchecked / step
     floor_s = seconds("step", "numpy-floor")
-    floor = None if floor_s is None else {
-        "seconds": floor_s, **{fw: _div(floor_s, seconds("step", fw)) for fw in FRAMEWORKS}}
+    floor = (
+        None
+        if floor_s is None
+        else {"seconds": floor_s, **{fw: _div(floor_s, seconds("step", fw)) for fw in FRAMEWORKS}}
+    )
     return Row(
+        checks_share=checks_share,
         kernel_over_jax=kernel_over_jax,
         floor=floor,
         size=size,
@@ -141,6 +148,7 @@ TARGETS = (
     Target(("tiny", "small"), "step manual/jax <= 0.8", "step:jax", 0.8, False),
     Target(("tiny", "small"), "step manual/torch <= 0.2", "step:torch", 0.2, False),
     Target(SIZE_ORDER, "step allocations <= 1.5x activations+gradients", "alloc_ratio", 1.5, False),
+    Target(("tiny",), "input checks <= 10% of the step", "checks_share", 0.10, False),
 )
 
 
@@ -157,11 +165,11 @@ def target_results(table):
 
 # ------------------------------------------------------------------ formatting
 
-SHORT = {"forward": "fwd", "loss_and_grads": "grads", "step": "step"}
+SHORT = {"forward": "fwd", "loss_and_grads": "grads", "step": "step", "epoch": "epoch"}
 HEADER = (
     ["size", "dtype"]
     + [f"{SHORT[op]} m/{fw}" for op in OPS for fw in FRAMEWORKS]
-    + ["manual step", "roofline", "BLAS GFLOP/s", "step peak", "peak/(act+grad)"]
+    + ["manual step", "checks", "roofline", "BLAS GFLOP/s", "step peak", "peak/(act+grad)"]
 )
 
 
@@ -171,6 +179,7 @@ def cells(row):
         + [_num(row.ratios[(op, fw)]) for op in OPS for fw in FRAMEWORKS]
         + [
             _time(row.step_seconds),
+            _percent(row.checks_share),
             _percent(row.roofline),
             "-" if row.blas_gflops is None else f"{row.blas_gflops:.3g}",
             _bytes(row.peak_bytes),
@@ -247,9 +256,21 @@ def _size_rank(size):
     return SIZE_ORDER.index(size) if size in SIZE_ORDER else len(SIZE_ORDER)
 
 
+def ablations(runs):
+    """``[(size, dtype, variant, slowdown)]``: each choice undone, as its step's time
+    over the step as it is."""
+    out = []
+    for (op, size, dtype, variant), (seconds, _) in sorted(runs.items(), key=lambda kv: _size_rank(kv[0][1])):
+        base = runs.get(("ablation", size, dtype, "as-is"))
+        if op == "ablation" and variant != "as-is" and base:
+            out.append((size, dtype, variant, seconds / base[0] - 1))
+    return out
+
+
 def render(path, markdown=False, stat="min"):
     data = _read(path)
-    table = rows(_runs(data, stat))
+    runs = _runs(data, stat)
+    table = rows(runs)
     if not table:
         return f"{path}: no benchmarks from benchmarks/ in it (were they run with --benchmark-disable?)"
     results = target_results(table)
@@ -257,7 +278,10 @@ def render(path, markdown=False, stat="min"):
     summary = f"{counts['PASS']} pass, {counts['MISS']} miss, {counts['n/a']} not measured"
     legend = (
         f"m/torch, m/jax: manual time / framework time ({stat} of the rounds); below 1: manual is faster.\n"
-        "fwd: forward; grads: loss_and_grads; step: one SGD step (forward, backward, update).\n"
+        "fwd: forward; grads: loss_and_grads; step: one SGD step (Trainer.step: forward, backward, update);\n"
+        "epoch: manual.train for one epoch of 8 batches against the frameworks' loops"
+        " over the same batches.\n"
+        "checks: the share of manual's step its input checks take (against Trainer.step(validate=False)).\n"
         "roofline: time of the step's matmuls alone in NumPy / time of manual's step;"
         " BLAS GFLOP/s: those matmuls' speed.\n"
         "step peak: what one manual step allocates (tracemalloc), over activations + gradients bytes."
@@ -281,6 +305,11 @@ def render(path, markdown=False, stat="min"):
                 f"{_time(row.floor['seconds'])}: floor/jax {_num(row.floor['jax'])}, "
                 f"floor/torch {_num(row.floor['torch'])} (manual's step: {_time(row.step_seconds)})."
             )
+    undone = ablations(runs)
+    if undone:
+        legend += "\nwhat each choice buys (the step with it undone, slower by):"
+        for size, dtype, variant, slower in undone:
+            legend += f"\n  {size:6} {dtype:7} {variant:14} {100 * slower:+.1f}%"
     if markdown:
         legend = "  \n".join(legend.splitlines())  # Markdown line breaks
         return f"{markdown_table(table)}\n\n{legend}\n\nTargets ({summary}):\n\n{target_lines(results, True)}"

@@ -24,6 +24,9 @@ def grid(backend_names):
 def start(benchmark, op, size, dtype, backend):
     """Set up ``op`` (warmed up) and label the benchmark; returns (case, Prepared)."""
     backends.require(backend)
+    if benchmark.disabled and op == "epoch" and size in ("medium", "large"):
+        # the untimed smoke run (nox -s tests): this epoch is the step below it, eight times over
+        pytest.skip("epoch at this size: timed in nox -s benchmarks only")
     case = cases.CASES[size]
     prepared = backends.prepare(op, backend, case, dtype)
     benchmark.group = f"{op} {size} {dtype}"
@@ -61,6 +64,13 @@ def test_step(benchmark, size, dtype, backend):
         # what the step allocates on top of them is what this measures
         benchmark.extra_info["step_peak_bytes"] = peak_bytes(prepared.fn)
         benchmark.extra_info.update(cases.nbytes(case, dtype))
+    timed(benchmark, prepared)
+
+
+@grid(backends.BACKENDS)
+def test_epoch(benchmark, size, dtype, backend):
+    """One epoch of EPOCH_BATCHES batches: manual.train, as users call it, against the frameworks' loops."""
+    _, prepared = start(benchmark, "epoch", size, dtype, backend)
     timed(benchmark, prepared)
 
 

@@ -1,25 +1,30 @@
-"""The suite's own parts, checked fast: the roofline kernel does the engine's
-products, the byte and FLOP counts add up, peak_bytes sees NumPy."""
+"""The suite's own parts, checked fast: the roofline kernel has the step's
+products, the byte and FLOP counts add up, peak_bytes sees NumPy, the floor
+is a real SGD step."""
 
 import numpy as np
 import pytest
 
+import manual
+from crosscheck import backends
+
 from . import cases
+from .backends import require as backends_require
+from .floor import StraightLineStep
 from .memory import peak_bytes
 from .roofline import MatmulKernel, matmul_flops
 
 
 @pytest.mark.parametrize("size", ["tiny", "small", "medium"])
-def test_kernel_computes_the_engines_weight_gradients(size):
+def test_kernel_has_the_steps_products(size):
+    """Per layer the forward product and dW, and delta @ W.T for every layer but the first."""
     case = cases.CASES[size]
     net = cases.make_net(case, "float64")
     x, y = cases.make_data(case, "float64")
     kernel = MatmulKernel.for_net(net, x, y)
     kernel()
-    _, grads = net.loss_and_grads(x, y)
-    for dW, layer in zip(kernel.dW, grads):
-        np.testing.assert_allclose(dW, layer["W"], rtol=1e-12, atol=1e-15)
-    # delta @ W.T, every layer but the first: (batch, n_in), the previous layer's delta before f'
+    assert [z.shape for z in kernel.z] == [(case.batch, n) for n in case.sizes[1:]]
+    assert [dW.shape for dW in kernel.dW] == [(i, o) for i, o in zip(case.sizes[:-1], case.sizes[1:])]
     assert [da.shape for da in kernel.da[1:]] == [(case.batch, n) for n in case.sizes[1:-1]]
 
 
@@ -60,17 +65,18 @@ def test_peak_bytes_sees_numpy_buffers():
 
 
 @pytest.mark.parametrize("dtype", cases.DTYPES)
-def test_the_floor_is_the_engines_step(dtype):
-    """The straight-line step does what Trainer.step does: same loss, same new params."""
-    import manual
-
-    from .floor import StraightLineStep
-
+def test_the_floor_does_a_real_sgd_step(dtype):
+    """The straight-line step does what torch.optim.SGD does: same loss, same new params, three steps on."""
+    backends_require("torch")
     case = cases.CASES["tiny"]
     x, y = cases.make_data(case, dtype)
-    floor = StraightLineStep(cases.make_net(case, dtype), x, y, case.lr)
     net = cases.make_net(case, dtype)
-    trainer = manual.Trainer(net, manual.SGD(lr=case.lr))
-    for _ in range(3):
-        assert floor() == pytest.approx(trainer.step(x, y), rel=1e-6)
-    np.testing.assert_allclose(floor.net._flat, net._flat, rtol=1e-6)
+    floor = StraightLineStep(net, x, y, case.lr)
+    losses = [floor() for _ in range(3)]
+    run = backends.train("torch", net, x, y, manual.SGD(lr=case.lr), epochs=3)
+    np.testing.assert_allclose(losses, run.losses, rtol=1e-5)
+    np.testing.assert_allclose(
+        floor.net._flat,
+        np.concatenate([p.ravel() for layer in run.params for p in layer.values()]),
+        rtol=1e-5,
+    )

@@ -1,18 +1,19 @@
-"""Activation functions and their derivatives.
+"""Activation functions f and their derivatives f′, the only place either is written.
 
-Each activation is a small object with two methods, both writing into a
-caller-owned buffer so the training loop allocates nothing per step:
+Each activation has two methods, both writing into a caller-owned buffer so
+a training step allocates nothing:
 
-- ``apply(z, out, work)``: ``out = f(z)``; never modifies ``z``; may use
-  ``work`` (same shape) as scratch.
-- ``derivative(a, out)``: ``out = f'(z)``, computed from the *output*
-  ``a = f(z)`` (as scikit-learn does): ``sigmoid'(z) = a (1 - a)`` and
-  ``tanh'(z) = 1 - a**2`` reuse the forward pass instead of recomputing it.
+- ``apply(z, out, work)``: ``out = f(z)``; ``work`` (same shape) is scratch.
+- ``derivative(a, out)``: ``out = f′(z)``, read off the *output* ``a = f(z)``
+  (as scikit-learn does): σ′(z) = a(1 − a) and tanh′(z) = 1 − a² reuse the
+  forward pass instead of recomputing f.
 
-Calling an activation, ``SIGMOID(z)``, allocates and returns ``f(z)``.
+Calling an activation, ``SIGMOID(z)``, allocates and returns f(z);
+``SIGMOID.prime(a)`` allocates and returns f′(z).
 
-``softmax`` couples the units of a row, so it has no elementwise derivative:
-it is allowed on the output layer only, where ``losses`` handles it.
+softmax couples the units of a row, so it has no elementwise derivative: it
+is allowed on the output layer only, where ``losses.output_delta`` takes its
+Jacobian.
 """
 
 import numpy as np
@@ -28,23 +29,22 @@ class Activation:
         z = np.asarray(z)
         return self.apply(z, np.empty_like(z), np.empty_like(z))
 
-    def apply(self, z, out, work):
-        raise NotImplementedError
-
-    def derivative(self, a, out):
-        raise NotImplementedError
+    def prime(self, a):
+        """f′(z) for ``a = f(z)``, in a new array."""
+        a = np.asarray(a)
+        return self.derivative(a, np.empty_like(a))
 
     def __repr__(self):
         return self.name
 
 
 class Sigmoid(Activation):
-    """sigma(z) = 1 / (1 + exp(-z)), stable for any finite z.
+    """σ(z) = 1 / (1 + exp(−z)), computed as exp(min(z, 0)) / (1 + exp(−|z|)).
 
-    Written as exp(min(z, 0)) / (1 + exp(-|z|)): both exponents are <= 0, so
-    nothing overflows (1 / (1 + exp(-z)) overflows exp for z < -709), each
-    side is accurate to rounding relative to its value (sigma(-40) = 4.2e-18,
-    not 0), and values too small for the dtype underflow quietly to exactly 0.
+    Both exponents are ≤ 0, so nothing overflows (1 / (1 + exp(−z))
+    overflows exp for z < −709), each side is accurate to rounding relative
+    to its value (σ(−40) = 4.2e-18, not 0), and values below the dtype's
+    range underflow quietly to exactly 0.
     """
 
     name = "sigmoid"
@@ -59,48 +59,44 @@ class Sigmoid(Activation):
         return np.divide(out, work, out=out)
 
     def derivative(self, a, out):
-        # sigma'(z) = a (1 - a)
         np.subtract(1, a, out=out)
-        return np.multiply(out, a, out=out)
+        return np.multiply(a, out, out=out)  # σ′(z) = a (1 − a)
 
 
 class Tanh(Activation):
     name = "tanh"
 
-    def apply(self, z, out, work=None):
+    def apply(self, z, out, work):
         return np.tanh(z, out=out)
 
     def derivative(self, a, out):
-        # tanh'(z) = 1 - a**2
         np.multiply(a, a, out=out)
-        return np.subtract(1, out, out=out)
+        return np.subtract(1, out, out=out)  # tanh′(z) = 1 − a²
 
 
 class ReLU(Activation):
-    """max(z, 0); the derivative at z = 0 is 0, as in PyTorch and JAX."""
+    """max(z, 0); f′(0) = 0, as in PyTorch and JAX."""
 
     name = "relu"
 
-    def apply(self, z, out, work=None):
+    def apply(self, z, out, work):
         return np.maximum(z, 0, out=out)
 
     def derivative(self, a, out):
-        # out may be a boolean mask: a is positive exactly where z is
-        return np.greater(a, 0, out=out)
+        return np.greater(a, 0, out=out)  # 1 where z > 0, which is where a > 0
 
 
 class LeakyReLU(Activation):
-    """z for z > 0, 0.01 z otherwise; the derivative at z = 0 is 0.01, as in PyTorch."""
+    """z for z > 0, 0.01 z otherwise; f′(0) = 0.01, as in PyTorch."""
 
     name = "leaky_relu"
 
-    def apply(self, z, out, work=None):
-        # max(z, 0.01 z) is z for z > 0 and 0.01 z for z < 0
+    def apply(self, z, out, work):
         np.multiply(z, LEAKY_SLOPE, out=out)
-        return np.maximum(z, out, out=out)
+        return np.maximum(z, out, out=out)  # max(z, 0.01 z): z above 0, 0.01 z below
 
     def derivative(self, a, out):
-        # the output keeps the sign of z, so a > 0 exactly where z > 0
+        # a keeps the sign of z: f′ = 1 where a > 0, else the slope
         np.greater(a, 0, out=out)
         out *= 1 - LEAKY_SLOPE
         out += LEAKY_SLOPE
@@ -110,7 +106,7 @@ class LeakyReLU(Activation):
 class Identity(Activation):
     name = "identity"
 
-    def apply(self, z, out, work=None):
+    def apply(self, z, out, work):
         np.copyto(out, z)
         return out
 
@@ -120,21 +116,19 @@ class Identity(Activation):
 
 
 class Softmax(Activation):
-    """Row-wise softmax, shifted by the row max so exp never overflows."""
+    """Row-wise exp(z) / Σ exp(z), shifted by the row max so exp never overflows."""
 
     name = "softmax"
     elementwise = False
 
-    def apply(self, z, out, work=None):
+    def apply(self, z, out, work):
         np.subtract(z, z.max(axis=1, keepdims=True), out=out)
         np.exp(out, out=out)
         out /= out.sum(axis=1, keepdims=True)
         return out
 
     def derivative(self, a, out):
-        raise TypeError(
-            "softmax has no elementwise derivative; it is only allowed on the output layer"
-        )
+        raise TypeError("softmax has no elementwise derivative; it is only allowed on the output layer")
 
 
 SIGMOID = Sigmoid()
@@ -144,6 +138,4 @@ LEAKY_RELU = LeakyReLU()
 IDENTITY = Identity()
 SOFTMAX = Softmax()
 
-ACTIVATIONS = {
-    act.name: act for act in (SIGMOID, TANH, RELU, LEAKY_RELU, IDENTITY, SOFTMAX)
-}
+ACTIVATIONS = {act.name: act for act in (SIGMOID, TANH, RELU, LEAKY_RELU, IDENTITY, SOFTMAX)}

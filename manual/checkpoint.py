@@ -101,6 +101,11 @@ def _arrays_to_save(net, state):
 
 def _state_meta(state):
     """The plain-data part of a TrainState (the arrays are stored beside it)."""
+    if not isinstance(state.optimizer_config, dict) or not state.optimizer_config:
+        raise ValueError(
+            f"cannot save: state.optimizer_config is {state.optimizer_config!r}; train(resume=...) needs "
+            "the optimizer's config to go on (a History's state carries it: optimizer.config())"
+        )
     return {
         "step": _count("state.optimizer.step", state.optimizer.step, 0),
         "epoch": _count("state.epoch", state.epoch, 0),
@@ -226,8 +231,18 @@ def _from_contents(arrays, expect):
 
 # what zipfile and np.load raise on a damaged archive: a flipped bit in a zip
 # header can mean "encrypted" (RuntimeError) or "unknown compression" (NotImplementedError)
-_READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, KeyError,
-                NotImplementedError, RuntimeError, OverflowError, struct.error)
+_READ_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    EOFError,
+    OSError,
+    ValueError,
+    KeyError,
+    NotImplementedError,
+    RuntimeError,
+    OverflowError,
+    struct.error,
+)
 
 
 def _read_archive(path):
@@ -267,11 +282,14 @@ def _check_crcs(f):
 def _parse_meta(raw):
     """The metadata dict, after checking it is this format and version."""
     if raw is None:
-        raise _Bad(f"is not a checkpoint: an .npz without the {META_KEY!r} metadata entry "
-                   "(a plain np.savez file?)")
+        raise _Bad(
+            f"is not a checkpoint: an .npz without the {META_KEY!r} metadata entry (a plain np.savez file?)"
+        )
     if raw.shape != (1,) or raw.dtype.kind != "U":
-        raise _Bad(f"is not a checkpoint: {META_KEY!r} is a {raw.dtype} array of shape {raw.shape}, "
-                   "not one JSON string")
+        raise _Bad(
+            f"is not a checkpoint: {META_KEY!r} is a {raw.dtype} array of shape {raw.shape}, "
+            "not one JSON string"
+        )
     try:
         meta = json.loads(str(raw[0]))
     except ValueError as err:
@@ -319,8 +337,13 @@ def _build_net(spec, arrays):
             layer["b"] = _take(arrays, f"param.{l}.b", (n_out,), dtype)
         params.append(layer)
     try:
-        net = MLP.from_params(params, activation=spec["activations"], loss=spec["loss"],
-                              reduction=spec["reduction"], dtype=dtype)
+        net = MLP.from_params(
+            params,
+            activation=spec["activations"],
+            loss=spec["loss"],
+            reduction=spec["reduction"],
+            dtype=dtype,
+        )
     except (TypeError, ValueError) as err:
         raise _Bad(f"corrupt spec or params: {err}") from err
     if net.spec() != spec:
@@ -362,8 +385,10 @@ def _check_optimizer(config, names):
     if not isinstance(config, dict):
         raise _Bad(f"corrupt state: optimizer_config {config!r}")
     if not config:
-        # a hand-made TrainState may carry no config: nothing to check the buffers by
-        return {}, names
+        raise _Bad(
+            "corrupt state: optimizer_config is empty, so train(resume=...) could not check "
+            "the optimizer against it"
+        )
     try:
         optimizer = from_config(config)
     except (KeyError, TypeError, ValueError) as err:

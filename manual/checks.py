@@ -5,6 +5,7 @@ Messages say what was expected and what was received.
 """
 
 import difflib
+import math
 import numbers
 
 import numpy as np
@@ -43,9 +44,7 @@ def check_sizes(sizes):
         raise TypeError(f"sizes: expected a list of layer widths like [2, 2, 1], got {sizes!r}")
     sizes = list(sizes)
     if len(sizes) < 2:
-        raise ValueError(
-            f"sizes: expected at least 2 widths (inputs and outputs), got {sizes!r}"
-        )
+        raise ValueError(f"sizes: expected at least 2 widths (inputs and outputs), got {sizes!r}")
     for s in sizes:
         if isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1:
             raise ValueError(f"sizes: expected positive integers, got {sizes!r}")
@@ -80,17 +79,29 @@ def as_array(name, value, dtype):
 
 
 def check_finite(name, arr):
-    # a sum is NaN or inf when any term is, and allocates nothing the size of
-    # arr (isfinite would make a boolean copy of a 100,000-sample batch); only
-    # if it is not finite (or overflowed) is the array searched for the culprit
-    with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(arr.sum()):
-            return
-    if not np.isfinite(arr).all():
-        bad = np.argwhere(~np.isfinite(arr))[0]
+    # Σ arr² is finite exactly when every entry is, unless it overflows: np.vdot
+    # neither warns nor allocates (np.isfinite would build a boolean copy of a
+    # 100,000-sample batch, np.errstate costs more than the sum); only then is
+    # the array searched entry by entry for the culprit
+    if math.isfinite(np.vdot(arr, arr)):
+        return
+    bad = np.argwhere(~np.isfinite(arr))
+    if len(bad):
         raise ValueError(
-            f"{name}: expected finite values, got {arr[tuple(bad)]} at index {tuple(int(i) for i in bad)}"
+            f"{name}: expected finite values, got {arr[tuple(bad[0])]} "
+            f"at index {tuple(int(i) for i in bad[0])}"
         )
+
+
+def check_seed(seed):
+    """None or an int >= 0 (what np.random.default_rng takes as a plain seed)."""
+    if seed is None:
+        return None
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed: expected None or an int >= 0, got {seed!r} ({type(seed).__name__})")
+    if seed < 0:
+        raise ValueError(f"seed: expected None or an int >= 0, got {seed}")
+    return int(seed)
 
 
 def check_x(x, n_in, dtype):
@@ -144,22 +155,30 @@ def check_params(params, dtype=None):
     """
     if isinstance(params, dict) or not isinstance(params, (list, tuple)) or not params:
         raise TypeError(
-            f"params: expected a non-empty list of {{'W': ..., 'b': ...}} dicts, one per layer, got {type(params).__name__}"
+            f"params: expected a non-empty list of {{'W': ..., 'b': ...}} dicts, one per layer, "
+            f"got {type(params).__name__}"
         )
     arrays = []
     for i, layer in enumerate(params, start=1):
         if not isinstance(layer, dict) or "W" not in layer:
-            raise TypeError(f"params[{i - 1}] (layer {i}): expected a dict with key 'W' (and optionally 'b'), got {layer!r}")
+            raise TypeError(
+                f"params[{i - 1}] (layer {i}): expected a dict with key 'W' (and optionally 'b'), "
+                f"got {layer!r}"
+            )
         extra = set(layer) - {"W", "b"}
         if extra:
-            raise ValueError(f"params[{i - 1}] (layer {i}): unexpected keys {sorted(extra)}; expected 'W' and optionally 'b'")
+            raise ValueError(
+                f"params[{i - 1}] (layer {i}): unexpected keys {sorted(extra)}; "
+                "expected 'W' and optionally 'b'"
+            )
         arrays.append({k: np.asarray(v) for k, v in layer.items()})
 
     if dtype is None:
         found = {a.dtype for layer in arrays for a in layer.values() if a.dtype.kind == "f"}
         if len(found) > 1:
             raise TypeError(
-                f"params: expected one float dtype for every array, got {sorted(d.name for d in found)}; pass dtype= to convert"
+                f"params: expected one float dtype for every array, got {sorted(d.name for d in found)}; "
+                "pass dtype= to convert"
             )
         dtype = found.pop() if found else np.dtype(np.float64)
     dtype = check_dtype(dtype)
@@ -182,7 +201,9 @@ def check_params(params, dtype=None):
         if "b" in layer:
             b = layer["b"]
             if b.shape != (W.shape[1],):
-                raise ValueError(f"layer {i} b: expected shape ({W.shape[1]},) to match W {W.shape}, got {b.shape}")
+                raise ValueError(
+                    f"layer {i} b: expected shape ({W.shape[1]},) to match W {W.shape}, got {b.shape}"
+                )
             new["b"] = _own(f"layer {i} b", b, dtype)
         out.append(new)
     check_sizes(sizes)

@@ -5,9 +5,13 @@ import numpy as np
 from . import backprop, checks
 from .activations import ACTIVATIONS
 from .initializers import INITS, initial_params
-from .losses import LOSSES, REDUCTIONS
+from .losses import LOSSES, REDUCTIONS, loss_and_output_delta
 from .optim import allocate_like
 from .trace import LayerTrace, Trace
+
+# view sets kept per batch size (views of the largest batch's buffers): enough for a
+# run's full and short last batch and a few evaluation sizes, never unbounded
+MAX_WORKSPACE_VIEWS = 8
 
 
 class MLP:
@@ -47,10 +51,8 @@ class MLP:
             raise TypeError(f"bias: expected True or False, got {bias!r}")
         names = _layer_activations(activation, output_activation, len(sizes) - 1)
         _check_loss(loss, reduction, names)
-        try:
-            params = initial_params(sizes, init, seed, bool(bias), dtype)
-        except (TypeError, ValueError) as err:
-            raise TypeError(f"seed: expected None or a non-negative int, got {seed!r} ({err})") from None
+        seed = checks.check_seed(seed)
+        params = initial_params(sizes, init, seed, bool(bias), dtype)
         self._setup(params, sizes, names, loss, reduction, dtype)
 
     @classmethod
@@ -88,7 +90,8 @@ class MLP:
                 mine[k][...] = given[k]
         self._acts = tuple(ACTIVATIONS[n] for n in names)
         self._loss = LOSSES[loss]
-        self._ws = None
+        self._full_ws = None  # the buffers of the largest batch so far
+        self._ws = {}  # batch size -> a Workspace of views into them
 
     # ----------------------------------------------------------- structure
 
@@ -125,8 +128,13 @@ class MLP:
     def with_params(self, params, dtype=None):
         """A net of this architecture holding a copy of ``params`` (one
         ``{"W", "b"}`` dict per layer), in ``dtype`` (default: this net's)."""
-        return MLP.from_params(params, activation=list(self.activations), loss=self.loss_name,
-                               reduction=self.reduction, dtype=self.dtype if dtype is None else dtype)
+        return MLP.from_params(
+            params,
+            activation=list(self.activations),
+            loss=self.loss_name,
+            reduction=self.reduction,
+            dtype=self.dtype if dtype is None else dtype,
+        )
 
     def copy(self):
         """A deep copy: same architecture, its own parameter arrays."""
@@ -170,18 +178,15 @@ class MLP:
     def trace(self, x, y):
         """Every intermediate of one forward and backward pass; ``print()`` it."""
         x, y = self._check_xy(x, y)
-        ws = backprop.Workspace(self.sizes, self._acts, len(x), self.dtype)
+        ws = backprop.Workspace(self.sizes, len(x), self.dtype)  # its own: the trace keeps the arrays
         _, grads = allocate_like(self._params)
-        scale = self._scale(y)
-        backprop.forward(self._params, self._acts, x, ws)
-        loss = backprop.loss_and_output_delta(self._loss, self._acts[-1], ws, y, scale, scale)
-        backprop.backward(self._params, self._acts, x, ws, grads)
+        loss = self._forward_backward(x, y, ws, grads)
         layers = [
             LayerTrace(
                 index=l + 1,
                 activation=self.activations[l],
                 z=ws.z[l],
-                a=ws.a[l],
+                a=ws.a[l + 1],
                 delta=ws.delta[l],
                 dW=grads[l]["W"],
                 db=grads[l].get("b"),
@@ -194,28 +199,37 @@ class MLP:
 
     def _loss_unchecked(self, x, y):
         ws = self._workspace(len(x))
-        backprop.forward(self._params, self._acts, x, ws)
-        return backprop.loss_value(self._loss, ws, y, self._scale(y))
+        out = backprop.forward(self._params, self._acts, x, ws)
+        # the output delta's buffers serve as the loss's scratch
+        return loss_and_output_delta(
+            self._loss, self._acts[-1], ws.z[-1], out, y, self._scale(y), out=ws.delta[-1], work=ws.work[-1]
+        )
 
-    def _loss_and_grads(self, x, y, grads, grad_scale=1.0):
-        """The hot path: no validation, writes into ``grads``. ``grad_scale``
-        multiplies the gradients (not the loss): plain SGD folds its lr in here."""
-        ws = self._workspace(len(x))
-        scale = self._scale(y)
-        backprop.forward(self._params, self._acts, x, ws)
-        loss = backprop.loss_and_output_delta(self._loss, self._acts[-1], ws, y, scale, scale * grad_scale)
-        backprop.backward(self._params, self._acts, x, ws, grads)
+    def _loss_and_grads(self, x, y, grads):
+        """The hot path: no validation, writes into ``grads``."""
+        return self._forward_backward(x, y, self._workspace(len(x)), grads)
+
+    def _forward_backward(self, x, y, ws, grads):
+        out = backprop.forward(self._params, self._acts, x, ws)
+        loss = loss_and_output_delta(
+            self._loss, self._acts[-1], ws.z[-1], out, y, self._scale(y), out=ws.delta[-1], work=ws.work[-1]
+        )
+        backprop.backward(self._params, self._acts, ws, grads)
         return loss
 
     def _workspace(self, batch):
-        if self._ws is None or self._ws.batch != batch:
-            self._ws = backprop.Workspace(self.sizes, self._acts, batch, self.dtype)
-        return self._ws
+        ws = self._ws.get(batch)
+        if ws is None:
+            if self._full_ws is None or batch > self._full_ws.batch:
+                self._full_ws = backprop.Workspace(self.sizes, batch, self.dtype)
+                self._ws = {}
+            if len(self._ws) >= MAX_WORKSPACE_VIEWS:
+                self._ws = {}
+            ws = self._ws[batch] = self._full_ws.rows(batch)
+        return ws
 
     def _scale(self, y):
-        if self.reduction == "sum":
-            return 1.0
-        return 1.0 / self._loss.mean_count(*y.shape)
+        return self._loss.scale(self.reduction, *y.shape)
 
     def _check_x(self, x):
         return checks.check_x(x, self.sizes[0], self.dtype)
@@ -224,12 +238,6 @@ class MLP:
         x = self._check_x(x)
         y = checks.check_y(y, len(x), self.sizes[-1], self.loss_name, self.dtype)
         return x, y
-
-
-def loss_and_grads(net, x, y):
-    """``net.loss_and_grads(x, y)`` at module level: the interface every backend
-    (``manual``, ``references.torch_ref``, ``references.jax_ref``) shares."""
-    return net.loss_and_grads(x, y)
 
 
 def _layer_activations(activation, output_activation, n_layers):

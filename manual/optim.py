@@ -13,6 +13,7 @@ update rules, which are elementwise, can run over the whole net in one
 NumPy call each (``step_flat``): an MLP keeps its params that way too.
 """
 
+import inspect
 import math
 from dataclasses import dataclass, field
 
@@ -33,12 +34,13 @@ def allocate_like(tree, dtype=None):
     buffer = np.empty(sum(a.size for a in arrays), dtype)
     views, offset = [], 0
     for a in arrays:
-        views.append(buffer[offset:offset + a.size].reshape(a.shape))
+        views.append(buffer[offset : offset + a.size].reshape(a.shape))
         offset += a.size
     if not (tree and isinstance(tree[0], dict)):
         return buffer, views
     it = iter(views)
     return buffer, [{k: next(it) for k in ("W", "b") if k in layer} for layer in tree]
+
 
 @dataclass
 class OptimizerState:
@@ -94,7 +96,9 @@ class Optimizer:
         """``step`` on the contiguous arrays the params and grads are views of:
         the same elementwise rule, a few NumPy calls for the whole net."""
         state.step += 1
-        self._update(params, grads, state.flat_scratch, state.step, *(state.flat[n] for n in self.buffer_names))
+        self._update(
+            params, grads, state.flat_scratch, state.step, *(state.flat[n] for n in self.buffer_names)
+        )
 
     def config(self):
         """The hyperparameters, as plain data."""
@@ -102,8 +106,6 @@ class Optimizer:
 
     def __repr__(self):
         # the settings that differ from the defaults, as one would type them
-        import inspect
-
         defaults = {k: p.default for k, p in inspect.signature(type(self).__init__).parameters.items()}
         shown = {k: v for k, v in self._hyper().items() if k == "lr" or defaults.get(k) != v}
         args = ", ".join(f"{k}={v!r}" for k, v in shown.items())
@@ -113,10 +115,10 @@ class Optimizer:
 class SGD(Optimizer):
     """torch.optim.SGD (dampening 0):
 
-        g = grad + weight_decay * p
-        buf = momentum * buf + g            (buf starts at 0, so buf_1 = g)
-        d = g + momentum * buf if nesterov else buf
-        p -= lr * d
+    g = grad + weight_decay * p
+    buf = momentum * buf + g            (buf starts at 0, so buf_1 = g)
+    d = g + momentum * buf if nesterov else buf
+    p -= lr * d
     """
 
     name = "sgd"
@@ -130,14 +132,13 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
         self.buffer_names = ("momentum_buffer",) if self.momentum else ()
 
-    @property
-    def plain(self):
-        """No momentum and no weight decay: the update is just p -= lr * g."""
-        return not self.momentum and not self.weight_decay
-
     def _hyper(self):
-        return {"lr": self.lr, "momentum": self.momentum, "nesterov": self.nesterov,
-                "weight_decay": self.weight_decay}
+        return {
+            "lr": self.lr,
+            "momentum": self.momentum,
+            "nesterov": self.nesterov,
+            "weight_decay": self.weight_decay,
+        }
 
     def _update(self, p, g, s, t, buf=None):
         if self.weight_decay:
@@ -159,10 +160,10 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """torch.optim.Adam (weight decay coupled into the gradient, as L2):
 
-        g = grad + weight_decay * p
-        m = beta1 m + (1 - beta1) g
-        v = beta2 v + (1 - beta2) g**2
-        p -= lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
+    g = grad + weight_decay * p
+    m = beta1 m + (1 - beta1) g
+    v = beta2 v + (1 - beta2) g**2
+    p -= lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
     """
 
     name = "adam"
@@ -230,12 +231,22 @@ def from_config(config):
 
 
 def _check_positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) or not value > 0 or not math.isfinite(value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.floating, np.integer))
+        or not value > 0
+        or not math.isfinite(value)
+    ):
         raise ValueError(f"{name}: expected a positive finite number, got {value!r}")
     return float(value)
 
 
 def _check_nonnegative(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) or not value >= 0 or not math.isfinite(value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.floating, np.integer))
+        or not value >= 0
+        or not math.isfinite(value)
+    ):
         raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}")
     return float(value)

@@ -5,10 +5,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .losses import LOSSES
+
 
 @dataclass
 class LayerTrace:
-    """One layer's numbers; every array is ``(batch, n_out)`` except dW ``(n_in, n_out)`` and db ``(n_out,)``."""
+    """One layer's numbers; every array is ``(batch, n_out)`` except dW
+    ``(n_in, n_out)`` and db ``(n_out,)``."""
 
     index: int  # 1-based, as in the seeds' z1, a1, W1
     activation: str
@@ -33,9 +36,7 @@ class Trace:
     @property
     def grads(self):
         """The gradients shaped like ``net.params``."""
-        return [
-            {"W": t.dW} if t.db is None else {"W": t.dW, "b": t.db} for t in self.layers
-        ]
+        return [{"W": t.dW} if t.db is None else {"W": t.dW, "b": t.db} for t in self.layers]
 
     def format(self, precision=4, beside=None):
         """The walkthrough as text. ``beside`` maps a parameter name ("W1", "b2")
@@ -86,15 +87,15 @@ def _lines(t, precision, beside):
             rows += [("", f"  {label}", arr, verdict) for label, arr, verdict in beside.get(f"b{i}", [])]
     yield from _table(rows, precision)
     out = t.layers[-1].activation
-    if (t.loss_name, out) in (("bce", "sigmoid"), ("cross_entropy", "softmax")):
+    if LOSSES[t.loss_name].output_activation is not None:
         yield f"  ({out} + {t.loss_name}: dL/da{L} * {out}'(z{L}) simplifies to a{L} - y, see seed 002)"
 
 
 def _output_delta_formula(t, layer):
     i = layer.index
-    n = t.y.size if t.loss_name != "cross_entropy" else t.y.shape[0]
-    per = f" / {n}" if t.reduction == "mean" else ""
-    if (t.loss_name, layer.activation) in (("bce", "sigmoid"), ("cross_entropy", "softmax")):
+    loss = LOSSES[t.loss_name]
+    per = f" / {loss.mean_count(*t.y.shape)}" if t.reduction == "mean" else ""
+    if loss.output_activation is not None:
         return f"delta{i} = (a{i} - y){per}"
     if layer.activation == "softmax":
         return f"delta{i} = a{i} * (g - sum(g * a{i})), g = (a{i} - y){per}"
@@ -105,13 +106,15 @@ def _table(rows, precision):
     width = max(len(r[1]) for r in rows)
     for label, formula, arr, *note in rows:
         head = f"  {label:<8} {formula:<{width}}  {str(np.shape(arr)):<9} "
-        body = np.array2string(
-            np.asarray(arr), precision=precision, suppress_small=True, max_line_width=200
-        )
+        body = np.array2string(np.asarray(arr), precision=precision, suppress_small=True, max_line_width=200)
         pad = " " * len(head)
         tail = f"   {note[0]}" if note and note[0] else ""
         yield head + body.replace("\n", "\n" + pad) + tail
 
 
 def _num(v, precision):
-    return np.format_float_positional(v, precision=precision, unique=True, trim="-") if abs(v) >= 1e-4 or v == 0 else f"{v:.{precision}e}"
+    return (
+        np.format_float_positional(v, precision=precision, unique=True, trim="-")
+        if abs(v) >= 1e-4 or v == 0
+        else f"{v:.{precision}e}"
+    )

@@ -31,8 +31,12 @@ class TrainState:
 
     def copy(self):
         return TrainState(
-            self.optimizer.copy(), self.epoch, copy_rng_state(self.rng), self.batch_size,
-            self.shuffle_seed, dict(self.optimizer_config),
+            self.optimizer.copy(),
+            self.epoch,
+            copy_rng_state(self.rng),
+            self.batch_size,
+            self.shuffle_seed,
+            dict(self.optimizer_config),
         )
 
 
@@ -63,7 +67,7 @@ class Trainer:
 
     ``state``: an ``OptimizerState`` to continue from (default: a fresh one).
     The gradient and scratch buffers are allocated once, here; ``grads`` holds
-    the last step's gradients (for plain SGD, times lr: see ``step``).
+    the last step's gradients.
     """
 
     def __init__(self, net, optimizer, state=None):
@@ -78,28 +82,16 @@ class Trainer:
         else:  # a copy, laid out contiguously over this net's params
             self.state = OptimizerState.contiguous(state.step, state.buffers, flat(net._params))
         self._grads_flat, self.grads = allocate_like(net._params)
-        # plain SGD's lr, folded into the backward pass (see step); None otherwise
-        self._folded_lr = optimizer.lr if getattr(optimizer, "plain", False) else None
 
     def step(self, x, y, validate=True):
         """Forward, backward and one update on x ``(batch, n_in)``, y ``(batch, n_out)``;
         returns the loss before the update. ``validate=False`` skips the
-        input checks (``train`` checks the whole data set once, up front).
-
-        The update runs over the net's contiguous params at once. Plain SGD
-        (no momentum, no weight decay) folds lr into the backward pass, which
-        is linear in the output delta: the gradients come out as lr * grad,
-        and the update is one subtraction.
-        """
+        input checks (``train`` checks the whole data set once, up front)."""
         if validate:
             x, y = self.net._check_xy(x, y)
-        if self._folded_lr is not None:
-            loss = self.net._loss_and_grads(x, y, self.grads, grad_scale=self._folded_lr)
-            self.net._flat -= self._grads_flat
-            self.state.step += 1
-        else:
-            loss = self.net._loss_and_grads(x, y, self.grads)
-            self.optimizer.step_flat(self.net._flat, self._grads_flat, self.state)
+        loss = self.net._loss_and_grads(x, y, self.grads)
+        # params and grads are views of one buffer each: one update for the whole net
+        self.optimizer.step_flat(self.net._flat, self._grads_flat, self.state)
         return loss
 
 
@@ -117,7 +109,7 @@ def batch_order(n, batch_size, rng):
     if rng is None:
         return [slice(start, min(start + batch_size, n)) for start in range(0, n, batch_size)]
     perm = rng.permutation(n)
-    return [perm[start:start + batch_size] for start in range(0, n, batch_size)]
+    return [perm[start : start + batch_size] for start in range(0, n, batch_size)]
 
 
 def make_rng(shuffle_seed, resume=None):
@@ -130,22 +122,24 @@ def make_rng(shuffle_seed, resume=None):
     return rng
 
 
-def check_train_args(net, x, y, optimizer, epochs, batch_size, shuffle_seed, record_every, resume):
-    """Validate ``train``'s arguments (shared with the references); returns checked (x, y)."""
+def check_train_args(net, x, y, optimizer, epochs, batch_size, shuffle_seed, record_every, resume, progress):
+    """Validate ``train``'s arguments; returns checked (x, y)."""
     if not isinstance(net, MLP):
         raise TypeError(f"net: expected a manual.MLP, got {type(net).__name__}")
     x, y = net._check_xy(x, y)
     if not isinstance(optimizer, Optimizer):
-        raise TypeError(
-            f"optimizer: expected manual.SGD, manual.Adam or manual.AdamW, got {optimizer!r}"
-        )
+        raise TypeError(f"optimizer: expected manual.SGD, manual.Adam or manual.AdamW, got {optimizer!r}")
     _check_count("epochs", epochs, minimum=0)
     if batch_size is not None:
         _check_count("batch_size", batch_size, minimum=1)
     if record_every is not None:
         _check_count("record_every", record_every, minimum=1)
-    if shuffle_seed is not None and (isinstance(shuffle_seed, bool) or not isinstance(shuffle_seed, numbers.Integral) or shuffle_seed < 0):
+    if shuffle_seed is not None and (
+        isinstance(shuffle_seed, bool) or not isinstance(shuffle_seed, numbers.Integral) or shuffle_seed < 0
+    ):
         raise TypeError(f"shuffle_seed: expected None or an int >= 0, got {shuffle_seed!r}")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress: expected None or a function of no arguments, got {progress!r}")
     if resume is not None:
         check_resume(resume, net, optimizer, batch_size, shuffle_seed)
     return x, y
@@ -153,7 +147,14 @@ def check_train_args(net, x, y, optimizer, epochs, batch_size, shuffle_seed, rec
 
 def check_resume(resume, net, optimizer, batch_size, shuffle_seed):
     if not isinstance(resume, TrainState):
-        raise TypeError(f"resume: expected the TrainState of a History (history.state), got {type(resume).__name__}")
+        raise TypeError(
+            f"resume: expected the TrainState of a History (history.state), got {type(resume).__name__}"
+        )
+    if not resume.optimizer_config:
+        raise ValueError(
+            "resume: the state has no optimizer_config to check the optimizer against "
+            "(a History's state carries one: optimizer.config())"
+        )
     # (compared through from_config: a config that went through JSON has lists for tuples)
     if from_config(resume.optimizer_config).config() != optimizer.config():
         raise ValueError(
@@ -166,20 +167,36 @@ def check_resume(resume, net, optimizer, batch_size, shuffle_seed):
         )
     if resume.batch_size != batch_size or resume.shuffle_seed != shuffle_seed:
         raise ValueError(
-            f"resume: the state was made with batch_size={resume.batch_size}, shuffle_seed={resume.shuffle_seed}; "
+            f"resume: the state was made with batch_size={resume.batch_size}, "
+            f"shuffle_seed={resume.shuffle_seed}; "
             f"got batch_size={batch_size}, shuffle_seed={shuffle_seed}"
         )
     shapes = [p.shape for p in flat(net._params)]
     for name, bufs in resume.optimizer.buffers.items():
         got = [b.shape for b in bufs]
         if got != shapes:
-            raise ValueError(f"resume: optimizer buffer {name!r} has shapes {got}, the net's params have {shapes}")
+            raise ValueError(
+                f"resume: optimizer buffer {name!r} has shapes {got}, the net's params have {shapes}"
+            )
         for b in bufs:
             if b.dtype != net.dtype:
-                raise TypeError(f"resume: optimizer buffer {name!r} is {b.dtype.name}, the net is {net.dtype.name}")
+                raise TypeError(
+                    f"resume: optimizer buffer {name!r} is {b.dtype.name}, the net is {net.dtype.name}"
+                )
 
 
-def train(net, x, y, optimizer, epochs, batch_size=None, shuffle_seed=None, record_every=None, resume=None):
+def train(
+    net,
+    x,
+    y,
+    optimizer,
+    epochs,
+    batch_size=None,
+    shuffle_seed=None,
+    record_every=None,
+    resume=None,
+    progress=None,
+):
     """Train a copy of ``net`` on x ``(n, n_in)``, y ``(n, n_out)``; ``net`` is left as it was.
 
     batch_size None: one full-batch step per epoch (the seeds). Otherwise
@@ -187,8 +204,11 @@ def train(net, x, y, optimizer, epochs, batch_size=None, shuffle_seed=None, reco
     drawn each epoch from ``np.random.default_rng(shuffle_seed)`` (None: the
     data's order). ``resume``: a ``history.state`` to go on from, with the
     same optimizer, batch_size and shuffle_seed; ``epochs`` more are run.
+    ``progress()`` is called after every step (a progress bar's update).
     """
-    x, y = check_train_args(net, x, y, optimizer, epochs, batch_size, shuffle_seed, record_every, resume)
+    x, y = check_train_args(
+        net, x, y, optimizer, epochs, batch_size, shuffle_seed, record_every, resume, progress
+    )
     net = net.copy()
     trainer = Trainer(net, optimizer, None if resume is None else resume.optimizer)
     params, state = net._params, trainer.state
@@ -207,6 +227,8 @@ def train(net, x, y, optimizer, epochs, batch_size=None, shuffle_seed=None, reco
                 snapshots.append((state.step, _copy_params(params)))
             losses[step] = trainer.step(*gather(idx), validate=False)
             step += 1
+            if progress is not None:
+                progress()
     if record_every is not None and step % record_every == 0:
         snapshots.append((state.step, _copy_params(params)))
 
@@ -218,7 +240,9 @@ def train(net, x, y, optimizer, epochs, batch_size=None, shuffle_seed=None, reco
         shuffle_seed=shuffle_seed,
         optimizer_config=optimizer.config(),
     )
-    return History(losses=losses, params=_copy_params(params), net=net, snapshots=snapshots, state=train_state)
+    return History(
+        losses=losses, params=_copy_params(params), net=net, snapshots=snapshots, state=train_state
+    )
 
 
 def _copy_params(params):

@@ -1,14 +1,25 @@
-"""PyTorch and JAX versions of ``manual``'s nets, each in its framework's idiom.
+"""The same nets in PyTorch and JAX, each in its framework's idiom, as functions
+of plain data: ``torch_ref`` and ``jax_ref`` each expose
 
-Each backend module exposes the same functions as ``manual``:
-``loss_and_grads(net, x, y) -> (float, grads)`` (and, later, ``train``).
-They read the net's architecture and ``net.params`` and never mutate them.
-Importing this package never imports torch or jax: a backend whose framework
-is missing raises ImportError, naming the extra to install, when called.
+    loss_and_grads(spec, params, x, y) -> (float, grads)
+    forward(spec, params, x) -> (batch, n_out) array
+    train(spec, params, x, y, optimizer, batches, record_every=None, progress=None) -> Run
+
+spec: the net's description, ``{"sizes", "activations", "loss", "reduction",
+"bias", "dtype"}`` (``manual.MLP.spec()`` returns one); params: one
+``{"W": (n_in, n_out), "b": (n_out,)}`` dict per layer; optimizer: its
+settings, ``{"name": "sgd" | "adam" | "adamw", ...}`` (``manual.SGD(...).config()``);
+batches: the exact list of index arrays, one per step, that the caller chose.
+
+Nothing here imports ``manual``: sharing its formulas, batch order or input
+checks would let the references share its bugs. Importing this package imports
+neither framework: ``from references import torch_ref`` loads torch (and
+``jax_ref`` jax); without its framework the module still imports, and a call
+raises ImportError naming the extra to install.
 """
 
-from . import jax_ref, torch_ref
+from ._common import Run
 
-BACKENDS = ("manual", "torch_ref", "jax_ref")
+BACKENDS = ("torch_ref", "jax_ref")
 
-__all__ = ["torch_ref", "jax_ref", "BACKENDS"]
+__all__ = ["Run", "BACKENDS"]

@@ -1,27 +1,116 @@
-"""What both references share with the engine: its spec (architecture,
-training arguments, batch order, History), never its formulas."""
+"""What both references share: the plain-data contract (checked here, in their
+own words, not by ``manual``), the ``Run`` they return, and the message for a
+missing framework."""
+
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from manual.optim import OptimizerState
-from manual.train import History, TrainState, copy_rng_state
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax")
+LOSSES = {
+    "mse": None,
+    "bce": "sigmoid",
+    "cross_entropy": "softmax",
+}  # loss -> the output it takes from logits
+OPTIMIZERS = {
+    "sgd": {"lr", "momentum", "nesterov", "weight_decay"},
+    "adam": {"lr", "betas", "eps", "weight_decay"},
+    "adamw": {"lr", "betas", "eps", "weight_decay"},
+}
+LEAKY_SLOPE = 0.01
 
 
-def history(net, losses, params, snapshots, step, buffers, resume, epochs, rng, batch_size,
-            shuffle_seed, optimizer):
-    """The engine's History for a reference's run."""
-    state = TrainState(
-        optimizer=OptimizerState(step=step, buffers=buffers),
-        epoch=(0 if resume is None else resume.epoch) + epochs,
-        rng=None if rng is None else copy_rng_state(rng.bit_generator.state),
-        batch_size=batch_size,
-        shuffle_seed=shuffle_seed,
-        optimizer_config=optimizer.config(),
+@dataclass
+class Run:
+    """A reference's training run.
+
+    losses: ``(steps,)``, each step's loss before its update. params: the final
+    params. snapshots: ``(step, params)`` every ``record_every`` steps, step 0 included.
+    """
+
+    losses: np.ndarray
+    params: list
+    snapshots: list = field(default_factory=list)
+
+
+def missing(framework, extra, err):
+    return ImportError(
+        f"{framework} is not installed ({err}); install the {extra!r} extra: "
+        f"pip install -c constraints.txt 'backprop-by-hand[{extra}]'"
     )
-    return History(
-        losses=np.asarray(losses, dtype=net.dtype),
-        params=params,
-        net=net.with_params(params),
-        snapshots=snapshots,
-        state=state,
-    )
+
+
+def check_spec(spec):
+    """The spec as a dict with a NumPy dtype; ValueError naming what is wrong."""
+    keys = {"sizes", "activations", "loss", "reduction", "bias", "dtype"}
+    if not isinstance(spec, dict) or set(spec) != keys:
+        got = sorted(spec) if isinstance(spec, dict) else type(spec).__name__
+        raise ValueError(f"spec: expected a dict with keys {sorted(keys)}, got {got}")
+    n_layers = len(spec["sizes"]) - 1
+    if n_layers < 1 or len(spec["activations"]) != n_layers or len(spec["bias"]) != n_layers:
+        raise ValueError(
+            f"spec: {len(spec['sizes'])} sizes need one activation and one bias flag per layer: {spec}"
+        )
+    unknown = [a for a in spec["activations"] if a not in ACTIVATIONS]
+    if unknown or spec["loss"] not in LOSSES or spec["reduction"] not in ("sum", "mean"):
+        raise ValueError(f"spec: unknown activation, loss or reduction in {spec}")
+    wanted = LOSSES[spec["loss"]]
+    if wanted is not None and spec["activations"][-1] != wanted:
+        raise ValueError(
+            f"spec: loss {spec['loss']!r} takes a {wanted} output, got {spec['activations'][-1]!r}"
+        )
+    dtype = np.dtype(spec["dtype"])
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"spec: dtype must be float32 or float64, got {spec['dtype']!r}")
+    return {**spec, "dtype": dtype}
+
+
+def check_params(spec, params):
+    """Each layer's W ``(n_in, n_out)`` and b ``(n_out,)`` as the spec says, as float arrays of its dtype."""
+    sizes = spec["sizes"]
+    if len(params) != len(sizes) - 1:
+        raise ValueError(f"params: expected {len(sizes) - 1} layers for sizes {sizes}, got {len(params)}")
+    out = []
+    for l, (layer, has_bias) in enumerate(zip(params, spec["bias"])):
+        want = {"W": (sizes[l], sizes[l + 1])}
+        if has_bias:
+            want["b"] = (sizes[l + 1],)
+        if set(layer) != set(want):
+            raise ValueError(f"params[{l}]: expected keys {sorted(want)}, got {sorted(layer)}")
+        for k, shape in want.items():
+            if np.shape(layer[k]) != shape:
+                raise ValueError(f"params[{l}][{k!r}]: expected shape {shape}, got {np.shape(layer[k])}")
+        out.append({k: np.asarray(layer[k], dtype=spec["dtype"]) for k in want})
+    return out
+
+
+def check_data(spec, x, y):
+    x, y = np.asarray(x, dtype=spec["dtype"]), np.asarray(y, dtype=spec["dtype"])
+    n_in, n_out = spec["sizes"][0], spec["sizes"][-1]
+    if x.ndim != 2 or x.shape[1] != n_in or y.shape != (len(x), n_out):
+        raise ValueError(
+            f"x, y: expected shapes (batch, {n_in}) and (batch, {n_out}), got {x.shape} and {y.shape}"
+        )
+    return x, y
+
+
+def check_batches(batches, n):
+    """Each batch a non-empty 1-D integer array of indices into the n samples."""
+    out = []
+    for i, idx in enumerate(batches):
+        idx = np.asarray(idx)
+        if idx.ndim != 1 or idx.size == 0 or idx.dtype.kind not in "iu" or idx.min() < 0 or idx.max() >= n:
+            raise ValueError(
+                f"batches[{i}]: expected a non-empty 1-D array of indices in [0, {n}), got {idx!r}"
+            )
+        out.append(idx)
+    return out
+
+
+def check_optimizer(optimizer):
+    name = optimizer.get("name") if isinstance(optimizer, dict) else None
+    if name not in OPTIMIZERS or set(optimizer) - {"name"} != OPTIMIZERS[name]:
+        raise ValueError(
+            f"optimizer: expected {{'name': 'sgd'|'adam'|'adamw', ...settings}}, got {optimizer!r}"
+        )
+    return dict(optimizer)

@@ -1,15 +1,24 @@
 """The JAX reference: pure functions of a params pytree, ``jax.nn``
-activations, optax losses, ``jax.value_and_grad`` under ``jax.jit``.
+activations, optax losses and optimizers, ``jax.value_and_grad`` under ``jax.jit``.
 
 float64 runs inside a local ``jax.enable_x64(True)`` context, so importing
-or calling this module leaves the user's global JAX configuration alone.
+or calling this module leaves the caller's global JAX configuration alone.
 """
 
 import functools
 
 import numpy as np
 
-from ._missing import missing
+from ._common import (
+    LEAKY_SLOPE,
+    Run,
+    check_batches,
+    check_data,
+    check_optimizer,
+    check_params,
+    check_spec,
+    missing,
+)
 
 try:
     import jax
@@ -18,6 +27,11 @@ try:
 except ImportError as _err:  # pragma: no cover - exercised without the extra
     jax = None
     _IMPORT_ERROR = _err
+
+
+def version():
+    """The installed jax's version, or None without it."""
+    return None if jax is None else jax.__version__
 
 
 def _require():
@@ -30,7 +44,7 @@ def _activation(name):
         "sigmoid": jax.nn.sigmoid,
         "tanh": jnp.tanh,
         "relu": jax.nn.relu,
-        "leaky_relu": functools.partial(jax.nn.leaky_relu, negative_slope=0.01),
+        "leaky_relu": functools.partial(jax.nn.leaky_relu, negative_slope=LEAKY_SLOPE),
         "identity": lambda h: h,
         "softmax": functools.partial(jax.nn.softmax, axis=-1),
     }[name]
@@ -62,8 +76,13 @@ def loss(params, x, y, activations, loss_name, reduction):
     return jnp.sum(per) if reduction == "sum" else jnp.mean(per)
 
 
-@functools.lru_cache(maxsize=None)
-def _value_and_grad(activations, loss_name, reduction):
+def _loss_args(spec):
+    return tuple(spec["activations"]), spec["loss"], spec["reduction"]
+
+
+@functools.cache
+def value_and_grad(activations, loss_name, reduction):
+    """The jitted ``(params, x, y) -> (loss, grads)`` for one architecture's losses."""
     return jax.jit(
         jax.value_and_grad(
             functools.partial(loss, activations=activations, loss_name=loss_name, reduction=reduction)
@@ -71,34 +90,45 @@ def _value_and_grad(activations, loss_name, reduction):
     )
 
 
+@functools.cache
+def jitted_apply(activations):
+    return jax.jit(functools.partial(apply, activations=activations))
+
+
 def x64(dtype):
     """The context a computation in ``dtype`` runs in: float64 needs x64 on, locally."""
     return jax.enable_x64(np.dtype(dtype) == np.float64)
 
 
-def forward(net, x):
-    """The net's output for x ``(batch, n_in)``, as a NumPy array of the net's dtype."""
+def to_jax(params):
+    """Plain-data params as a pytree of jax arrays (call inside ``x64``)."""
+    return jax.tree_util.tree_map(jnp.asarray, params)
+
+
+def _plain(params, dtype):
+    return [{k: np.array(v, dtype=dtype) for k, v in layer.items()} for layer in params]
+
+
+def forward(spec, params, x):
+    """The net's output for x ``(batch, n_in)``, as a NumPy array of the spec's dtype."""
     _require()
-    with x64(net.dtype):
-        params = jax.tree_util.tree_map(jnp.asarray, net.params)
-        out = _jitted_apply(tuple(net.activations))(params, jnp.asarray(x, dtype=net.dtype))
-        return np.array(out, dtype=net.dtype)
+    spec = check_spec(spec)
+    params = check_params(spec, params)
+    with x64(spec["dtype"]):
+        out = jitted_apply(tuple(spec["activations"]))(to_jax(params), jnp.asarray(x, dtype=spec["dtype"]))
+        return np.array(out, dtype=spec["dtype"])
 
 
-@functools.lru_cache(maxsize=None)
-def _jitted_apply(activations):
-    return jax.jit(functools.partial(apply, activations=activations))
-
-
-def loss_and_grads(net, x, y):
-    """``(loss, grads)`` from ``jax.value_and_grad``; grads shaped like ``net.params``."""
+def loss_and_grads(spec, params, x, y):
+    """``(loss, grads)`` from ``jax.value_and_grad``; grads shaped like ``params``."""
     _require()
-    f = _value_and_grad(tuple(net.activations), net.loss_name, net.reduction)
-    with x64(net.dtype):
-        params = jax.tree_util.tree_map(jnp.asarray, net.params)
-        value, grads = f(params, jnp.asarray(x, dtype=net.dtype), jnp.asarray(y, dtype=net.dtype))
-        grads = jax.tree_util.tree_map(lambda g: np.array(g, dtype=net.dtype), grads)
-        return float(value), grads
+    spec = check_spec(spec)
+    params = check_params(spec, params)
+    x, y = check_data(spec, x, y)
+    f = value_and_grad(*_loss_args(spec))
+    with x64(spec["dtype"]):
+        value, grads = f(to_jax(params), jnp.asarray(x), jnp.asarray(y))
+        return float(value), _plain(grads, spec["dtype"])
 
 
 # ------------------------------------------------------------------ training
@@ -110,107 +140,70 @@ def _optax(optimizer):
     - SGD: optax.sgd's trace (buf = g + momentum * buf; nesterov adds
       momentum * buf again) is torch's with dampening 0; torch's weight decay
       is added to the gradient first: add_decayed_weights before sgd.
-    - Adam: optax.adam (eps outside the sqrt, as torch); torch's Adam
-      weight decay is L2 in the gradient, again add_decayed_weights first.
+    - Adam: optax.adam (eps outside the sqrt, as torch); torch's Adam weight
+      decay is L2 in the gradient, again add_decayed_weights first.
     - AdamW: optax.adamw's decoupled decay, lr * wd * p, is torch's
-      p *= 1 - lr * wd (the default weight_decay differs: 1e-4 vs 1e-2; the
-      engine's value is always passed).
+      p *= 1 - lr * wd (the defaults differ, 1e-4 vs 1e-2: the value is always passed).
     """
-    cfg = optimizer.config()
-    name = cfg["name"]
-    lr, wd = cfg["lr"], cfg["weight_decay"]
-    if name == "sgd":
-        tx = optax.sgd(lr, momentum=cfg["momentum"] or None, nesterov=cfg["nesterov"])
-    elif name == "adam":
-        tx = optax.adam(lr, b1=cfg["betas"][0], b2=cfg["betas"][1], eps=cfg["eps"])
+    s = check_optimizer(optimizer)
+    lr, wd = s["lr"], s["weight_decay"]
+    if s["name"] == "sgd":
+        tx = optax.sgd(lr, momentum=s["momentum"] or None, nesterov=s["nesterov"])
+    elif s["name"] == "adam":
+        tx = optax.adam(lr, b1=s["betas"][0], b2=s["betas"][1], eps=s["eps"])
     else:
-        return optax.adamw(lr, b1=cfg["betas"][0], b2=cfg["betas"][1], eps=cfg["eps"], weight_decay=wd)
+        return optax.adamw(lr, b1=s["betas"][0], b2=s["betas"][1], eps=s["eps"], weight_decay=wd)
     return optax.chain(optax.add_decayed_weights(wd), tx) if wd else tx
 
 
-# the engine's optimizer buffers and optax's state fields
-_OPTAX_FIELDS = {"momentum_buffer": "trace", "exp_avg": "mu", "exp_avg_sq": "nu"}
-
-
-def _to_tree(params_like, flat_arrays):
-    it = iter(flat_arrays)
-    return [{k: jnp.asarray(next(it)) for k in ("W", "b") if k in layer} for layer in params_like]
-
-
-def _flat(tree):
-    from manual.optim import flat
-
-    return [np.array(a) for a in flat(tree)]
-
-
 @functools.lru_cache(maxsize=64)
-def _step_fn(activations, loss_name, reduction, config):
-    from manual.optim import from_config
-
-    tx = _optax(from_config(dict(config)))
-    value_and_grad = jax.value_and_grad(
+def _step_fn(activations, loss_name, reduction, optimizer_items):
+    tx = _optax(dict(optimizer_items))
+    grad_fn = jax.value_and_grad(
         functools.partial(loss, activations=activations, loss_name=loss_name, reduction=reduction)
     )
 
     @jax.jit
     def step(params, opt_state, xb, yb):
-        value, grads = value_and_grad(params, xb, yb)
+        value, grads = grad_fn(params, xb, yb)
         updates, opt_state = tx.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state, value
 
     return tx, step
 
 
-def make_step(net, optimizer):
+def make_step(spec, params, optimizer):
     """``(step, params, opt_state)``: the jitted
     ``step(params, opt_state, x, y) -> (params, opt_state, loss)`` and its
-    initial arguments. Call (and first trace) it inside ``x64(net.dtype)``."""
+    initial arguments. Call (and first trace) it inside ``x64(spec["dtype"])``."""
     _require()
-    config = tuple(sorted(optimizer.config().items()))
-    tx, step_fn = _step_fn(tuple(net.activations), net.loss_name, net.reduction, config)
-    with x64(net.dtype):
-        params = jax.tree_util.tree_map(jnp.asarray, net.params)
-        return step_fn, params, tx.init(params)
+    spec = check_spec(spec)
+    params = check_params(spec, params)
+    items = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in optimizer.items()))
+    tx, step_fn = _step_fn(*_loss_args(spec), items)
+    with x64(spec["dtype"]):
+        jparams = to_jax(params)
+        return step_fn, jparams, tx.init(jparams)
 
 
-def train(net, x, y, optimizer, epochs, batch_size=None, shuffle_seed=None, record_every=None, resume=None):
-    """``manual.train`` with optax and a jitted step: the same batches, the same History."""
+def train(spec, params, x, y, optimizer, batches, record_every=None, progress=None):
+    """An optax loop with a jitted step over ``batches`` (index arrays, one per step); returns a ``Run``."""
     _require()
-    from manual.train import batch_order, check_train_args, make_rng
-
-    from ._common import history
-
-    x, y = check_train_args(net, x, y, optimizer, epochs, batch_size, shuffle_seed, record_every, resume)
-    step_fn, params, opt_state = make_step(net, optimizer)
-    with x64(net.dtype):
-        step = 0
-        if resume is not None:
-            step = resume.optimizer.step
-            fields = {_OPTAX_FIELDS[k]: _to_tree(net.params, v) for k, v in resume.optimizer.buffers.items()}
-            if "mu" in fields:
-                fields["count"] = jnp.asarray(step, dtype=jnp.int32)
-            opt_state = optax.tree_utils.tree_set(opt_state, **fields)
-        rng = make_rng(shuffle_seed, resume)
-        X, Y = jnp.asarray(x), jnp.asarray(y)
+    spec = check_spec(spec)
+    x, y = check_data(spec, x, y)
+    batches = check_batches(batches, len(x))
+    step_fn, jparams, opt_state = make_step(spec, params, optimizer)
+    dtype = spec["dtype"]
+    with x64(dtype):
         losses, snapshots = [], []
-        for _ in range(epochs):
-            for idx in batch_order(len(x), batch_size, rng):
-                if record_every is not None and len(losses) % record_every == 0:
-                    snapshots.append((step, _numpy_params(params, net.dtype)))
-                params, opt_state, value = step_fn(params, opt_state, X[idx], Y[idx])
-                losses.append(value)
-                step += 1
-        if record_every is not None and len(losses) % record_every == 0:
-            snapshots.append((step, _numpy_params(params, net.dtype)))
-        losses = [float(v) for v in losses]
-        buffers = {
-            k: _flat(optax.tree_utils.tree_get(opt_state, field))
-            for k, field in _OPTAX_FIELDS.items() if k in optimizer.buffer_names
-        }
-        final = _numpy_params(params, net.dtype)
-    return history(net, losses, final, snapshots, step, buffers, resume, epochs, rng, batch_size,
-                   shuffle_seed, optimizer)
-
-
-def _numpy_params(params, dtype):
-    return [{k: np.array(v, dtype=dtype) for k, v in layer.items()} for layer in params]
+        for step, idx in enumerate(batches):
+            if record_every is not None and step % record_every == 0:
+                snapshots.append((step, _plain(jparams, dtype)))
+            # gathered by NumPy on the host: a jnp gather is one more dispatch per step (10x the time)
+            jparams, opt_state, value = step_fn(jparams, opt_state, x[idx], y[idx])
+            losses.append(value)
+            if progress is not None:
+                progress()
+        if record_every is not None and len(batches) % record_every == 0:
+            snapshots.append((len(batches), _plain(jparams, dtype)))
+        return Run(np.array([float(v) for v in losses], dtype=dtype), _plain(jparams, dtype), snapshots)

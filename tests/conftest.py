@@ -1,28 +1,26 @@
-"""Shared fixtures: the three backends, made interchangeable.
+"""Shared fixtures: the three backends by name, interchangeable through
+``crosscheck.backends``.
 
-Plain ``pytest`` skips a backend whose framework is missing, naming the extra
-to install; with BACKPROP_REQUIRE_FRAMEWORKS=1 (what ``nox -s tests`` and CI
+Plain ``pytest`` skips a framework that is missing, naming the extra to
+install; with BACKPROP_REQUIRE_FRAMEWORKS=1 (what ``nox -s tests`` and CI
 set) a missing framework is a failure instead.
 """
 
-import importlib.util
 import os
 
 import pytest
 from hypothesis import HealthCheck, settings
 
-import manual
-from references import jax_ref, torch_ref
+from crosscheck import backends
 
 REQUIRE_FRAMEWORKS = os.environ.get("BACKPROP_REQUIRE_FRAMEWORKS") == "1"
-
-BACKENDS = {"manual": manual, "torch_ref": torch_ref, "jax_ref": jax_ref}
-FRAMEWORKS = {"torch_ref": ("torch", "torch"), "jax_ref": ("jax", "jax")}
+PAIRS = [("manual", "torch"), ("manual", "jax"), ("torch", "jax")]
+PAIR_IDS = ["manual-torch", "manual-jax", "torch-jax"]
 
 settings.register_profile(
     "default",
     deadline=None,  # the first call of a jitted JAX function compiles
-    max_examples=60,
+    max_examples=40,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     print_blob=True,
 )
@@ -31,36 +29,30 @@ settings.register_profile("thorough", parent=settings.get_profile("default"), ma
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
-def framework_available(backend_name):
-    if backend_name == "manual":
-        return True
-    module, _ = FRAMEWORKS[backend_name]
-    return importlib.util.find_spec(module) is not None
+def require(*names):
+    """Skip (or, under BACKPROP_REQUIRE_FRAMEWORKS=1, fail) when a framework backend is missing."""
+    for name in names:
+        if name == "manual" or backends.installed()[name] is not None:
+            continue
+        extra = backends.EXTRAS[name]
+        message = f"{name} is not installed: pip install -c constraints.txt 'backprop-by-hand[{extra}]'"
+        if REQUIRE_FRAMEWORKS:
+            pytest.fail(message + " (BACKPROP_REQUIRE_FRAMEWORKS=1 turns this skip into a failure)")
+        pytest.skip(message)
 
 
-def require(backend_name):
-    """Skip (or, under BACKPROP_REQUIRE_FRAMEWORKS=1, fail) when a backend's framework is missing."""
-    if framework_available(backend_name):
-        return
-    module, extra = FRAMEWORKS[backend_name]
-    message = f"{backend_name} needs {module}: pip install -c constraints.txt 'backprop-by-hand[{extra}]'"
-    if REQUIRE_FRAMEWORKS:
-        pytest.fail(message + " (BACKPROP_REQUIRE_FRAMEWORKS=1 turns this skip into a failure)")
-    pytest.skip(message)
-
-
-@pytest.fixture(params=list(BACKENDS))
+@pytest.fixture(params=list(backends.NAMES))
 def backend(request):
-    """Each backend module in turn; all expose loss_and_grads (and train)."""
+    """Each backend's name in turn: "manual", "torch", "jax"."""
     require(request.param)
-    return BACKENDS[request.param]
+    return request.param
 
 
-@pytest.fixture(params=["torch_ref", "jax_ref"])
+@pytest.fixture(params=list(backends.REFERENCES))
 def reference(request):
-    """Each framework reference in turn."""
+    """Each framework reference's name in turn."""
     require(request.param)
-    return BACKENDS[request.param]
+    return request.param
 
 
 _calls = {"n": 0}
@@ -72,7 +64,7 @@ def _bound_jax_compile_cache():
     shapes (the parity matrix, Hypothesis) otherwise exhaust LLVM's code memory."""
     yield
     _calls["n"] += 1
-    if _calls["n"] % 200 == 0 and framework_available("jax_ref"):
+    if _calls["n"] % 200 == 0 and backends.installed()["jax"]:
         import jax
 
         jax.clear_caches()
@@ -80,15 +72,16 @@ def _bound_jax_compile_cache():
 
 def pytest_collection_modifyitems(config, items):
     """Keep every backend pair of one configuration on one xdist worker
-    (``--dist loadgroup``), so each backend's run is computed once and cached."""
+    (``--dist loadgroup``), so each backend's result is computed once and cached;
+    a test that names its own ``xdist_group`` keeps it."""
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
-        if "pair" in params:
+        if "pair" in params and not item.get_closest_marker("xdist_group"):
             key = sorted((k, str(v)) for k, v in params.items() if k != "pair")
             item.add_marker(pytest.mark.xdist_group(f"{item.originalname}{key}"))
 
 
-if os.environ.get("PYTEST_XDIST_WORKER") and framework_available("torch_ref"):
+if os.environ.get("PYTEST_XDIST_WORKER") and backends.installed()["torch"]:
     import torch
 
     torch.set_num_threads(1)  # see the root conftest.py

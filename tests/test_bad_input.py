@@ -14,9 +14,7 @@ def net():
 
 def params_unchanged(net, before):
     after = net.params
-    return all(
-        np.array_equal(a[k], b[k]) for a, b in zip(after, before) for k in b
-    )
+    return all(np.array_equal(a[k], b[k]) for a, b in zip(after, before) for k in b)
 
 
 X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
@@ -83,12 +81,15 @@ def test_bce_targets_outside_0_1(y):
         net.loss_and_grads(X, y)
 
 
-@pytest.mark.parametrize("y", [
-    [[0.5, 0.5, 0.0]] * 4,  # soft label
-    [[1.0, 1.0, 0.0]] * 4,  # two ones
-    [[0.0, 0.0, 0.0]] * 4,  # none
-    [[2.0, -1.0, 0.0]] * 4,  # sums to 1, not one-hot
-])
+@pytest.mark.parametrize(
+    "y",
+    [
+        [[0.5, 0.5, 0.0]] * 4,  # soft label
+        [[1.0, 1.0, 0.0]] * 4,  # two ones
+        [[0.0, 0.0, 0.0]] * 4,  # none
+        [[2.0, -1.0, 0.0]] * 4,  # sums to 1, not one-hot
+    ],
+)
 def test_cross_entropy_targets_not_one_hot(y):
     net = manual.MLP([2, 3], activation="softmax", loss="cross_entropy", seed=0)
     with pytest.raises(ValueError, match="cross_entropy expects one-hot rows"):
@@ -101,13 +102,20 @@ def test_cross_entropy_class_labels_get_a_hint():
         net.loss(X, np.array([0, 1, 2, 0]))
 
 
-@pytest.mark.parametrize("kwargs,kind,valid", [
-    ({"activation": "sigmod"}, "activation", "'identity', 'leaky_relu', 'relu', 'sigmoid', 'softmax', 'tanh'"),
-    ({"output_activation": "softplus"}, "activation", "'sigmoid'"),
-    ({"loss": "hinge"}, "loss", "'bce', 'cross_entropy', 'mse'"),
-    ({"reduction": "avg"}, "reduction", "'mean', 'sum'"),
-    ({"init": "glorot"}, "init", "'he', 'uniform', 'xavier'"),
-])
+@pytest.mark.parametrize(
+    "kwargs,kind,valid",
+    [
+        (
+            {"activation": "sigmod"},
+            "activation",
+            "'identity', 'leaky_relu', 'relu', 'sigmoid', 'softmax', 'tanh'",
+        ),
+        ({"output_activation": "softplus"}, "activation", "'sigmoid'"),
+        ({"loss": "hinge"}, "loss", "'bce', 'cross_entropy', 'mse'"),
+        ({"reduction": "avg"}, "reduction", "'mean', 'sum'"),
+        ({"init": "glorot"}, "init", "'he', 'uniform', 'xavier'"),
+    ],
+)
 def test_unknown_names_list_the_valid_ones(kwargs, kind, valid):
     with pytest.raises(ValueError) as info:
         manual.MLP([2, 2, 1], **kwargs)
@@ -122,11 +130,15 @@ def test_close_names_get_a_suggestion():
 
 
 def test_softmax_only_on_the_output_layer():
-    with pytest.raises(ValueError, match="softmax is only allowed on the output layer .layer 3.*got it on layer 1"):
+    with pytest.raises(
+        ValueError, match="softmax is only allowed on the output layer .layer 3.*got it on layer 1"
+    ):
         manual.MLP([2, 3, 3, 2], activation=["softmax", "relu", "softmax"], loss="cross_entropy")
 
 
-@pytest.mark.parametrize("loss,out,wanted", [("bce", "relu", "sigmoid"), ("cross_entropy", "sigmoid", "softmax")])
+@pytest.mark.parametrize(
+    "loss,out,wanted", [("bce", "relu", "sigmoid"), ("cross_entropy", "sigmoid", "softmax")]
+)
 def test_loss_needs_its_output_activation(loss, out, wanted):
     with pytest.raises(ValueError, match=f"expects a {wanted} output layer, got '{out}'"):
         manual.MLP([2, 2], activation=out, loss=loss)
@@ -149,26 +161,47 @@ def test_bad_dtype(dtype):
         manual.MLP([2, 1], dtype=dtype)
 
 
-def test_bad_seed():
-    with pytest.raises(TypeError, match="seed"):
-        manual.MLP([2, 1], seed="x")
+@pytest.mark.parametrize(
+    "seed,exc", [("x", TypeError), (1.5, TypeError), (True, TypeError), (-1, ValueError)]
+)
+def test_bad_seed(seed, exc):
+    with pytest.raises(exc, match=r"seed: expected None or an int >= 0, got"):
+        manual.MLP([2, 1], seed=seed)
+
+
+def test_an_init_failure_is_not_reported_as_a_seed_problem(monkeypatch):
+    from manual import initializers
+
+    def broken(rng, n_in, n_out):
+        raise ValueError("the initializer broke")
+
+    monkeypatch.setitem(initializers.INITS, "xavier", broken)
+    with pytest.raises(ValueError, match="^the initializer broke$"):
+        manual.MLP([2, 1], init="xavier", seed=0)
 
 
 def test_params_that_do_not_chain():
-    with pytest.raises(ValueError, match=r"shapes do not chain: layer 1 outputs 3 units, so W should have shape \(3, n_out\), got \(2, 1\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"shapes do not chain: layer 1 outputs 3 units, so W should have shape \(3, n_out\), "
+        r"got \(2, 1\)",
+    ):
         manual.MLP.from_params([{"W": np.ones((2, 3))}, {"W": np.ones((2, 1))}])
 
 
-@pytest.mark.parametrize("params,fragment", [
-    ([{"W": np.ones((2, 3)), "b": np.ones(2)}], r"layer 1 b: expected shape \(3,\)"),
-    ([{"W": np.ones(3)}], "expected a 2-D array"),
-    ([{"b": np.ones(3)}], "expected a dict with key 'W'"),
-    ([{"W": np.ones((2, 1)), "bias": np.ones(1)}], "unexpected keys"),
-    ({"W": np.ones((2, 1))}, "expected a non-empty list"),
-    ([], "expected a non-empty list"),
-    ([{"W": np.ones((2, 1), np.float32)}, {"W": np.ones((1, 1))}], "one float dtype"),
-    ([{"W": [[np.nan], [1.0]]}], "finite"),
-])
+@pytest.mark.parametrize(
+    "params,fragment",
+    [
+        ([{"W": np.ones((2, 3)), "b": np.ones(2)}], r"layer 1 b: expected shape \(3,\)"),
+        ([{"W": np.ones(3)}], "expected a 2-D array"),
+        ([{"b": np.ones(3)}], "expected a dict with key 'W'"),
+        ([{"W": np.ones((2, 1)), "bias": np.ones(1)}], "unexpected keys"),
+        ({"W": np.ones((2, 1))}, "expected a non-empty list"),
+        ([], "expected a non-empty list"),
+        ([{"W": np.ones((2, 1), np.float32)}, {"W": np.ones((1, 1))}], "one float dtype"),
+        ([{"W": [[np.nan], [1.0]]}], "finite"),
+    ],
+)
 def test_malformed_params(params, fragment):
     with pytest.raises((ValueError, TypeError), match=fragment):
         manual.MLP.from_params(params)
@@ -190,14 +223,17 @@ def test_train_arguments_are_checked_before_anything_runs(net):
     assert params_unchanged(net, before)
 
 
-@pytest.mark.parametrize("make,fragment", [
-    (lambda: manual.SGD(lr=0), "lr: expected a positive"),
-    (lambda: manual.SGD(lr=0.1, momentum=-1), "momentum"),
-    (lambda: manual.SGD(lr=0.1, nesterov=True), "nesterov=True needs a momentum"),
-    (lambda: manual.Adam(betas=(0.9, 1.0)), "betas"),
-    (lambda: manual.Adam(eps=0), "eps"),
-    (lambda: manual.AdamW(weight_decay=float("nan")), "weight_decay"),
-])
+@pytest.mark.parametrize(
+    "make,fragment",
+    [
+        (lambda: manual.SGD(lr=0), "lr: expected a positive"),
+        (lambda: manual.SGD(lr=0.1, momentum=-1), "momentum"),
+        (lambda: manual.SGD(lr=0.1, nesterov=True), "nesterov=True needs a momentum"),
+        (lambda: manual.Adam(betas=(0.9, 1.0)), "betas"),
+        (lambda: manual.Adam(eps=0), "eps"),
+        (lambda: manual.AdamW(weight_decay=float("nan")), "weight_decay"),
+    ],
+)
 def test_bad_optimizer_settings(make, fragment):
     with pytest.raises(ValueError, match=fragment):
         make()

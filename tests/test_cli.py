@@ -1,5 +1,6 @@
-"""The command line, driven as a user drives it: ``python -m manual ...`` in a
-subprocess (exit codes, stderr) or ``manual.cli.main`` with captured output."""
+"""The command line, driven as a user drives it: ``crosscheck.cli.main`` with
+captured output, and ``python -m crosscheck`` in a subprocess where the process
+itself matters (exit status, one line on stderr)."""
 
 import io
 import json
@@ -11,13 +12,14 @@ from importlib.metadata import entry_points
 import numpy as np
 import pytest
 
+import manual
+from crosscheck import backends, cli, examples
+
 from conftest import require
-from manual import cli
-from manual.activations import Sigmoid
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "manual", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "crosscheck", *args], capture_output=True, text=True)
 
 
 def main(*args):
@@ -27,36 +29,69 @@ def main(*args):
 
 @pytest.fixture
 def frameworks():
-    require("torch_ref")
-    require("jax_ref")
+    require("torch", "jax")
 
 
 # ------------------------------------------------------------------ walkthrough
 
 
 def test_walkthrough_prints_every_quantity_with_its_checks(frameworks):
-    proc = run("walkthrough")  # seed002 by default
-    assert proc.returncode == 0, proc.stderr
-    out = proc.stdout
-    for piece in ["z1 = x @ W1 + b1", "a1 = sigmoid(z1)", "loss = bce(a2, y), sum: 0.435",
-                  "delta2 = (a2 - y)", "[[-0.3527]]", "delta1 = (delta2 @ W2.T) * sigmoid'(z1)",
-                  "dW1 = x.T @ delta1", "db1 = sum of delta1", "(2, 2)"]:
+    code, out = main("walkthrough")  # seed002 by default
+    assert code == 0, out
+    for piece in [
+        "z1 = x @ W1 + b1",
+        "a1 = sigmoid(z1)",
+        "loss = bce(a2, y), sum: 0.435",
+        "delta2 = (a2 - y)",
+        "[[-0.3527]]",
+        "delta1 = (delta2 @ W2.T) * sigmoid'(z1)",
+        "dW1 = x.T @ delta1",
+        "db1 = sum of delta1",
+        "(2, 2)",
+    ]:
         assert piece in out, piece
     # beside each of the 4 gradients: finite differences, torch and jax, all agreeing
-    assert out.count("  finite differences  ") == 4 and out.count("agrees") == 4 * 3 + 2 + 1  # + the two losses and the summary
+    assert (
+        out.count("  finite differences  ") == 4 and out.count("agrees") == 4 * 3 + 2 + 1
+    )  # + the two losses and the summary
     assert "torch 0.4349584369 (agrees), jax 0.4349584369 (agrees)" in out
     assert "every gradient agrees with finite differences and torch and jax" in out
+    # the seed's claims and findings follow
+    assert out.count("  ok     ") == len(manual_claims("seed002")) and "findings:" in out
 
 
-def test_walkthrough_of_seed001_shows_the_right_w1_gradient(frameworks):
+def manual_claims(name):
+    return examples.case(name).claims
+
+
+def test_walkthrough_of_seed001_shows_the_right_w1_gradient_and_the_wrong_claim(frameworks):
     code, out = main("walkthrough", "--example", "seed001", "--precision", "6")
     assert code == 0
-    assert "[[ 0.009124 -0.009124]]" in out and "0.036545" not in out
+    trace = out.split("the seed's printed numbers")[0]
+    assert "[[ 0.009124 -0.009124]]" in trace and "0.036545" not in trace
+    assert "WRONG  Gradient for w1 (input to hidden): printed [0.036545, -0.036545]" in out
 
 
 def test_walkthrough_of_a_net_described_on_the_command_line(frameworks):
-    code, out = main("walkthrough", "--sizes", "2,3,1", "--activation", "tanh", "--output-activation", "sigmoid",
-                     "--loss", "bce", "--seed", "3", "--init", "xavier", "--x", "1,0;0,1;0.5,0.5", "--y", "1;0;1")
+    code, out = main(
+        "walkthrough",
+        "--sizes",
+        "2,3,1",
+        "--activation",
+        "tanh",
+        "--output-activation",
+        "sigmoid",
+        "--loss",
+        "bce",
+        "--seed",
+        "3",
+        "--init",
+        "xavier",
+        "--x",
+        "1,0;0,1;0.5,0.5",
+        "--y",
+        "1;0;1",
+    )
     assert code == 0, out
     assert "2-3-1 MLP, activations tanh -> sigmoid, loss bce" in out and "batch of 3" in out
     assert "DIFFERS" not in out
@@ -65,9 +100,16 @@ def test_walkthrough_of_a_net_described_on_the_command_line(frameworks):
 def test_walkthrough_with_weights_from_a_file(tmp_path, frameworks):
     # seed 002's weights, in the engine's layout, make seed 002's numbers
     path = tmp_path / "w.npz"
-    np.savez(path, W1=np.array([[0.1, 0.3], [0.2, 0.4]]), b1=np.zeros(2), W2=np.array([[0.5], [0.6]]), b2=np.zeros(1))
-    code, out = main("walkthrough", "--sizes", "2,2,1", "--loss", "bce", "--weights", str(path),
-                     "--x", "1,0", "--y", "1")
+    np.savez(
+        path,
+        W1=np.array([[0.1, 0.3], [0.2, 0.4]]),
+        b1=np.zeros(2),
+        W2=np.array([[0.5], [0.6]]),
+        b2=np.zeros(1),
+    )
+    code, out = main(
+        "walkthrough", "--sizes", "2,2,1", "--loss", "bce", "--weights", str(path), "--x", "1,0", "--y", "1"
+    )
     assert code == 0
     assert "[[0.6473]]" in out and "[[-0.3527]]" in out
 
@@ -85,12 +127,17 @@ def test_walkthrough_json(frameworks):
 
 
 def test_verify_reports_seed001s_wrong_number_and_passes(frameworks):
-    proc = run("verify", "--example", "seed001")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    out = proc.stdout
-    assert "WRONG  Gradient for w1 (input to hidden): printed [0.036545, -0.036545], right [0.0091239308" in out
+    code, out = main("verify", "--example", "seed001", "--epochs", "100")
+    assert code == 0, out
+    assert (
+        "WRONG  Gradient for w1 (input to hidden): printed [0.036545, -0.036545], right [0.0091239308" in out
+    )
     assert "seed001 printed a wrong number" in out
-    assert "all agree" in out and "FAIL" not in out
+    assert (
+        "all agree: the engine's gradients and training runs match finite differences and torch and jax"
+        in out
+    )
+    assert "FAIL" not in out
     for pair in ("manual-torch", "manual-jax", "torch-jax"):
         assert pair in out
     assert out.count("PASS") == 6 + 1 + 3  # 2 frameworks x (loss, W1, W2), gradcheck, 3 pairs
@@ -121,9 +168,31 @@ def test_verify_a_users_net_and_data(tmp_path, fmt, frameworks):
         np.savetxt(data, np.hstack([x, y]), delimiter=",", header="x1,x2,x3,y1,y2", comments="")
     weights = tmp_path / "w.npz"
     np.savez(weights, W1=rng.standard_normal((3, 4)), b1=np.zeros(4), W2=rng.standard_normal((4, 2)))
-    code, out = main("verify", "--sizes", "3,4,2", "--activation", "relu", "--output-activation", "identity",
-                     "--reduction", "mean", "--weights", str(weights), "--data", str(data), "--epochs", "40",
-                     "--optimizer", "adam", "--lr", "0.01", "--batch-size", "5", "--shuffle-seed", "2")
+    code, out = main(
+        "verify",
+        "--sizes",
+        "3,4,2",
+        "--activation",
+        "relu",
+        "--output-activation",
+        "identity",
+        "--reduction",
+        "mean",
+        "--weights",
+        str(weights),
+        "--data",
+        str(data),
+        "--epochs",
+        "40",
+        "--optimizer",
+        "adam",
+        "--lr",
+        "0.01",
+        "--batch-size",
+        "5",
+        "--shuffle-seed",
+        "2",
+    )
     assert code == 0, out
     assert "your net: 3-4-2 net, relu, identity, mse (mean)" in out
     assert "Adam(lr=0.01), 40 epochs, batches of 5 shuffled with seed 2" in out
@@ -131,24 +200,65 @@ def test_verify_a_users_net_and_data(tmp_path, fmt, frameworks):
 
 
 def test_verify_float32_is_judged_against_its_drift_bound(frameworks):
-    code, out = main("verify", "--sizes", "2,8,1", "--activation", "tanh", "--dtype", "float32", "--seed", "1",
-                     "--init", "xavier", "--x", "1,0;0,1;1,1;0,0", "--y", "1;1;0;0", "--epochs", "200")
+    code, out = main(
+        "verify",
+        "--sizes",
+        "2,8,1",
+        "--activation",
+        "tanh",
+        "--dtype",
+        "float32",
+        "--seed",
+        "1",
+        "--init",
+        "xavier",
+        "--x",
+        "1,0;0,1;1,1;0,0",
+        "--y",
+        "1;1;0;0",
+        "--epochs",
+        "200",
+    )
     assert code == 0, out
     assert "float32" in out and "pass: <= 1.0e-09" not in out
 
 
-def test_verify_exits_1_and_says_fail_when_the_engine_is_wrong(monkeypatch, frameworks):
-    monkeypatch.setattr(Sigmoid, "derivative", lambda self, a, out: (out.fill(1.0), out)[1])
+class OffByAPercent:
+    """The torch reference, with its W1 gradient 1% too large."""
+
+    def __init__(self, ref):
+        self.ref = ref
+
+    def __getattr__(self, name):
+        return getattr(self.ref, name)
+
+    def loss_and_grads(self, spec, params, x, y):
+        loss, grads = self.ref.loss_and_grads(spec, params, x, y)
+        grads[0]["W"] = grads[0]["W"] * 1.01
+        return loss, grads
+
+
+def test_verify_exits_1_and_says_which_gradient_fails_against_which_framework(monkeypatch, frameworks):
+    monkeypatch.setitem(backends.REFERENCES, "torch", OffByAPercent(backends.REFERENCES["torch"]))
     code, out = main("verify", "--example", "seed002", "--epochs", "5")
     assert code == 1
-    assert "FAIL" in out and "DISAGREEMENT" in out
-    w1 = next(line for line in out.splitlines() if line.split()[:1] == ["W1"])
-    assert w1.count("FAIL") == 2  # against torch and against jax
+    assert "DISAGREEMENT" in out
+    rows = {
+        line.split()[0]: line
+        for line in out.splitlines()
+        if line.startswith("    ") and line.split()[0] in ("loss", "W1", "b1", "W2", "b2")
+    }
+    assert rows["W1"].count("FAIL") == 1 and rows["W1"].index("FAIL") < rows["W1"].index(
+        "PASS"
+    )  # torch, not jax
+    assert all("FAIL" not in rows[p] for p in ("loss", "b1", "W2", "b2"))
 
 
 def test_verify_plot_is_a_png_of_the_expected_size(tmp_path, frameworks):
     path = tmp_path / "curves.png"
-    code, _ = main("verify", "--example", "seed001", "--example", "seed002", "--epochs", "30", "--plot", str(path))
+    code, _ = main(
+        "verify", "--example", "seed001", "--example", "seed002", "--epochs", "30", "--plot", str(path)
+    )
     assert code == 0
     head = path.read_bytes()[:24]
     assert head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR"
@@ -164,7 +274,7 @@ def test_progress_bar_on_a_terminal_only(monkeypatch, frameworks):
     err = Terminal()
     monkeypatch.setattr(sys, "stderr", err)
     code, _ = main("verify", "--example", "seed002", "--epochs", "20")
-    assert code == 0 and "epoch" in err.getvalue()
+    assert code == 0 and "step" in err.getvalue()
     err = Terminal()
     monkeypatch.setattr(sys, "stderr", err)
     main("verify", "--example", "seed002", "--epochs", "20", "--no-progress")
@@ -182,43 +292,122 @@ def bad_usage(tmp_path):
     return [
         (["verify", "--example", "seed999"], "invalid choice: 'seed999'"),
         (["walkthrough", "--sizes", "2,x,1", "--x", "1,0", "--y", "1"], "--sizes: expected comma-separated"),
-        (["walkthrough", "--sizes", "2,2,1", "--weights", str(weights), "--x", "1,0", "--y", "1"],
-         "its weights make a 3-2-1 net, --sizes says 2-2-1"),
-        (["walkthrough", "--sizes", "2,2,1", "--weights", str(tmp_path / "missing.npz"), "--x", "1,0", "--y", "1"],
-         "missing.npz: no such file"),
-        (["walkthrough", "--sizes", "2,2,1", "--weights", str(corrupt), "--x", "1,0", "--y", "1"],
-         "corrupt.npz: not a readable .npz file"),
+        (
+            ["walkthrough", "--sizes", "2,2,1", "--weights", str(weights), "--x", "1,0", "--y", "1"],
+            "its weights make a 3-2-1 net, --sizes says 2-2-1",
+        ),
+        (
+            [
+                "walkthrough",
+                "--sizes",
+                "2,2,1",
+                "--weights",
+                str(tmp_path / "missing.npz"),
+                "--x",
+                "1,0",
+                "--y",
+                "1",
+            ],
+            "missing.npz: no such file",
+        ),
+        (
+            ["walkthrough", "--sizes", "2,2,1", "--weights", str(corrupt), "--x", "1,0", "--y", "1"],
+            "corrupt.npz: not a readable .npz file",
+        ),
         (["walkthrough", "--sizes", "2,2,1", "--seed", "0"], "needs data"),
-        (["walkthrough", "--sizes", "2,2,1", "--seed", "0", "--x", "1,0,5", "--y", "1"], "expected shape (batch, 2)"),
-        (["walkthrough", "--sizes", "2,2,1", "--activation", "sigmod", "--x", "1,0", "--y", "1"],
-         "unknown activation 'sigmod'"),
+        (
+            ["walkthrough", "--sizes", "2,2,1", "--seed", "0", "--x", "1,0,5", "--y", "1"],
+            "expected shape (batch, 2)",
+        ),
+        (
+            ["walkthrough", "--sizes", "2,2,1", "--activation", "sigmod", "--x", "1,0", "--y", "1"],
+            "unknown activation 'sigmod'",
+        ),
         (["verify", "--example", "seed001", "--epochs", "-3"], "epochs"),
         (["walkthrough", "--seed", "3"], "add --sizes"),
         (["bogus"], "invalid choice"),
+        (["walkthrough", "--weights", str(weights), "--x", "1,0,0", "--y", "1"], "need --sizes"),
+        (
+            [
+                "walkthrough",
+                "--weights",
+                str(checkpoint_file(tmp_path)),
+                "--dtype",
+                "float64",
+                "--x",
+                "1,0",
+                "--y",
+                "1",
+            ],
+            "is a checkpoint of a 2-2-1 net, tanh, sigmoid, bce (mean), float32 net: "
+            "dtype float32 in the file, float64",
+        ),
     ]
 
 
-def test_bad_usage_is_one_line_and_exit_2(tmp_path):
-    for args, fragment in bad_usage(tmp_path):
-        proc = run(*args)
-        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
-        lines = proc.stderr.strip().splitlines()
-        assert len(lines) == 1 and "Traceback" not in proc.stderr, (args, proc.stderr)
-        assert fragment in lines[0], (args, lines[0])
-        assert proc.stdout == ""
+@pytest.mark.parametrize("i", range(13))
+def test_bad_usage_is_one_line_and_exit_2(tmp_path, capsys, i):
+    args, fragment = bad_usage(tmp_path)[i]
+    code, out = main(*args)
+    err = capsys.readouterr().err
+    assert code == 2 and out == "", (args, out)
+    assert len(err.strip().splitlines()) == 1 and fragment in err, (args, err)
+
+
+def test_bad_usage_from_the_shell_exits_2_without_a_traceback():
+    proc = run("verify", "--example", "seed999")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    assert "invalid choice: 'seed999'" in proc.stderr
 
 
 def test_console_script_is_installed_as_backprop_by_hand():
     scripts = {ep.name: ep.value for ep in entry_points(group="console_scripts")}
-    assert scripts.get("backprop-by-hand") == "manual.cli:main"
+    assert scripts.get("backprop-by-hand") == "crosscheck.cli:main"
 
 
-def test_a_checkpoint_serves_as_weights(tmp_path, frameworks):
-    import manual
+def checkpoint_file(tmp_path):
+    """A tanh/bce float32 checkpoint: nothing like the command line's defaults (sigmoid, mse, float64)."""
+    net = manual.MLP(
+        [2, 2, 1],
+        activation="tanh",
+        output_activation="sigmoid",
+        loss="bce",
+        reduction="mean",
+        init="xavier",
+        seed=4,
+        dtype=np.float32,
+    )
+    path = tmp_path / "ckpt.npz"
+    manual.save(path, net)
+    return path
 
-    net = manual.MLP.from_params([{"W": np.array([[0.1, 0.3], [0.2, 0.4]]), "b": np.zeros(2)},
-                                  {"W": np.array([[0.5], [0.6]]), "b": np.zeros(1)}], loss="bce")
-    manual.save(tmp_path / "ckpt.npz", net)
-    code, out = main("walkthrough", "--sizes", "2,2,1", "--loss", "bce", "--weights", str(tmp_path / "ckpt.npz"),
-                     "--x", "1,0", "--y", "1")
-    assert code == 0 and "[[-0.3527]]" in out
+
+def test_a_checkpoint_serves_as_weights_with_its_own_architecture(tmp_path, frameworks):
+    path = checkpoint_file(tmp_path)
+    code, out = main("walkthrough", "--weights", str(path), "--x", "1,0;0,1", "--y", "1;0", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["ok"]
+    assert [layer["activation"] for layer in data["layers"]] == ["tanh", "sigmoid"]
+    assert data["title"] == "2-2-1 net, tanh, sigmoid, bce (mean)"
+    net, _ = manual.load(path)
+    assert data["loss"] == pytest.approx(
+        net.loss(np.array([[1, 0], [0, 1]], np.float32), np.array([[1], [0]], np.float32)), rel=1e-6
+    )
+    # flags that agree with the checkpoint are accepted
+    code, _ = main(
+        "walkthrough",
+        "--weights",
+        str(path),
+        "--sizes",
+        "2,2,1",
+        "--loss",
+        "bce",
+        "--dtype",
+        "float32",
+        "--x",
+        "1,0",
+        "--y",
+        "1",
+    )
+    assert code == 0

@@ -1,6 +1,7 @@
-"""Without torch or jax: ``import references`` works, calling a missing backend
-says which extra to install, plain pytest skips with that reason, and
-BACKPROP_REQUIRE_FRAMEWORKS=1 (nox, CI) turns the skip into a failure."""
+"""Without torch or jax: the references import, a call names the extra to
+install, ``verify`` says what it compared (finite differences only) and what it
+could not, plain pytest skips with that reason, and BACKPROP_REQUIRE_FRAMEWORKS=1
+(nox, CI) turns the skip into a failure."""
 
 import os
 import subprocess
@@ -20,52 +21,79 @@ def env(require=False):
 
 
 def python(code):
-    return subprocess.run([sys.executable, "-c", "import no_frameworks\n" + code], cwd=ROOT, env=env(),
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-c", "import no_frameworks\n" + code],
+        cwd=ROOT,
+        env=env(),
+        capture_output=True,
+        text=True,
+    )
 
 
-def test_import_references_works_and_a_call_names_the_extra():
+def test_a_reference_without_its_framework_names_the_extra_when_called():
     code = """
-import numpy as np, manual, references
-from references import torch_ref, jax_ref
+import numpy as np, manual
+from references import jax_ref, torch_ref
 net = manual.MLP([2, 1], seed=0)
-print(net.loss_and_grads(np.ones((1, 2)), np.ones((1, 1)))[0] > 0)
 for ref in (torch_ref, jax_ref):
     try:
-        ref.loss_and_grads(net, np.ones((1, 2)), np.ones((1, 1)))
+        ref.loss_and_grads(net.spec(), net.params, np.ones((1, 2)), np.ones((1, 1)))
     except ImportError as err:
         print(err)
 """
     out = python(code)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
-    assert lines[0] == "True"
-    assert "PyTorch is not installed" in lines[1] and "'backprop-by-hand[torch]'" in lines[1]
-    assert "JAX is not installed" in lines[2] and "'backprop-by-hand[jax]'" in lines[2]
+    assert "PyTorch is not installed" in lines[0] and "'backprop-by-hand[torch]'" in lines[0]
+    assert "JAX is not installed" in lines[1] and "'backprop-by-hand[jax]'" in lines[1]
 
 
-def test_the_cli_says_what_to_install():
-    out = python("from manual.cli import main; raise SystemExit(main(['walkthrough']))")
+def test_verify_says_it_compared_finite_differences_only():
+    out = python(
+        "from crosscheck.cli import main; raise SystemExit(main(['verify', '--example', 'seed002', "
+        "'--epochs', '3']))"
+    )
     assert out.returncode == 0, out.stderr
+    assert "all agree" not in out.stdout
+    assert (
+        "the engine agrees with finite differences; nothing else was compared (no framework is installed, "
+        "so no framework gradient and no training run)"
+    ) in out.stdout
     assert "(torch is not installed: pip install 'backprop-by-hand[torch]' to compare with it)" in out.stdout
     assert "(jax is not installed: pip install 'backprop-by-hand[jax]' to compare with it)" in out.stdout
 
 
-NODE = "tests/test_parity.py::test_backends_return_the_engines_layout_and_dtype"
+NODE = "tests/test_parity.py::test_backends_return_the_plain_layout_and_dtype"
 
 
 def pytest_without_frameworks(require):
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no_frameworks", "-p", "no:cacheprovider", "-p", "no:xdist",
-         "-rs", NODE], cwd=ROOT, env=env(require), capture_output=True, text=True)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no_frameworks",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:xdist",
+            "-rs",
+            NODE,
+        ],
+        cwd=ROOT,
+        env=env(require),
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_plain_pytest_skips_a_missing_framework_with_the_extra_to_install():
     out = pytest_without_frameworks(require=False)
     assert out.returncode == 0, out.stdout[-2000:]
     assert "1 passed, 2 skipped" in out.stdout
-    assert "torch_ref needs torch: pip install -c constraints.txt 'backprop-by-hand[torch]'" in out.stdout
-    assert "jax_ref needs jax: pip install -c constraints.txt 'backprop-by-hand[jax]'" in out.stdout
+    assert "torch is not installed: pip install -c constraints.txt 'backprop-by-hand[torch]'" in out.stdout
+    assert "jax is not installed: pip install -c constraints.txt 'backprop-by-hand[jax]'" in out.stdout
 
 
 def test_a_required_framework_that_is_missing_fails():

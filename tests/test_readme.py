@@ -28,7 +28,9 @@ def test_readme_python_blocks_run_and_print_what_they_claim():
     trace_block = next(b for b in blocks("text") if b.startswith("2-2-1 MLP"))
     assert trace_block.rstrip("\n") in printed
     assert "all ok" in printed  # the gradcheck report
-    np.testing.assert_array_equal(ns["history"].net.forward(ns["x"]).round(2).ravel(), [0.03, 0.97, 0.97, 0.03])
+    np.testing.assert_array_equal(
+        ns["history"].net.forward(ns["x"]).round(2).ravel(), [0.03, 0.97, 0.97, 0.03]
+    )
 
 
 def test_readme_commands_are_the_ones_ci_runs():

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import manual
-from manual.compare import compare, max_errors, rounding_scale
-from manual.tolerances import TOLERANCES, tolerance
+from crosscheck.compare import compare, max_errors, rounding_scale
+from crosscheck.tolerances import TOLERANCES, tolerance
 
 
 def test_every_tolerance_has_a_reason_and_float64_parity_is_tight():

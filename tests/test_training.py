@@ -56,19 +56,26 @@ def by_hand_adam(lr, b1, b2, eps, weight_decay=0.0, decoupled=False):
     return np.array([out])
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(lr=0.1),
-    dict(lr=0.1, momentum=0.9),
-    dict(lr=0.1, momentum=0.9, nesterov=True),
-    dict(lr=0.1, momentum=0.5, weight_decay=0.2),
-    dict(lr=0.1, weight_decay=0.2),
-], ids=["plain", "momentum", "nesterov", "momentum-wd", "wd"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(lr=0.1),
+        dict(lr=0.1, momentum=0.9),
+        dict(lr=0.1, momentum=0.9, nesterov=True),
+        dict(lr=0.1, momentum=0.5, weight_decay=0.2),
+        dict(lr=0.1, weight_decay=0.2),
+    ],
+    ids=["plain", "momentum", "nesterov", "momentum-wd", "wd"],
+)
 def test_sgd_follows_torchs_rule(kwargs):
     np.testing.assert_allclose(run_optimizer(manual.SGD(**kwargs)), by_hand_sgd(**kwargs), rtol=1e-15)
 
 
-@pytest.mark.parametrize("kwargs", [dict(), dict(weight_decay=0.1), dict(betas=(0.8, 0.9), eps=1e-3)],
-                         ids=["default", "wd", "betas-eps"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(), dict(weight_decay=0.1), dict(betas=(0.8, 0.9), eps=1e-3)],
+    ids=["default", "wd", "betas-eps"],
+)
 def test_adam_follows_torchs_rule(kwargs):
     opt = manual.Adam(lr=0.01, **kwargs)
     want = by_hand_adam(0.01, *opt.betas, opt.eps, opt.weight_decay)
@@ -104,8 +111,15 @@ def test_train_does_not_mutate_the_net():
 def test_history_holds_losses_params_net_and_snapshots():
     net = manual.MLP([3, 4, 2], seed=0, dtype=np.float32)
     x, y = data()
-    hist = manual.train(net, x.astype(np.float32), y.astype(np.float32), manual.SGD(lr=0.1),
-                        epochs=4, batch_size=4, record_every=5)
+    hist = manual.train(
+        net,
+        x.astype(np.float32),
+        y.astype(np.float32),
+        manual.SGD(lr=0.1),
+        epochs=4,
+        batch_size=4,
+        record_every=5,
+    )
     assert hist.losses.shape == (12,) and hist.losses.dtype == np.float32  # 3 batches (4, 4, 2) x 4 epochs
     assert [s for s, _ in hist.snapshots] == [0, 5, 10]
     np.testing.assert_array_equal(hist.snapshots[0][1][0]["W"], net.params[0]["W"])
@@ -121,8 +135,9 @@ def test_batches_are_the_documented_order_and_losses_precede_their_update(shuffl
     Each recorded loss is the loss of that batch under the params before the step."""
     net = manual.MLP([3, 4, 2], seed=1)
     x, y = data()
-    hist = manual.train(net, x, y, manual.SGD(lr=0.3), epochs=3, batch_size=4,
-                        shuffle_seed=shuffle_seed, record_every=1)
+    hist = manual.train(
+        net, x, y, manual.SGD(lr=0.3), epochs=3, batch_size=4, shuffle_seed=shuffle_seed, record_every=1
+    )
     rng = None if shuffle_seed is None else np.random.default_rng(shuffle_seed)
     expected = []
     for _ in range(3):
@@ -132,6 +147,36 @@ def test_batches_are_the_documented_order_and_losses_precede_their_update(shuffl
     for k, idx in enumerate(expected):
         at_k = manual.MLP.from_params(hist.snapshots[k][1])
         assert hist.losses[k] == pytest.approx(at_k.loss(x[idx], y[idx]), rel=1e-14)
+
+
+def test_a_short_last_batch_reuses_the_full_batchs_buffers(monkeypatch):
+    """10 epochs of batches 4, 4, 2: one workspace is built, not one per change of size."""
+    from manual import backprop
+
+    built = []
+
+    class Counting(backprop.Workspace):
+        def __init__(self, *args):
+            built.append(args)
+            super().__init__(*args)
+
+    monkeypatch.setattr(backprop, "Workspace", Counting)
+    hist = manual.train(manual.MLP([3, 4, 2], seed=0), *data(), manual.SGD(lr=0.1), epochs=10, batch_size=4)
+    assert len(hist.losses) == 30
+    assert len(built) == 1, f"{len(built)} workspaces built for batch sizes {[a[1] for a in built]}"
+
+
+def test_progress_is_called_after_every_step():
+    calls = []
+    manual.train(
+        manual.MLP([3, 2], seed=0),
+        *data(),
+        manual.SGD(lr=0.1),
+        epochs=3,
+        batch_size=4,
+        progress=lambda: calls.append(1),
+    )
+    assert len(calls) == 9
 
 
 def test_full_batch_is_one_step_per_epoch_as_the_seeds_do():
@@ -152,18 +197,21 @@ def test_trainer_updates_the_nets_own_arrays_in_place():
 
 
 def step_peak(trainer, x, y):
-    trainer.step(x, y, validate=False)  # the first step made every buffer there is
+    trainer.step(x, y)  # the first step made every buffer there is
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()
-        trainer.step(x, y, validate=False)
+        trainer.step(x, y)  # as a user's loop calls it: validation included
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
 
 
-@pytest.mark.parametrize("opt", [manual.SGD(lr=0.1, momentum=0.9, weight_decay=0.01), manual.Adam(), manual.AdamW()],
-                         ids=["sgd", "adam", "adamw"])
+@pytest.mark.parametrize(
+    "opt",
+    [manual.SGD(lr=0.1, momentum=0.9, weight_decay=0.01), manual.Adam(), manual.AdamW()],
+    ids=["sgd", "adam", "adamw"],
+)
 def test_a_training_step_allocates_nothing_the_size_of_the_params(opt):
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((8, 1024)), rng.random((8, 1024))

@@ -14,6 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from manual import train
+from manual.activations import ACTIVATIONS
+from manual.losses import LOSSES
+
 from .tolerances import tolerance
 
 
@@ -67,6 +71,22 @@ def _quantities(expected, actual, scale):
                 yield f"{k}{l}", ge[k], ga[k], gs[k]
 
 
+def smallest_detectable(result, scale, dtype, check="parity"):
+    """Per quantity of a ``(loss, grads)`` result ("loss", "W1", ...), the smallest
+    relative error of it that the comparison would catch: the tolerance over
+    the largest ratio of an entry to its rounding scale. An array of exact
+    zeros, or of entries far below their rounding, catches nothing (inf)."""
+    tol = tolerance(check, dtype).rtol
+    out = {}
+    for name, value, _, s in _quantities(result, result, scale):
+        value, s = np.abs(np.asarray(value, np.float64)), np.asarray(s, np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(value == 0, 0.0, value / s)
+        top = float(ratio.max()) if ratio.size else 0.0
+        out[name] = tol / top if top > 0 else float("inf")
+    return out
+
+
 def rounding_scale(net, x, y):
     """``(loss_scale, grads_scale)``: per loss and gradient entry, the summed
     magnitude of the terms it is computed from, in float64.
@@ -80,11 +100,12 @@ def rounding_scale(net, x, y):
     y = np.asarray(y, dtype=np.float64)
     params, a, amag, zs, zmags = _forward_magnitudes(net, x)
     names = net.activations
-    red = 1.0 if net.reduction == "sum" else 1.0 / (y.shape[0] if net.loss_name == "cross_entropy" else y.size)
+    loss = LOSSES[net.loss_name]
+    red = loss.scale(net.reduction, *y.shape)
 
     out, out_mag = a[-1], amag[-1]
     last = names[-1]
-    fused = (net.loss_name, last) in (("bce", "sigmoid"), ("cross_entropy", "softmax"))
+    fused = loss.output_activation is not None
     m = (out_mag + np.abs(y)) * red
     if not fused:
         if last == "softmax":
@@ -140,22 +161,14 @@ def _forward_magnitudes(net, x):
 
 
 def _apply(name, z):
-    from .activations import ACTIVATIONS
-
     with np.errstate(over="ignore", under="ignore"):
         return ACTIVATIONS[name](z)
 
 
 def _slope(name, a):
-    """|f'(z)| read off a, bounding how an error in z reaches a."""
-    return {
-        "sigmoid": lambda: a * (1 - a),
-        "tanh": lambda: 1 - a * a,
-        "relu": lambda: (a > 0).astype(float),
-        "leaky_relu": lambda: np.where(a > 0, 1.0, 0.01),
-        "identity": lambda: np.ones_like(a),
-        "softmax": lambda: np.ones_like(a),
-    }[name]()
+    """|f′(z)| read off a, bounding how an error in z reaches a (softmax: at most 1 per unit)."""
+    act = ACTIVATIONS[name]
+    return np.ones_like(a) if not act.elementwise else np.abs(act.prime(a).astype(np.float64))
 
 
 def _derivative_terms(name, a, a_err):
@@ -195,8 +208,6 @@ def max_errors(actual, expected):
     if not np.isfinite(max_abs):
         return float("inf"), float("inf")
     return max_abs, (max_abs / scale if scale > 0 else float("inf"))
-
-
 
 
 @dataclass
@@ -252,15 +263,15 @@ def drift_bound(net, x, y, optimizer, epochs, batch_size=None, shuffle_seed=None
 
     The update sizes come from the same float64 run.
     """
-    from .train import train
-
     start = net.with_params(net.params, dtype=np.float64)
     x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
     run = dict(epochs=epochs, batch_size=batch_size, shuffle_seed=shuffle_seed, record_every=1)
     base = train(start, x, y, optimizer, **run)
     signs = np.random.default_rng(0)
-    nudged = [{k: v * (1 + 1e-7 * signs.choice([-1.0, 1.0], size=v.shape)) for k, v in layer.items()}
-              for layer in start.params]
+    nudged = [
+        {k: v * (1 + 1e-7 * signs.choice([-1.0, 1.0], size=v.shape)) for k, v in layer.items()}
+        for layer in start.params
+    ]
     moved = train(start.with_params(nudged), x, y, optimizer, **run)
     growth = max(1.0, float((trajectory_gap(moved, base).params / params_gap(nudged, start.params)).max()))
 

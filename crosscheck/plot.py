@@ -5,6 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import UsageError
+
 STYLES = {  # drawn on top of each other: widths and dashes keep all three visible
     "manual": dict(color="#1f77b4", lw=3.0, alpha=0.55),
     "torch": dict(color="#d62728", lw=1.6, ls="--"),
@@ -22,12 +24,11 @@ def plot_reports(reports, path):
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        from .cli import UsageError
-
         raise UsageError("--plot needs matplotlib: pip install 'backprop-by-hand[plot]'") from None
-    reports = [r for r in reports if r.histories]
-    fig, axes = plt.subplots(2, len(reports), figsize=(COLUMN_INCHES * len(reports), HEIGHT_INCHES),
-                             squeeze=False, dpi=DPI)
+    reports = [r for r in reports if r.runs]
+    fig, axes = plt.subplots(
+        2, len(reports), figsize=(COLUMN_INCHES * len(reports), HEIGHT_INCHES), squeeze=False, dpi=DPI
+    )
     for col, r in enumerate(reports):
         _losses(axes[0][col], r)
         _gaps(axes[1][col], r)
@@ -35,15 +36,13 @@ def plot_reports(reports, path):
     fig.tight_layout()
     target = Path(path)
     if not target.parent.is_dir():
-        from .cli import UsageError
-
         raise UsageError(f"--plot {path}: directory {target.parent} does not exist")
     fig.savefig(target, dpi=DPI)
     plt.close(fig)
 
 
 def _losses(ax, r):
-    for name, h in r.histories.items():
+    for name, h in r.runs.items():
         ax.plot(np.arange(1, len(h.losses) + 1), h.losses, label=name, **STYLES.get(name, {}))
     ax.set_yscale("log")
     ax.set_title(f"{r.case.name}: loss", fontsize=11)
@@ -60,11 +59,23 @@ def _gaps(ax, r):
         # each step's gap jitters between 0 and a few ulps: show it faintly,
         # and its running maximum (the envelope the tolerance bounds) boldly
         ax.plot(steps, np.maximum(gap.loss, tiny), ",", color=color, alpha=0.25)
-        ax.plot(steps, np.maximum(np.maximum.accumulate(gap.loss), tiny), lw=1.6, color=color,
-                label=f"{pair}: loss, max so far")
+        ax.plot(
+            steps,
+            np.maximum(np.maximum.accumulate(gap.loss), tiny),
+            lw=1.6,
+            color=color,
+            label=f"{pair}: loss, max so far",
+        )
         if len(gap.steps):
-            ax.plot(gap.steps, np.maximum(gap.params, tiny), "o", ms=3.5, color=color, mfc="white",
-                    label=f"{pair}: params")
+            ax.plot(
+                gap.steps,
+                np.maximum(gap.params, tiny),
+                "o",
+                ms=3.5,
+                color=color,
+                mfc="white",
+                label=f"{pair}: params",
+            )
     tol = r.pairs[0].tolerance
     ax.axhline(tol, color="black", ls="--", lw=1, label=f"tolerance {tol:.0e}")
     ax.set_yscale("log")

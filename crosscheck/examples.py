@@ -1,7 +1,6 @@
 """The three seed walkthroughs, rebuilt on the engine, with each seed's printed
-numbers kept as claims to check (``../shared/seeds/``).
-
-    python -m manual.examples seed000|seed001|seed002|all
+numbers kept as claims to check (``../shared/seeds/``); ``backprop-by-hand
+walkthrough --example NAME`` and ``verify`` show them.
 
 - seed000: a 2-2-1 sigmoid net trained on "XOR" with full-batch gradient
   descent, mse, eta = 0.1, 10,000 epochs, weights from ``np.random.rand``.
@@ -10,14 +9,14 @@ numbers kept as claims to check (``../shared/seeds/``).
   finite-difference check.
 """
 
-import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from .mlp import MLP
-from .optim import SGD
-from .train import train
+from manual import MLP, SGD, train
+from manual.gradcheck import numeric_grads
+
+from .verify import Case, TrainConfig
 
 
 @dataclass
@@ -41,26 +40,17 @@ class Claim:
             return 4 * float(np.max(np.spacing(np.abs(np.asarray(self.printed, dtype=np.float64)))))
         # half a unit of the last printed digit, plus room for the binary
         # representation of a value that sits exactly on a rounding boundary
-        return 0.5 * 10.0 ** -self.decimals * (1 + 1e-9)
+        return 0.5 * 10.0**-self.decimals * (1 + 1e-9)
 
     @property
     def error(self):
-        return float(np.max(np.abs(np.asarray(self.computed, np.float64) - np.asarray(self.printed, np.float64))))
+        return float(
+            np.max(np.abs(np.asarray(self.computed, np.float64) - np.asarray(self.printed, np.float64)))
+        )
 
     @property
     def ok(self):
         return self.error <= self.tolerance
-
-
-@dataclass
-class Example:
-    name: str
-    title: str
-    net: MLP
-    x: np.ndarray
-    y: np.ndarray
-    claims: list = field(default_factory=list)
-    findings: list = field(default_factory=list)
 
 
 # ------------------------------------------------------------------ seed 000
@@ -82,17 +72,22 @@ def seed000_params(random_seed=SEED000_RANDOM_SEED):
 
 
 def seed000(data="as_written", random_seed=SEED000_RANDOM_SEED):
-    """The untrained XOR net and its data; ``data="xor"`` uses the corrected fourth sample."""
+    """The untrained XOR net and its data (a ``Case`` without training); ``data="xor"``
+    uses the corrected fourth sample."""
     x = {"as_written": SEED000_X, "xor": XOR_X}[data]
     net = MLP.from_params(seed000_params(random_seed), activation="sigmoid", loss="mse")
-    return Example(
+    return Case(
         name="seed000" if data == "as_written" else "seed000-xor",
-        title="2-2-1 sigmoid net, mse, " + (
-            "the seed's 'XOR' data as written (4th sample [-1, 1])" if data == "as_written"
-            else "XOR (4th sample corrected to [1, 1])"),
+        title="2-2-1 sigmoid net, mse, "
+        + (
+            "the seed's 'XOR' data as written (4th sample [-1, 1])"
+            if data == "as_written"
+            else "XOR (4th sample corrected to [1, 1])"
+        ),
         net=net,
         x=x.astype(np.float64),
         y=SEED000_Y.astype(np.float64),
+        training=None,
         findings=SEED000_FINDINGS,
     )
 
@@ -118,9 +113,7 @@ SEED000_FINDINGS = [
 
 
 def seed001():
-    net = MLP.from_params(
-        [{"W": [[0.5, -0.5]]}, {"W": [[0.3], [-0.3]]}], activation="sigmoid", loss="mse"
-    )
+    net = MLP.from_params([{"W": [[0.5, -0.5]]}, {"W": [[0.3], [-0.3]]}], activation="sigmoid", loss="mse")
     x, y = np.array([[1.0]]), np.array([[0.0]])
     t = net.trace(x, y)
     claims = [
@@ -133,14 +126,20 @@ def seed001():
             note="the seed drops dy/dz2 = sigma'(z2) = 0.2497 from the chain: its value is "
             "4.005x the true gradient",
         ),
-        Claim("Gradient for w2 (hidden to output)", np.array([0.08055583, 0.04885958]), t.layers[1].dW.ravel(), 8),
+        Claim(
+            "Gradient for w2 (hidden to output)",
+            np.array([0.08055583, 0.04885958]),
+            t.layers[1].dW.ravel(),
+            8,
+        ),
     ]
-    return Example(
+    return Case(
         name="seed001",
         title="1-2-1 sigmoid net, no biases, mse, x=1, y=0",
         net=net,
         x=x,
         y=y,
+        training=None,
         claims=claims,
         findings=SEED001_FINDINGS,
     )
@@ -171,8 +170,6 @@ def seed002():
     )
     x, y = np.array([[1.0, 0.0]]), np.array([[1.0]])
     t = net.trace(x, y)
-    from .gradcheck import numeric_grads
-
     num = numeric_grads(net, x, y)
     h, out = t.layers
     claims = [
@@ -184,17 +181,23 @@ def seed002():
         Claim("d2", -0.3527, out.delta.item(), 4),
         Claim("dW2", np.array([-0.1852, -0.2026]), out.dW.ravel(), 4),
         Claim("d1", np.array([-0.044, -0.0517]), h.delta.ravel(), 4),
-        Claim("dW1", np.array([[-0.044, -0.0], [-0.0517, -0.0]]), h.dW.T, 4,
-              note="the seed's layout: rows are hidden units, the engine's dW1 transposed"),
+        Claim(
+            "dW1",
+            np.array([[-0.044, -0.0], [-0.0517, -0.0]]),
+            h.dW.T,
+            4,
+            note="the seed's layout: rows are hidden units, the engine's dW1 transposed",
+        ),
         Claim("analytic dW2", np.array([-0.185165, -0.202611]), out.dW.ravel(), 6),
         Claim("numeric  dW2", np.array([-0.185165, -0.202611]), num[1]["W"].ravel(), 6),
     ]
-    return Example(
+    return Case(
         name="seed002",
         title="2-2-1 sigmoid net, zero biases, bce, x=[1, 0], y=1",
         net=net,
         x=x,
         y=y,
+        training=None,
         claims=claims,
         findings=SEED002_FINDINGS,
     )
@@ -211,85 +214,19 @@ SEED002_FINDINGS = [
 EXAMPLES = {"seed000": seed000, "seed001": seed001, "seed002": seed002}
 
 
-# ------------------------------------------------------------------ running them
-
-
-def report(name):
-    """The example's walkthrough, its claims checked, and its findings, as text."""
-    lines = []
-    if name == "seed000":
-        lines += _seed000_report()
-    else:
-        ex = EXAMPLES[name]()
-        lines.append(f"{ex.name}: {ex.title}")
-        lines.append("")
-        lines.append(str(ex.net.trace(ex.x, ex.y)))
-        lines.append("")
-        lines += claims_table(ex.claims)
-        lines.append("")
-        lines += ["findings:"] + [f"  - {f}" for f in ex.findings]
-    return "\n".join(lines)
-
-
-def claims_table(claims):
-    lines = ["the seed's printed numbers, checked to the digits printed:"]
-    for c in claims:
-        mark = "ok   " if c.ok else "WRONG"
-        printed = np.array2string(np.asarray(c.printed), precision=8, separator=", ")
-        computed = np.array2string(np.asarray(c.computed), precision=8, separator=", ")
-        lines.append(f"  {mark} {c.name}: printed {printed}, engine {computed}")
-        if c.note:
-            lines.append(f"        ({c.note})")
-    return lines
-
-
-def _seed000_report():
-    lines = ["seed000: 2-2-1 sigmoid net trained on XOR, mse, full batch, eta=0.1, 10,000 epochs", ""]
-    for data in ("as_written", "xor"):
-        ex = seed000(data)
-        hist = train_seed000(ex)
-        out = hist.net.forward(ex.x)
-        learned = bool(np.all((out > 0.5) == (ex.y > 0.5)))
-        lines.append(f"data {data}: x = {ex.x.tolist()}, y = {ex.y.ravel().tolist()}")
-        lines.append(f"  loss: first step {hist.losses[0]:.6f}, last step {hist.losses[-1]:.6f}")
-        lines.append(f"  output after training: {np.array2string(out.ravel(), precision=4)}")
-        lines.append(f"  learned the targets: {'yes' if learned else 'no'}")
-        lines.append("")
-    lines += ["findings:"] + [f"  - {f}" for f in SEED000_FINDINGS]
-    return lines
-
-
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    names = list(EXAMPLES)
-    if len(argv) != 1 or argv[0] not in names + ["all"]:
-        print(f"usage: python -m manual.examples {{{'|'.join(names)}|all}}", file=sys.stderr)
-        return 2
-    chosen = names if argv[0] == "all" else [argv[0]]
-    print("\n\n".join(report(n) for n in chosen))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 # ------------------------------------------------------------------ as verify cases
 
 CASE_NAMES = ("seed000", "seed000-xor", "seed001", "seed002")
 
 
 def case(name, epochs=None):
-    """The built-in example ``name`` as a ``verify.Case``: its net, data, printed
-    claims and a training run (seed 000's own; 1,000 epochs of the seeds'
+    """The built-in example ``name`` with its training run (seed 000's own; 1,000 epochs of the seeds'
     eta = 0.1 for the one-sample seeds). ``epochs`` overrides the length."""
-    from .verify import Case, TrainConfig
-
     if name in ("seed000", "seed000-xor"):
         ex = seed000("xor" if name == "seed000-xor" else "as_written")
         default = SEED000_EPOCHS
     else:
         ex = EXAMPLES[name]()
         default = 1000
-    training = TrainConfig(SGD(lr=SEED000_ETA), default if epochs is None else epochs)
-    return Case(ex.name, ex.title, ex.net, ex.x, ex.y, training, ex.claims, ex.findings)
+    ex.training = TrainConfig(SGD(lr=SEED000_ETA), default if epochs is None else epochs)
+    return ex

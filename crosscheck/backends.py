@@ -1,0 +1,96 @@
+"""The backends the harness compares, behind one interface, by name:
+``"manual"`` (the engine), ``"torch"`` and ``"jax"`` (``references``).
+
+The references are functions of plain data (spec, params, x, y, optimizer
+settings, batches); this module turns a ``manual.MLP`` into that data. The
+engine trains with its own batch order; the references are handed the exact
+list of index arrays from ``batch_indices``, the harness's own reading of the
+order ``manual.train`` documents, so an engine that shuffles otherwise than
+it says parts from both references.
+"""
+
+import numpy as np
+
+import manual
+from references import jax_ref, torch_ref
+
+REFERENCES = {"torch": torch_ref, "jax": jax_ref}
+NAMES = ("manual", *REFERENCES)
+EXTRAS = {"torch": "torch", "jax": "jax"}  # the pip extra that installs each framework
+
+
+def installed():
+    """``{"torch": version or None, "jax": version or None}``."""
+    return {name: ref.version() for name, ref in REFERENCES.items()}
+
+
+def available():
+    """The frameworks that are installed, in order."""
+    return [name for name, version in installed().items() if version is not None]
+
+
+def loss_and_grads(backend, net, x, y):
+    """``(loss, grads)`` of ``net`` (a ``manual.MLP``) on x ``(batch, n_in)``, y ``(batch, n_out)``."""
+    if backend == "manual":
+        return net.loss_and_grads(x, y)
+    return REFERENCES[backend].loss_and_grads(net.spec(), net.params, x, y)
+
+
+def forward(backend, net, x):
+    """The output ``(batch, n_out)``."""
+    if backend == "manual":
+        return net.forward(x)
+    return REFERENCES[backend].forward(net.spec(), net.params, x)
+
+
+def batch_indices(n, epochs, batch_size=None, shuffle_seed=None):
+    """Every step's index array, as ``manual.train`` documents its order: per
+    epoch, a permutation of range(n) from ``np.random.default_rng(shuffle_seed)``
+    (in order without a seed), cut into pieces of ``batch_size`` (None: all n),
+    the short last piece kept."""
+    rng = None if shuffle_seed is None else np.random.default_rng(shuffle_seed)
+    size = n if batch_size is None else batch_size
+    steps = []
+    for _ in range(epochs):
+        order = np.arange(n) if rng is None else rng.permutation(n)
+        steps += [order[start : start + size] for start in range(0, n, size)]
+    return steps
+
+
+def train(
+    backend,
+    net,
+    x,
+    y,
+    optimizer,
+    epochs,
+    batch_size=None,
+    shuffle_seed=None,
+    record_every=None,
+    progress=None,
+):
+    """A training run from ``net``'s params: an object with ``losses`` (per step),
+    ``params`` (final) and ``snapshots`` (``(step, params)`` every ``record_every``)."""
+    if backend == "manual":
+        return manual.train(
+            net,
+            x,
+            y,
+            optimizer,
+            epochs,
+            batch_size=batch_size,
+            shuffle_seed=shuffle_seed,
+            record_every=record_every,
+            progress=progress,
+        )
+    batches = batch_indices(len(x), epochs, batch_size, shuffle_seed)
+    return REFERENCES[backend].train(
+        net.spec(),
+        net.params,
+        x,
+        y,
+        optimizer.config(),
+        batches,
+        record_every=record_every,
+        progress=progress,
+    )

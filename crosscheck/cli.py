@@ -1,0 +1,386 @@
+"""The command line, ``backprop-by-hand`` (or ``python -m crosscheck``):
+
+    walkthrough   every forward and backward number of one net, each gradient
+                  beside its finite differences and the frameworks' values
+    verify        manual vs PyTorch vs JAX: gradients, then training runs
+
+Exit status: 0 when everything agrees, 1 when something differs, 2 for bad
+usage (one line on stderr, no traceback).
+"""
+
+import argparse
+import json
+import sys
+
+import numpy as np
+
+import manual
+from manual.initializers import INITS
+from manual.losses import LOSSES
+
+from . import backends, examples
+from .compare import compare, rounding_scale
+from .errors import UsageError
+from .inputs import arch, cases_from
+from .plot import plot_reports
+from .tolerances import tolerance
+from .verify import TrainConfig, check
+
+PROG = "backprop-by-hand"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(message)
+
+
+def build_parser():
+    parser = _Parser(prog=PROG, description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    walk = commands.add_parser("walkthrough", help="every number of one forward and backward pass")
+    _add_net_options(walk)
+    walk.add_argument("--precision", type=int, default=4, help="decimals shown (default 4)")
+
+    ver = commands.add_parser("verify", help="manual vs PyTorch vs JAX: gradients and training")
+    _add_net_options(ver, several=True)
+    ver.add_argument("--epochs", type=int, help="training epochs (default: 10,000 for seed000, else 1,000)")
+    ver.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd")
+    ver.add_argument("--lr", type=float, help="learning rate (default 0.1 for sgd, 1e-3 for adam)")
+    ver.add_argument("--batch-size", type=int, help="mini-batch size (default: full batch)")
+    ver.add_argument("--shuffle-seed", type=int, help="shuffle mini-batches with this seed")
+    ver.add_argument("--plot", metavar="FILE.png", help="save the loss curves and the gaps between backends")
+    ver.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
+    return parser
+
+
+def _add_net_options(p, several=False):
+    names = ", ".join(examples.CASE_NAMES)
+    p.add_argument(
+        "--example",
+        action="append" if several else "store",
+        choices=examples.CASE_NAMES,
+        help=f"a built-in example ({names})"
+        + ("; repeatable; default: all" if several else "; default seed002"),
+    )
+    p.add_argument("--sizes", help="a net of your own: layer widths, e.g. 2,2,1")
+    p.add_argument("--activation", help="one name, or one per layer: relu,relu,sigmoid (default sigmoid)")
+    p.add_argument("--output-activation", help="the last layer's activation")
+    p.add_argument("--loss", help=f"one of {', '.join(LOSSES)} (default mse)")
+    p.add_argument("--reduction", help="sum (default) or mean")
+    p.add_argument("--dtype", choices=["float32", "float64"], help="default float64")
+    p.add_argument("--no-bias", action="store_true", help="layers without bias")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument(
+        "--weights",
+        metavar="FILE.npz",
+        help="arrays W1, b1, W2, ... (W of shape (n_in, n_out)), or a manual.save checkpoint "
+        "(which brings its own architecture)",
+    )
+    source.add_argument("--seed", type=int, help="draw the params from this seed")
+    p.add_argument("--init", default="uniform", help=f"with --seed: {', '.join(INITS)} (default uniform)")
+    data = p.add_mutually_exclusive_group()
+    data.add_argument(
+        "--data", metavar="FILE", help=".npz with arrays x and y, or .csv: n_in columns of x, then y"
+    )
+    data.add_argument("--x", help='inputs, rows separated by ";": "1,0;0,1"')
+    p.add_argument("--y", help='targets, rows separated by ";": "1;0"')
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+
+
+def training_from(args, case):
+    """The training run ``verify`` does for a case; the command line overrides the example's."""
+    try:
+        if args.optimizer == "adam":
+            opt = manual.Adam(lr=1e-3 if args.lr is None else args.lr)
+        elif args.lr is not None or case.training is None:
+            opt = manual.SGD(lr=0.1 if args.lr is None else args.lr)
+        else:
+            opt = case.training.optimizer
+    except ValueError as err:
+        raise UsageError(f"--lr: {err}") from None
+    epochs = args.epochs if args.epochs is not None else (case.training.epochs if case.training else 1000)
+    if epochs < 1:
+        raise UsageError(f"--epochs: expected at least 1, got {epochs}")
+    if args.batch_size is not None and args.batch_size < 1:
+        raise UsageError(f"--batch-size: expected at least 1, got {args.batch_size}")
+    if args.shuffle_seed is not None and args.shuffle_seed < 0:
+        raise UsageError(f"--shuffle-seed: expected an integer >= 0, got {args.shuffle_seed}")
+    return TrainConfig(opt, epochs, args.batch_size, args.shuffle_seed)
+
+
+# ------------------------------------------------------------------ walkthrough
+
+
+def walkthrough(args, out):
+    (case,) = cases_from(args)
+    net, x, y = case.net, case.x, case.y
+    trace = net.trace(x, y)
+    fd = manual.gradcheck(net, x, y, rtol=tolerance("finite_differences", np.float64).rtol)
+    by_param = {f"{ch.name}{ch.layer}": ch for ch in fd.checks}
+    scale = rounding_scale(net, x, y)
+    others = {name: backends.loss_and_grads(name, net, x, y) for name in backends.available()}
+    verdicts = {
+        name: {r.name: r for r in compare((trace.loss, trace.grads), res, scale, net.dtype)}
+        for name, res in others.items()
+    }
+    beside = {}
+    for l, layer in enumerate(trace.grads, start=1):
+        for k in layer:
+            p = f"{k}{l}"
+            ch = by_param[p]
+            rows = [("finite differences", ch.numeric, f"max rel err {ch.max_rel:.1e}  {_agrees(ch.ok)}")]
+            for name, res in others.items():
+                v = verdicts[name][p]
+                rows.append((name, res[1][l - 1][k], f"err/scale {v.max_scaled:.1e}  {_agrees(v.ok)}"))
+            beside[p] = rows
+    ok = fd.ok and all(v.ok for rows in verdicts.values() for v in rows.values())
+    if args.json:
+        _dump(_walkthrough_json(case, trace, fd, others, ok), out)
+        return 0 if ok else 1
+    out.write(f"walkthrough: {case.name}: {case.title}\n\n")
+    out.write(trace.format(args.precision, beside=beside) + "\n\n")
+    losses = ", ".join(
+        [f"manual {trace.loss:.10g}"]
+        + [f"{name} {res[0]:.10g} ({_agrees(verdicts[name]['loss'].ok)})" for name, res in others.items()]
+    )
+    out.write(f"  loss: {losses}\n")
+    out.write(
+        f"  every gradient {'agrees' if ok else 'does NOT agree'} with "
+        f"{' and '.join(['finite differences', *others])}\n"
+    )
+    if case.claims:
+        out.write("\n" + "\n".join(_claim_lines(case)) + "\n")
+    if case.findings:
+        out.write("\nfindings:\n" + "".join(f"  - {f}\n" for f in case.findings))
+    out.write(_missing_note(backends.installed()))
+    return 0 if ok else 1
+
+
+def _agrees(ok):
+    return "agrees" if ok else "DIFFERS"
+
+
+# ------------------------------------------------------------------ verify
+
+
+def verify(args, out):
+    cases = cases_from(args)
+    for c in cases:
+        c.training = training_from(args, c)
+    runs = 1 + len(backends.available())
+    bar = _progress_bar(args, sum(c.training.steps(len(c.x)) for c in cases) * runs)
+    reports = [check(c, progress=bar.update if bar else None) for c in cases]
+    if bar:
+        bar.close()
+    if args.plot:
+        plot_reports(reports, args.plot)
+    ok = all(r.ok for r in reports)
+    if args.json:
+        _dump({"ok": ok, "reports": [_report_json(r) for r in reports]}, out)
+    else:
+        out.write(render_verify(reports))
+    return 0 if ok else 1
+
+
+def render_verify(reports):
+    fw = reports[0].frameworks
+    names = " vs ".join(
+        ["manual"] + [f"{'PyTorch' if k == 'torch' else 'JAX'} {v}" for k, v in fw.items() if v]
+    )
+    lines = [f"verify: {names}", ""]
+    for r in reports:
+        lines += _render_report(r) + [""]
+    lines.append(_summary(reports))
+    return "\n".join(lines) + "\n" + _missing_note(fw)
+
+
+def _render_report(r):
+    c = r.case
+    lines = [f"{c.name}: {c.title}, {c.net.dtype.name}, batch of {len(c.x)}"]
+    if r.gradients:
+        lines.append(
+            f"  gradients against each framework: max abs err, max rel err, err / rounding scale "
+            f"(pass: <= {r.gradients[0].tolerance:.1e})"
+        )
+        by_param = {}
+        for g in r.gradients:
+            by_param.setdefault(g.param, {})[g.framework] = g
+        names = list(next(iter(by_param.values())))
+        lines.append("    param  " + "".join(f"{name:<36}" for name in names).rstrip())
+        for param, row in by_param.items():
+            cells = [
+                f"{g.max_abs:.1e}  {g.max_rel:.1e}  {g.max_scaled:.1e}  {'PASS' if g.ok else 'FAIL'}    "
+                for g in row.values()
+            ]
+            lines.append(f"    {param:<6} " + "".join(cells).rstrip())
+    if r.gradcheck is not None:
+        worst = max(r.gradcheck.checks, key=lambda ch: ch.worst)
+        lines.append(
+            f"  finite differences: every parameter, largest rel err {r.gradcheck.max_rel:.1e} "
+            f"({worst.name}{worst.layer})  {'PASS' if r.gradcheck.ok else 'FAIL'}"
+        )
+    if c.claims:
+        lines += ["  " + line for line in _claim_lines(c)]
+    if r.pairs:
+        lines.append(
+            f"  training: {c.training.describe()}, from the same start (pass: <= {r.pairs[0].tolerance:.1e})"
+        )
+        lines.append(f"    {'backends':<14} {'loss gap, any step':>18} {'final params gap':>17}")
+        for p in r.pairs:
+            lines.append(
+                f"    {p.pair:<14} {p.loss_gap:>18.1e} {p.params_gap:>17.1e}  {'PASS' if p.ok else 'FAIL'}"
+            )
+        final = ", ".join(f"{k} {run.losses[-1]:.6g}" for k, run in r.runs.items())
+        lines.append(f"    last loss: {final}")
+    return lines
+
+
+def _claim_lines(case):
+    lines = ["the seed's printed numbers:"]
+    for claim in case.claims:
+        if claim.ok:
+            lines.append(f"  ok     {claim.name}: {_short(claim.printed)}")
+        else:
+            lines.append(
+                f"  WRONG  {claim.name}: printed {_short(claim.printed)}, right {_short(claim.computed)}"
+            )
+            if claim.note:
+                lines.append(f"         {claim.note}")
+    return lines
+
+
+def _summary(reports):
+    ok = all(r.ok for r in reports)
+    compared = reports[0].compared
+    if not ok:
+        text = "DISAGREEMENT: see the FAIL lines above"
+    elif compared == ["finite differences"]:
+        text = (
+            "the engine agrees with finite differences; nothing else was compared "
+            "(no framework is installed, so no framework gradient and no training run)"
+        )
+    else:
+        text = f"all agree: the engine's gradients and training runs match {' and '.join(compared)}"
+    for r in reports:
+        for c in r.case.claims:
+            if not c.ok:
+                text += (
+                    f"\n{r.case.name} printed a wrong number: {c.name}, {_short(c.printed)} "
+                    f"(right: {_short(c.computed)}, on which {' and '.join(['the engine', *compared])} agree)"
+                )
+    return text
+
+
+def _missing_note(found):
+    missing = [k for k, version in found.items() if version is None]
+    return "".join(
+        f"({k} is not installed: pip install 'backprop-by-hand[{backends.EXTRAS[k]}]' to compare with it)\n"
+        for k in missing
+    )
+
+
+def _progress_bar(args, total):
+    if args.no_progress or args.json or not sys.stderr.isatty():
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, unit="step", desc="training manual, torch, jax", leave=False)
+
+
+# ------------------------------------------------------------------ formatting helpers
+
+
+def _short(value):
+    if np.ndim(value) == 0:
+        return f"{float(value):.10g}"
+    return "[" + ", ".join(f"{v:.10g}" for v in np.asarray(value, dtype=float).ravel()) + "]"
+
+
+def _jsonable(obj):
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, (np.floating, np.integer, np.bool_)):
+        return obj.item()
+    return repr(obj)
+
+
+def _dump(data, out):
+    json.dump(data, out, indent=1, default=_jsonable)
+    out.write("\n")
+
+
+def _report_json(r):
+    c = r.case
+    return {
+        "name": c.name,
+        "title": c.title,
+        "architecture": arch(c.net.sizes),
+        "dtype": c.net.dtype.name,
+        "frameworks": r.frameworks,
+        "compared": r.compared,
+        "gradients": [vars(g) for g in r.gradients],
+        "gradcheck": None
+        if r.gradcheck is None
+        else {
+            "ok": r.gradcheck.ok,
+            "params": [
+                {"param": f"{ch.name}{ch.layer}", "max_abs": ch.max_abs, "max_rel": ch.max_rel, "ok": ch.ok}
+                for ch in r.gradcheck.checks
+            ],
+        },
+        "claims": [
+            {"name": cl.name, "printed": cl.printed, "computed": cl.computed, "ok": cl.ok} for cl in c.claims
+        ],
+        "training": None
+        if c.training is None
+        else {
+            "config": c.training.describe(),
+            "pairs": [vars(p) for p in r.pairs],
+            "final_loss": {k: float(run.losses[-1]) for k, run in r.runs.items()},
+        },
+        "ok": r.ok,
+    }
+
+
+def _walkthrough_json(case, trace, fd, others, ok):
+    numeric = {f"{ch.name}{ch.layer}": ch.numeric for ch in fd.checks}
+    layers = []
+    for l, t in enumerate(trace.layers, start=1):
+        layers.append(
+            {
+                "layer": l,
+                "activation": t.activation,
+                "z": t.z,
+                "a": t.a,
+                "delta": t.delta,
+                "dW": t.dW,
+                "db": t.db,
+                "numeric": {k: numeric[f"{k}{l}"] for k in trace.grads[l - 1]},
+                **{name: res[1][l - 1] for name, res in others.items()},
+            }
+        )
+    return {
+        "name": case.name,
+        "title": case.title,
+        "loss": trace.loss,
+        "ok": ok,
+        "frameworks_loss": {name: res[0] for name, res in others.items()},
+        "layers": layers,
+    }
+
+
+# ------------------------------------------------------------------ entry point
+
+
+def main(argv=None, out=None):
+    out = out or sys.stdout
+    parser = build_parser()
+    try:
+        args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+        return {"walkthrough": walkthrough, "verify": verify}[args.command](args, out)
+    except UsageError as err:
+        print(f"{PROG}: error: {err}", file=sys.stderr)
+        return 2
