@@ -58,6 +58,8 @@ def as_array(name, value, dtype):
     examples use). A float array of the other precision is refused rather
     than silently up- or down-cast.
     """
+    if type(value) is np.ndarray and value.dtype == dtype:
+        return value
     if isinstance(value, np.ndarray) or hasattr(value, "__array__"):
         arr = np.asarray(value)
     else:
@@ -131,18 +133,16 @@ def check_y(y, batch, n_out, loss_name, dtype):
             hint = f"; cross_entropy wants one-hot rows: np.eye({n_out})[labels]"
         raise ValueError(f"y: expected shape ({batch}, {n_out}), got shape {y.shape}{hint}")
     check_finite("y", y)
-    if loss_name == "bce":
-        outside = (y < 0) | (y > 1)
-        if outside.any():
-            i = tuple(int(k) for k in np.argwhere(outside)[0])
-            raise ValueError(f"y: bce expects targets in [0, 1], got {y[i]} at index {i}")
-    elif loss_name == "cross_entropy":
+    if loss_name == "bce" and not (y.min() >= 0 and y.max() <= 1):
+        i = tuple(int(k) for k in np.argwhere((y < 0) | (y > 1))[0])
+        raise ValueError(f"y: bce expects targets in [0, 1], got {y[i]} at index {i}")
+    # one nonzero per row (count == rows, and every row sums to 1, so none is empty) equal to 1
+    if loss_name == "cross_entropy" and not (np.count_nonzero(y) == len(y) and (y.sum(axis=1) == 1).all()):
         one_hot = ((y == 0) | (y == 1)).all(axis=1) & (y.sum(axis=1) == 1)
-        if not one_hot.all():
-            row = int(np.argmin(one_hot))
-            raise ValueError(
-                f"y: cross_entropy expects one-hot rows (one 1, the rest 0), got {y[row]} in row {row}"
-            )
+        row = int(np.argmin(one_hot))
+        raise ValueError(
+            f"y: cross_entropy expects one-hot rows (one 1, the rest 0), got {y[row]} in row {row}"
+        )
     return y
 
 

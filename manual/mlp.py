@@ -235,7 +235,7 @@ class MLP:
         return checks.check_x(x, self.sizes[0], self.dtype)
 
     def _check_xy(self, x, y):
-        x = self._check_x(x)
+        x = checks.check_x(x, self.sizes[0], self.dtype)
         y = checks.check_y(y, len(x), self.sizes[-1], self.loss_name, self.dtype)
         return x, y
 
