@@ -65,9 +65,14 @@ def benchmarks(session):
 @nox.session
 def demo(session):
     """The main job: manual vs PyTorch vs JAX on the seeds' examples, with their
-    printed numbers checked. Args go to the command: nox -s demo -- --plot curves.png"""
+    printed numbers checked; then the seeds' own code checked as anyone's would be.
+    Args go to verify: nox -s demo -- --plot curves.png"""
     install(session, "torch,jax,plot,progress")
     session.run("backprop-by-hand", "verify", *session.posargs)
+    session.run("backprop-by-hand", "check", "--example", "seed002")
+    # seed 001's code is wrong (its dW1 drops sigma'(z2)): the check exits 1 and names the mistake
+    session.run("backprop-by-hand", "check", "--example", "seed001", success_codes=[1])
+    session.run("backprop-by-hand", "check", "--example", "seed000")
 
 
 @nox.session

@@ -3,6 +3,8 @@
     walkthrough   every forward and backward number of one net, each gradient
                   beside its finite differences and the frameworks' values
     verify        manual vs PyTorch vs JAX: gradients, then training runs
+    check         a hand-written backprop of yours (file.py:function) against
+                  PyTorch, JAX and finite differences, and the mistake that explains it
 
 Exit status: 0 when everything agrees, 1 when something differs, 2 for bad
 usage (one line on stderr, no traceback).
@@ -11,6 +13,8 @@ usage (one line on stderr, no traceback).
 import argparse
 import json
 import sys
+import traceback
+from pathlib import Path
 
 import numpy as np
 
@@ -18,13 +22,15 @@ import manual
 from manual.initializers import INITS
 from manual.losses import LOSSES
 
-from . import backends, examples
+from . import backends, drawing, examples, seed_code
+from .check import check, check_training, dumps
 from .compare import compare, rounding_scale
-from .errors import UsageError
-from .inputs import arch, cases_from
+from .errors import UsageError, UserCodeError
+from .inputs import arch, cases_from, load_function, user_data, user_net
+from .layouts import PRESETS, LayoutError, layout_from
 from .plot import plot_reports
 from .tolerances import tolerance
-from .verify import TrainConfig, check
+from .verify import TrainConfig, verify_case
 
 PROG = "backprop-by-hand"
 
@@ -41,6 +47,41 @@ def build_parser():
     walk = commands.add_parser("walkthrough", help="every number of one forward and backward pass")
     _add_net_options(walk)
     walk.add_argument("--precision", type=int, default=4, help="decimals shown (default 4)")
+    walk.add_argument(
+        "--plot",
+        metavar="FILE.png",
+        help="draw the net with z, a, delta on its units and W, dW on its "
+        f"edges (up to {drawing.MAX_UNITS} units a layer)",
+    )
+
+    chk = commands.add_parser("check", help="your backprop against PyTorch, JAX and finite differences")
+    chk.add_argument(
+        "target",
+        nargs="?",
+        metavar="FILE.py:FUNCTION",
+        help="fn(params, x, y) -> (loss, grads); with --training, step(params, x, y, lr) -> params",
+    )
+    _add_net_options(
+        chk, examples_=tuple(seed_code.CASES), example_help="the seed's own code, its net and data"
+    )
+    chk.add_argument(
+        "--layout",
+        help="how your function lays out params, data and grads: a preset "
+        f"({', '.join(PRESETS)}) or key=value pairs, e.g. weights=out_in,samples=columns,bias=column,"
+        "container=flat (default: the engine's: weights=in_out,samples=rows,bias=flat,container=layers)",
+    )
+    chk.add_argument(
+        "--training",
+        action="store_true",
+        help="the function is a training step, checked step by step against torch.optim.SGD and optax",
+    )
+    chk.add_argument("--lr", type=float, default=0.1, help="with --training: the learning rate (default 0.1)")
+    chk.add_argument(
+        "--steps", type=int, help="with --training: full-batch steps (default 100; seed000: 10,000)"
+    )
+    chk.add_argument(
+        "--plot", metavar="FILE.png", help="draw the net, each gradient coloured by its agreement"
+    )
 
     ver = commands.add_parser("verify", help="manual vs PyTorch vs JAX: gradients and training")
     _add_net_options(ver, several=True)
@@ -54,14 +95,13 @@ def build_parser():
     return parser
 
 
-def _add_net_options(p, several=False):
-    names = ", ".join(examples.CASE_NAMES)
+def _add_net_options(p, several=False, examples_=examples.CASE_NAMES, example_help="a built-in example"):
+    names = ", ".join(examples_)
     p.add_argument(
         "--example",
         action="append" if several else "store",
-        choices=examples.CASE_NAMES,
-        help=f"a built-in example ({names})"
-        + ("; repeatable; default: all" if several else "; default seed002"),
+        choices=examples_,
+        help=f"{example_help} ({names})" + ("; repeatable; default: all" if several else ""),
     )
     p.add_argument("--sizes", help="a net of your own: layer widths, e.g. 2,2,1")
     p.add_argument("--activation", help="one name, or one per layer: relu,relu,sigmoid (default sigmoid)")
@@ -115,6 +155,9 @@ def training_from(args, case):
 def walkthrough(args, out):
     (case,) = cases_from(args)
     net, x, y = case.net, case.x, case.y
+    if args.plot:  # refused before anything is printed
+        drawing.check_size(net.sizes)
+        _plot_path(args.plot)
     trace = net.trace(x, y)
     fd = manual.gradcheck(net, x, y, rtol=tolerance("finite_differences", np.float64).rtol)
     by_param = {f"{ch.name}{ch.layer}": ch for ch in fd.checks}
@@ -154,7 +197,27 @@ def walkthrough(args, out):
     if case.findings:
         out.write("\nfindings:\n" + "".join(f"  - {f}\n" for f in case.findings))
     out.write(_missing_note(backends.installed()))
+    if args.plot:
+        first = lambda values: [np.asarray(v, np.float64)[0] for v in values]  # noqa: E731 - the batch's first sample
+        sample = f", sample 1 of {len(x)}" if len(x) > 1 else ""
+        picture = drawing.layout_net(
+            net.sizes,
+            net.params,
+            trace.grads,
+            first(t.z for t in trace.layers),
+            first(t.a for t in trace.layers),
+            first(t.delta for t in trace.layers),
+            x=np.asarray(x, np.float64)[0],
+            title=f"{case.name}: {case.title}{sample}, loss {trace.loss:.4g}",
+        )
+        drawing.save(picture, _plot_path(args.plot))
     return 0 if ok else 1
+
+
+def _plot_path(path):
+    if not Path(path).resolve().parent.is_dir():
+        raise UsageError(f"--plot {path}: directory {Path(path).resolve().parent} does not exist")
+    return path
 
 
 def _agrees(ok):
@@ -170,7 +233,7 @@ def verify(args, out):
         c.training = training_from(args, c)
     runs = 1 + len(backends.available())
     bar = _progress_bar(args, sum(c.training.steps(len(c.x)) for c in cases) * runs)
-    reports = [check(c, progress=bar.update if bar else None) for c in cases]
+    reports = [verify_case(c, progress=bar.update if bar else None) for c in cases]
     if bar:
         bar.close()
     if args.plot:
@@ -290,6 +353,80 @@ def _progress_bar(args, total):
     return tqdm(total=total, unit="step", desc="training manual, torch, jax", leave=False)
 
 
+# ------------------------------------------------------------------ check
+
+
+def check_command(args, out):
+    if args.example:
+        if args.target:
+            raise UsageError("give either FILE.py:FUNCTION or --example, not both")
+        code = seed_code.CASES[args.example]()
+        fn, layout, net, x, y, name = code.fn, code.layout, code.net, code.x, code.y, code.title
+        training = code.training
+        lr, steps = (code.lr, code.steps) if training and args.steps is None else (args.lr, args.steps or 100)
+    else:
+        if not args.target:
+            raise UsageError("name your function: FILE.py:FUNCTION (or --example seed000|seed001|seed002)")
+        fn, name = load_function(args.target), args.target
+        try:
+            layout = layout_from(args.layout)
+        except LayoutError as err:
+            raise UsageError(f"--layout: {err}") from None
+        if args.sizes is None and args.weights is None:
+            raise UsageError(
+                "your function needs a net: --sizes (with --seed or --weights), or --weights FILE"
+            )
+        net = user_net(args)
+        x, y = user_data(args, net)
+        training, lr, steps = args.training, args.lr, args.steps or 100
+    if steps < 1 or not lr > 0:
+        raise UsageError(f"--steps and --lr: expected a positive count and rate, got {steps} and {lr}")
+    if args.plot and training:
+        raise UsageError("--plot draws a gradient check; with --training there is none to draw")
+    if args.plot:
+        drawing.check_size(net.sizes)
+        _plot_path(args.plot)
+    try:
+        if training:
+            report = check_training(fn, net, x, y, lr, steps, layout, name=name)
+        else:
+            report = check(fn, net, x, y, layout, name=name)
+    except LayoutError as err:
+        raise UsageError(f"{name}: {err} (layout: {layout.describe()})") from None
+    except Exception as err:
+        raise UserCodeError(f"{name} raised {type(err).__name__}: {err}") from err
+    out.write((dumps(report) if args.json else report.text()) + "\n")
+    if args.plot:
+        drawing.save(check_drawing(report), _plot_path(args.plot))
+    return 0 if report.ok else 1
+
+
+def check_drawing(report):
+    """The check's net with every gradient coloured: red where the user's parts from the truth."""
+    net = report.net
+    differs = {
+        f"{k}{l}": report.differs(f"{k}{l}") for l, layer in enumerate(net.params, start=1) for k in layer
+    }
+    caption = "; ".join(f.sentence() for f in report.findings) or "every gradient agrees with the truth"
+    trace = net.trace(report.x, report.y)
+    first = (
+        [np.asarray(t.z, np.float64)[0] for t in trace.layers],
+        [np.asarray(t.a, np.float64)[0] for t in trace.layers],
+    )
+    return drawing.layout_net(
+        net.sizes,
+        net.params,
+        report.grads,
+        z=first[0],
+        a=first[1],
+        x=np.asarray(report.x, np.float64)[0],
+        differs=differs,
+        truth=report.truths[report.reference][1],
+        caption=caption,
+        title=f"{report.name}: your dW and db, coloured against {report.reference}",
+    )
+
+
 # ------------------------------------------------------------------ formatting helpers
 
 
@@ -380,7 +517,11 @@ def main(argv=None, out=None):
     parser = build_parser()
     try:
         args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-        return {"walkthrough": walkthrough, "verify": verify}[args.command](args, out)
+        return {"walkthrough": walkthrough, "verify": verify, "check": check_command}[args.command](args, out)
     except UsageError as err:
+        print(f"{PROG}: error: {err}", file=sys.stderr)
+        return 2
+    except UserCodeError as err:
+        traceback.print_exception(err.__cause__, file=sys.stderr)
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return 2

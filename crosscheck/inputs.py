@@ -2,6 +2,8 @@
 the user's own net (``--sizes``, ``--weights`` or ``--seed``) and data
 (``--x``/``--y`` or ``--data``). Every problem is a ``UsageError``, one line."""
 
+import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +12,7 @@ import manual
 from manual.checkpoint import META_KEY
 
 from . import examples
-from .errors import UsageError
+from .errors import UsageError, UserCodeError
 from .verify import Case
 
 # the net options' defaults; None on the parser, so an explicit flag can be told from a default
@@ -196,3 +198,32 @@ def arch(sizes):
 
 def describe(net):
     return f"{arch(net.sizes)} net, {', '.join(net.activations)}, {net.loss_name} ({net.reduction})"
+
+
+def load_function(target):
+    """The function ``FILE.py:NAME`` names, its file run as a module (its own
+    directory first on sys.path, for its imports)."""
+    path, sep, name = target.rpartition(":")
+    if not sep or not path or not name:
+        raise UsageError(f"{target}: expected FILE.py:FUNCTION, e.g. my_backprop.py:backprop")
+    file = Path(path)
+    if not file.is_file():
+        raise UsageError(f"{path}: no such file")
+    spec = importlib.util.spec_from_file_location(f"_user_{file.stem}", file)
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(file.resolve().parent))
+    try:
+        spec.loader.exec_module(module)
+    except Exception as err:
+        raise UserCodeError(f"{path} raised {type(err).__name__} when run: {err}") from err
+    finally:
+        sys.path.remove(str(file.resolve().parent))
+    fn = getattr(module, name, None)
+    if not callable(fn):
+        found = sorted(
+            k
+            for k, v in vars(module).items()
+            if callable(v) and getattr(v, "__module__", "") == module.__name__
+        )
+        raise UsageError(f"{path}: no function {name!r} (found: {', '.join(found) or 'none'})")
+    return fn

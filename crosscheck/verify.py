@@ -92,7 +92,7 @@ class Report:
         ]
 
 
-def check(case, progress=None):
+def verify_case(case, progress=None):
     """Everything ``verify`` reports for one case; ``progress()`` is called after
     every training step of every backend."""
     found = backends.installed()

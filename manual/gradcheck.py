@@ -84,12 +84,17 @@ def gradcheck(net, x, y, eps=1e-6, rtol=1e-6):
     net64 = net.with_params(net.params, dtype=np.float64)
     x, y = x.astype(np.float64), y.astype(np.float64)
     loss, analytic = net64.loss_and_grads(x, y)
-    numeric = numeric_grads(net64, x, y, eps)
+    return compare_with_numeric(analytic, numeric_grads(net64, x, y, eps), loss, eps, rtol)
+
+
+def compare_with_numeric(analytic, numeric, loss, eps=1e-6, rtol=1e-6):
+    """Judge gradients (shaped like params) against ``numeric_grads`` taken with
+    step ``eps`` on a loss of value ``loss``, by ``gradcheck``'s rule."""
     atol = 16 * float(np.finfo(np.float64).eps) * max(1.0, abs(loss)) / eps
     checks = []
     for l, (a_layer, n_layer) in enumerate(zip(analytic, numeric), start=1):
         for name in a_layer:
-            a, n = a_layer[name], n_layer[name]
+            a, n = np.asarray(a_layer[name], np.float64), n_layer[name]
             diff = np.abs(a - n)
             largest = float(np.abs(n).max())
             max_abs = float(diff.max())

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import manual
-from crosscheck import backends, examples
+from crosscheck import backends, examples, seed_code
 from crosscheck.tolerances import tolerance
 from manual.gradcheck import numeric_grads
 
@@ -133,32 +133,19 @@ SEED000 = pytest.mark.xdist_group("seed000")  # one worker computes the cached r
 
 
 def run_seed000_code(x, y, random_seed, epochs=examples.SEED000_EPOCHS):
-    """Seed 000's program, verbatim, with np.random.seed added so it repeats.
-    Returns the final params and the a2 it prints."""
+    """Seed 000's program: its draws (np.random.rand, seeded here so it repeats) and
+    its loop body as written (crosscheck.seed_code.seed000_step). Returns the
+    final params and the a2 it prints: the forward pass of its last epoch."""
     rs = np.random.RandomState(random_seed)
-
-    def sigmoid(v):
-        return 1 / (1 + np.exp(-v))
-
-    def sigmoid_derivative(v):
-        return v * (1 - v)
-
-    W1 = rs.rand(2, 2)
-    b1 = rs.rand(1, 2)
-    W2 = rs.rand(2, 1)
-    b2 = rs.rand(1, 1)
-    eta = 0.1
+    params = [rs.rand(2, 2), rs.rand(1, 2), rs.rand(2, 1), rs.rand(1, 1)]
     for _ in range(epochs):
-        z1 = np.dot(x, W1) + b1
-        a1 = sigmoid(z1)
-        z2 = np.dot(a1, W2) + b2
-        a2 = sigmoid(z2)
-        delta2 = (a2 - y) * sigmoid_derivative(a2)
-        delta1 = np.dot(delta2, W2.T) * sigmoid_derivative(a1)
-        W2 -= eta * np.dot(a1.T, delta2)
-        b2 -= eta * np.sum(delta2, axis=0, keepdims=True)
-        W1 -= eta * np.dot(x.T, delta1)
-        b1 -= eta * np.sum(delta1, axis=0, keepdims=True)
+        before = params
+        params = seed_code.seed000_step(params, x, y, examples.SEED000_ETA)
+    W1, b1, W2, b2 = before
+    a2 = 1 / (
+        1 + np.exp(-(np.dot(1 / (1 + np.exp(-(np.dot(x, W1) + b1))), W2) + b2))
+    )  # its step 2, before the update
+    W1, b1, W2, b2 = params
     return [{"W": W1, "b": b1.ravel()}, {"W": W2, "b": b2.ravel()}], a2
 
 
