@@ -1,4 +1,5 @@
-"""Sessions: ``tests`` (the suite), ``demo`` (the main job), ``benchmarks``, ``lint``.
+"""Sessions: ``tests`` (the suite), ``demo`` (the main job), ``benchmarks``, ``lint``,
+and now and then ``mutants`` (mutmut over the engine's core).
 
 Every session installs the package with pip under constraints.txt, which
 pins torch==2.13.0 (a CPU build on disk on this project's machines).
@@ -81,3 +82,14 @@ def lint(session):
     session.install(*CONSTRAINTS, "ruff")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def mutants(session):
+    """mutmut over manual/activations.py, losses.py and backprop.py against the engine,
+    parity, extremes, training and seed tests ([tool.mutmut] in pyproject.toml); then the
+    survivors. Slow: run it now and then, not in CI. docs/agreement.md lists what it left."""
+    install(session, "torch,jax,test")
+    session.install(*CONSTRAINTS, "mutmut")
+    session.run("mutmut", "run", "--max-children", "2", env={"BACKPROP_REQUIRE_FRAMEWORKS": "1"})
+    session.run("mutmut", "results")

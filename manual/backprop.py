@@ -70,10 +70,9 @@ def backward(params, activations, ws, grads):
             column_sum(delta, out=grads[l]["b"], work=ws.work[l])  # ∂L/∂b[l] = Σ over the batch of δ[l]
         if l > 0:
             f_prev = activations[l - 1]
+            # δ[l-1] = (δ[l] W[l]ᵀ) ⊙ f′(z[l-1]), f′ read off a[l] = f(z[l-1])
             np.dot(delta, params[l]["W"].T, out=ws.delta[l - 1])
-            ws.delta[l - 1] *= f_prev.derivative(
-                ws.a[l], out=ws.work[l - 1]
-            )  # δ[l-1] = (δ[l] W[l]ᵀ) ⊙ f′(z[l-1])
+            ws.delta[l - 1] *= f_prev.derivative(ws.a[l], out=ws.work[l - 1])
     return grads
 
 

@@ -1,65 +1,58 @@
-"""The suite can fail, and says where: mistakes planted in the engine, one at a
-time, are caught by the parity matrix (the mutated engine against PyTorch's
-cached results), with the failing layer named."""
-
-import functools
+"""The suite can fail, and says where: every mistake of tests/mutants.py,
+planted in the engine one at a time, is caught in float64 (the parity matrix
+against PyTorch, finite differences, or the 1,000-step trajectories), and the
+failure names the layer. ``python tests/mutants.py`` prints the whole kill table."""
 
 import numpy as np
 import pytest
 
-from crosscheck import backends
 from crosscheck.testing import assert_grads_close
-from manual.activations import Sigmoid
 
+import mutants
 from conftest import require
-from test_parity import COMBOS, chosen
+from test_parity import chosen
 
-MUTANTS = {
-    # the hidden and output layers forget sigma'(z): the mistake of seed 001, and more
-    "sigmoid-derivative-forgotten": (Sigmoid, "derivative", lambda self, a, out: (out.fill(1.0), out)[1]),
-}
-F64 = [cid for cid, c in COMBOS.items() if c["dtype"] == np.float64]
+FLOAT64 = {k: v for k, v in mutants.CHECKS.items() if k != "parity float32"}
+MUTANTS = pytest.mark.xdist_group("mutants")  # one worker keeps PyTorch's results for all of them
 
 
-@functools.cache
-def torch_result(cid):
-    _, net, x, y = chosen(cid)
-    return backends.loss_and_grads("torch", net, x, y)
-
-
-def first_failure(cids):
-    """``(cid, message)`` of the first configuration whose engine gradients part from torch's, or None."""
-    for cid in cids:
-        _, net, x, y = chosen(cid)
-        try:
-            assert_grads_close(
-                net, x, y, net.loss_and_grads(x, y), torch_result(cid), names=("manual", "torch")
-            )
-        except AssertionError as err:
-            return cid, str(err)
-    return None
-
-
-@pytest.mark.parametrize("name", list(MUTANTS))
-def test_a_planted_mistake_fails_the_float64_parity_matrix(name, monkeypatch):
+@MUTANTS
+def test_the_engine_as_it_is_passes_every_check():
     require("torch")
-    assert first_failure(F64) is None  # the engine as it is passes
-    target, attr, replacement = MUTANTS[name]
-    monkeypatch.setattr(target, attr, replacement)
-    caught = first_failure(F64)
-    assert caught is not None, f"{name} passes all {len(F64)} float64 configurations"
-    cid, message = caught
-    assert "manual and torch disagree (float64)" in message and "max abs err" in message
+    assert all(
+        failing == 0 for failing, _ in mutants.caught(mutants.Mutant("none", "", (), ""), FLOAT64).values()
+    )
 
 
+@MUTANTS
+@pytest.mark.parametrize("name", [m.name for m in mutants.MUTANTS])
+def test_every_planted_mistake_is_caught_in_float64(name):
+    require("torch")
+    result = mutants.caught(mutants.BY_NAME[name], FLOAT64, stop=True)
+    assert any(failing for failing, _ in result.values()), f"{name} survives: {result}"
+
+
+@MUTANTS
 def test_the_failure_names_the_broken_layer(monkeypatch):
-    """A sigmoid net with bce: the output delta a - y needs no sigma', so only
-    layer 1 (the hidden one) is wrong, and the message says so."""
+    """A sigmoid net with bce: the output delta a - y needs no sigma', so only the
+    hidden layer is wrong when its derivative is dropped, and the message says so."""
     require("torch")
-    cid = "sigmoid-bce-sigmoid-sum-f64-b128"
-    _, net, *_ = chosen(cid)
+    from crosscheck import backends
+
+    _, net, x, y = chosen("sigmoid-bce-sigmoid-sum-f64-b128")
+    theirs = backends.loss_and_grads("torch", net, x, y)
     assert net.n_layers >= 2 and net.activations[:-1] == ("sigmoid",) * (net.n_layers - 1)
-    monkeypatch.setattr(*MUTANTS["sigmoid-derivative-forgotten"])
-    _, message = first_failure([cid])
+    mutants.plant(mutants.BY_NAME["hidden derivative dropped"], monkeypatch)
+    with pytest.raises(AssertionError) as info:
+        assert_grads_close(net, x, y, net.loss_and_grads(x, y), theirs, names=("manual", "torch"))
+    message = str(info.value)
     last = net.n_layers
-    assert f"layer {last - 1} W (W{last - 1})" in message and f"layer {last} " not in message
+    assert "manual and torch disagree (float64)" in message
+    assert f"layer {last - 1} W (W{last - 1}): max abs err" in message and f"layer {last} " not in message
+
+
+def test_a_mutant_whose_text_is_gone_fails_loudly(monkeypatch):
+    gone = mutants.Mutant("gone", "", (("manual.backprop", "no such text", ""),), "")
+    with pytest.raises(AssertionError, match="no longer contains"):
+        mutants.plant(gone, monkeypatch)
+    assert np.isfinite(1.0)

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
@@ -28,6 +29,8 @@ def test_readme_python_blocks_run_and_print_what_they_claim():
     trace_block = next(b for b in blocks("text") if b.startswith("2-2-1 MLP"))
     assert trace_block.rstrip("\n") in printed
     assert "all ok" in printed  # the gradcheck report
+    diagnosis = "it equals the gradient with σ′(z₂) dropped at the output layer"
+    assert printed.count(diagnosis) == 4  # W2, b2, W1, b1: the checked function's mistake, named
     np.testing.assert_array_equal(
         ns["history"].net.forward(ns["x"]).round(2).ravel(), [0.03, 0.97, 0.97, 0.03]
     )
@@ -37,3 +40,19 @@ def test_readme_commands_are_the_ones_ci_runs():
     ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text()
     assert "python3 -m pip install nox && python3 -m nox -s tests" in README
     assert "nox -s tests" in ci
+
+
+DOCS = sorted((Path(__file__).resolve().parents[1] / "docs").glob("*.md"))
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=[d.name for d in DOCS])
+def test_the_docs_python_examples_run(doc):
+    """Every python block of the docs runs, except one that imports the reader's own module."""
+    ran = 0
+    for code in re.findall(r"```python\n(.*?)```", doc.read_text(), flags=re.S):
+        if "from my_backprop import" in code:
+            continue
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(code, doc.name, "exec"), {})  # noqa: S102 - our own docs
+        ran += 1
+    assert ran or "```python" not in doc.read_text()

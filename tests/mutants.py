@@ -1,0 +1,448 @@
+"""Mistakes planted in the engine, one at a time: the catalogue of classic
+backprop mistakes (crosscheck.mistakes) made in the engine's own source, and
+subtle numeric ones. Each is a textual edit of a module's source; ``plant``
+compiles the edited module and puts its functions and methods in place of the
+engine's (every module of ``manual`` that imported them included), for the
+duration of a ``pytest.MonkeyPatch``. An edit that no longer finds its text
+fails loudly, so the list cannot drift from the engine.
+
+``caught(mutant, checks)`` runs the suite's checks against a planted mutant:
+the float64 and float32 parity matrix (tests/test_parity.py, against
+PyTorch's results), the float64 trajectories (tests/test_trajectories.py,
+against torch.optim) and finite differences (manual.gradcheck). Run this file
+as a script for the kill table (docs/agreement.md, README):
+
+    python tests/mutants.py
+"""
+
+import functools
+import importlib
+import inspect
+import sys
+import types
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import manual  # noqa: E402
+from crosscheck import backends  # noqa: E402
+from crosscheck.compare import compare, params_gap, rounding_scale, trajectory_gap  # noqa: E402
+from crosscheck.tolerances import tolerance  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    kind: str  # "catalogue" (a mistake of crosscheck.mistakes) or "numeric" (subtle)
+    edits: tuple  # ((module, old text, new text), ...)
+    doc: str
+
+
+def _m(name, kind, doc, *edits):
+    return Mutant(name, kind, tuple(edits), doc)
+
+
+BACKPROP, LOSSES, ACTIVATIONS, OPTIM, TRAIN = (
+    "manual.backprop",
+    "manual.losses",
+    "manual.activations",
+    "manual.optim",
+    "manual.train",
+)
+DELTA_LINE = "ws.delta[l - 1] *= f_prev.derivative(ws.a[l], out=ws.work[l - 1])"
+
+MUTANTS = [
+    _m(
+        "output derivative dropped",
+        "catalogue",
+        "δᴸ = ∂L/∂a: f′(zᴸ) left out (seed 001)",
+        (LOSSES, "g *= activation.derivative(a, out=work)", "pass"),
+    ),
+    _m(
+        "hidden derivative dropped",
+        "catalogue",
+        "δˡ = δˡ⁺¹ Wˡ⁺¹ᵀ without f′(zˡ)",
+        (BACKPROP, DELTA_LINE, "pass"),
+    ),
+    _m(
+        "hidden derivative fed z",
+        "catalogue",
+        "f′ written in a, fed z: σ′ = z(1 − z), tanh′ = 1 − z²",
+        (BACKPROP, "f_prev.derivative(ws.a[l],", "f_prev.derivative(ws.z[l - 1],"),
+    ),
+    _m(
+        "output derivative fed z",
+        "catalogue",
+        "the output's f′ fed z",
+        (
+            LOSSES,
+            "chain_output_activation(activation, a, out, work)",
+            "chain_output_activation(activation, z, out, work)",
+        ),
+    ),
+    _m(
+        "sigmoid derivative of its output",
+        "catalogue",
+        "σ′(a) = σ(a)(1 − σ(a)) where σ′(z) is wanted",
+        (
+            ACTIVATIONS,
+            "np.subtract(1, a, out=out)\n        return np.multiply(a, out, out=out)",
+            "s = 1 / (1 + np.exp(-a))\n        return np.multiply(s, 1 - s, out=out)",
+        ),
+    ),
+    _m(
+        "mse half forgotten",
+        "catalogue",
+        "∂L/∂a = 2(a − y) for L = ½(a − y)²",
+        (
+            LOSSES,
+            "return 0.5 * float(np.vdot(out, out))",
+            "value = 0.5 * float(np.vdot(out, out))\n        out *= 2\n        return value",
+        ),
+    ),
+    _m(
+        "mse half doubled",
+        "catalogue",
+        "∂L/∂a = ½(a − y)",
+        (
+            LOSSES,
+            "return 0.5 * float(np.vdot(out, out))",
+            "value = 0.5 * float(np.vdot(out, out))\n        out *= 0.5\n        return value",
+        ),
+    ),
+    _m(
+        "sum for mean",
+        "catalogue",
+        "the delta not divided by the mean's count",
+        (LOSSES, "    if scale != 1:\n        out *= scale\n", ""),
+    ),
+    _m(
+        "sign flipped",
+        "catalogue",
+        "y − a for a − y",
+        (LOSSES, "np.subtract(a, y, out=out)", "np.subtract(y, a, out=out)"),
+    ),
+    _m(
+        "weights not transposed",
+        "catalogue",
+        "δˡ⁻¹ from δˡ Wˡ (a shape error where Wˡ is not square)",
+        (
+            BACKPROP,
+            'np.dot(delta, params[l]["W"].T, out=ws.delta[l - 1])',
+            'np.dot(delta, params[l]["W"], out=ws.delta[l - 1])',
+        ),
+    ),
+    _m(
+        "weight grad from the layer's output",
+        "catalogue",
+        "∂L/∂Wˡ = aˡᵀ δˡ",
+        (BACKPROP, "np.dot(ws.a[l].T, delta,", "np.dot(ws.a[l + 1].T, delta,"),
+    ),
+    _m(
+        "weight grad from the input",
+        "catalogue",
+        "∂L/∂Wˡ = xᵀ δˡ in every layer",
+        (BACKPROP, "np.dot(ws.a[l].T, delta,", "np.dot(ws.a[0].T, delta,"),
+    ),
+    _m(
+        "bias grad from one sample",
+        "catalogue",
+        "∂L/∂b = δ of the first sample",
+        (
+            BACKPROP,
+            'column_sum(delta, out=grads[l]["b"], work=ws.work[l])',
+            'np.copyto(grads[l]["b"], delta[0])',
+        ),
+    ),
+    _m(
+        "bias grad averaged",
+        "catalogue",
+        "∂L/∂b = mean of δ over the batch",
+        (
+            BACKPROP,
+            'column_sum(delta, out=grads[l]["b"], work=ws.work[l])',
+            'column_sum(delta, out=grads[l]["b"], work=ws.work[l])\n            grads[l]["b"] /= len(delta)',
+        ),
+    ),
+    _m(
+        "fused derivative again",
+        "catalogue",
+        "f′ applied on top of the fused a − y",
+        (
+            LOSSES,
+            "np.subtract(a, y, out=out)  # δᴸ = a − y",
+            "np.subtract(a, y, out=out)\n"
+            "        chain_output_activation(activation, a, out, work)  # δᴸ = a − y",
+        ),
+    ),
+    _m(
+        "softmax Jacobian elementwise",
+        "catalogue",
+        "δ = g ⊙ s(1 − s)",
+        (
+            LOSSES,
+            "np.multiply(g, a, out=work)\n        g -= work.sum(axis=1, keepdims=True)\n        g *= a",
+            "g *= a * (1 - a)",
+        ),
+    ),
+    _m(
+        "sigmoid derivative x (1 + 1e-6)",
+        "numeric",
+        "σ′ scaled by 1 + 1e-6",
+        (
+            ACTIVATIONS,
+            "return np.multiply(a, out, out=out)  # σ′(z) = a (1 − a)",
+            "np.multiply(a, out, out=out)\n        out *= 1 + 1e-6\n        return out",
+        ),
+    ),
+    _m(
+        "leaky slope 0.0101 in backward",
+        "numeric",
+        "the leaky relu's slope 0.0101 in f′ only",
+        (
+            ACTIVATIONS,
+            "out *= 1 - LEAKY_SLOPE\n        out += LEAKY_SLOPE",
+            "out *= 1 - 0.0101\n        out += 0.0101",
+        ),
+    ),
+    _m(
+        "softmax Jacobian row sum x 0.999",
+        "numeric",
+        "Σ g a scaled by 0.999 in the softmax Jacobian",
+        (LOSSES, "g -= work.sum(axis=1, keepdims=True)", "g -= 0.999 * work.sum(axis=1, keepdims=True)"),
+    ),
+    _m(
+        "tanh derivative off by 1e-9",
+        "numeric",
+        "tanh′ = 1 + 1e-9 − a²",
+        (
+            ACTIVATIONS,
+            "return np.subtract(1, out, out=out)  # tanh′(z) = 1 − a²",
+            "return np.subtract(1 + 1e-9, out, out=out)",
+        ),
+    ),
+    _m(
+        "Adam bias correction one step late",
+        "numeric",
+        "1 − β^(t−1) for 1 − β^t (from step 2)",
+        (OPTIM, "step_size = self.lr / (1 - beta1**t)", "step_size = self.lr / (1 - beta1 ** max(t - 1, 1))"),
+        (OPTIM, "s /= math.sqrt(1 - beta2**t)", "s /= math.sqrt(1 - beta2 ** max(t - 1, 1))"),
+    ),
+    _m(
+        "momentum with dampening 0.1",
+        "numeric",
+        "buf = μ buf + 0.9 g",
+        (
+            OPTIM,
+            "buf *= self.momentum\n            buf += g",
+            "buf *= self.momentum\n            buf += 0.9 * g",
+        ),
+    ),
+    _m(
+        "biases left out of weight decay",
+        "numeric",
+        "torch.optim decays every parameter it is given, biases included, as the engine does; "
+        "here the biases "
+        "are not decayed",
+        (
+            TRAIN,
+            "self.optimizer.step_flat(self.net._flat, self._grads_flat, self.state)",
+            "self.optimizer.step(self.net._params, self.grads, self.state)",
+        ),
+        (
+            OPTIM,
+            "        if self.weight_decay:\n            np.multiply(p, self.weight_decay, out=s)\n"
+            "            g += s\n"
+            "        d = g",
+            "        if self.weight_decay and p.ndim > 1:\n"
+            "            np.multiply(p, self.weight_decay, out=s)\n"
+            "            g += s\n        d = g",
+        ),
+        (
+            OPTIM,
+            "            else:\n                np.multiply(p, self.weight_decay, out=s)",
+            "            elif p.ndim > 1:\n                np.multiply(p, self.weight_decay, out=s)",
+        ),
+    ),
+]
+BY_NAME = {m.name: m for m in MUTANTS}
+
+
+def plant(mutant, monkeypatch):
+    """Put ``mutant``'s edited functions and methods in place of the engine's."""
+    for module_name, old, new in mutant.edits:
+        module = importlib.import_module(module_name)
+        source = inspect.getsource(module)
+        if old not in source:
+            raise AssertionError(f"mutant {mutant.name!r}: {module_name} no longer contains {old!r}")
+        edited = types.ModuleType(module_name)
+        edited.__dict__.update(__package__=module.__package__, __file__=module.__file__)
+        exec(compile(source.replace(old, new), module.__file__, "exec"), edited.__dict__)  # noqa: S102
+        for name, value in vars(module).items():
+            replacement = edited.__dict__.get(name)
+            if inspect.isfunction(value) and getattr(value, "__module__", None) == module_name:
+                _replace_everywhere(monkeypatch, value, replacement)
+            elif inspect.isclass(value) and value.__module__ == module_name:
+                for attr, member in vars(value).items():
+                    if inspect.isfunction(member):
+                        monkeypatch.setattr(value, attr, vars(replacement)[attr])
+
+
+def _replace_everywhere(monkeypatch, old, new):
+    for module in list(sys.modules.values()):
+        if getattr(module, "__name__", "").startswith("manual"):
+            for name, value in list(vars(module).items()):
+                if value is old:
+                    monkeypatch.setattr(module, name, new)
+
+
+# ------------------------------------------------------------------ the checks
+
+
+@functools.cache
+def _parity_cases(dtype_name):
+    from test_parity import COMBOS, chosen
+
+    cases = []
+    for cid, combo in COMBOS.items():
+        if np.dtype(combo["dtype"]).name == dtype_name:
+            _, net, x, y = chosen(cid)
+            cases.append((cid, net, x, y, backends.loss_and_grads("torch", net, x, y)))
+    return cases
+
+
+def parity(dtype_name, stop=False):
+    """``(failing, total)`` configurations of the parity matrix in a dtype, the engine against PyTorch."""
+    failing = 0
+    cases = _parity_cases(dtype_name)
+    for _, net, x, y, theirs in cases:
+        if not _agrees(
+            lambda net=net, x=x, y=y, theirs=theirs: compare(
+                net.loss_and_grads(x, y), theirs, rounding_scale(net, x, y), net.dtype
+            )
+        ):
+            failing += 1
+            if stop:
+                break
+    return failing, len(cases)
+
+
+@functools.cache
+def _trajectory_cases():
+    from test_trajectories import BATCHING, OPTIMIZERS, RUNS, problem
+
+    cases = []
+    for opt, loss, batching in RUNS:
+        net, x, y = problem(loss, np.float64)
+        args = dict(optimizer=OPTIMIZERS[opt](), **BATCHING[batching])
+        cases.append((net, x, y, args, backends.train("torch", net, x, y, **args)))
+    return cases
+
+
+def trajectories(stop=False):
+    """``(failing, total)`` float64 1,000-step runs whose loss or params part from
+    torch.optim's by over 1e-9."""
+    rtol = tolerance("trajectory", np.float64).rtol
+    failing = 0
+    cases = _trajectory_cases()
+    for net, x, y, args, theirs in cases:
+
+        def gaps(net=net, x=x, y=y, args=args, theirs=theirs):
+            mine = manual.train(net, x, y, **args)
+            loss = trajectory_gap(mine, theirs).loss
+            return [loss.max() <= rtol and params_gap(mine.params, theirs.params) <= rtol]
+
+        if not _agrees(gaps):
+            failing += 1
+            if stop:
+                break
+    return failing, len(cases)
+
+
+def finite_differences(stop=False):
+    """``(failing, total)`` of the float64 matrix's nets of under 300 params where
+    manual.gradcheck disagrees (it compares the engine's backward with its own forward)."""
+    failing, total = 0, 0
+    for _, net, x, y, _ in _parity_cases("float64"):
+        if sum(p.size for layer in net.params for p in layer.values()) > 300:
+            continue
+        total += 1
+        if not _agrees(lambda net=net, x=x, y=y: [manual.gradcheck(net, x, y)]):
+            failing += 1
+            if stop:
+                break
+    return failing, total
+
+
+def _agrees(rows):
+    """True when every row of ``rows()`` is ok; a mutant that raises (a shape error) disagrees."""
+    try:
+        with np.errstate(all="ignore"):
+            return all(getattr(r, "ok", r) for r in rows())
+    except (ValueError, TypeError, FloatingPointError, IndexError):
+        return False
+
+
+CHECKS = {
+    "parity float64": lambda stop: parity("float64", stop),
+    "finite differences": finite_differences,
+    "trajectories float64": trajectories,
+    "parity float32": lambda stop: parity("float32", stop),
+}
+
+
+def caught(mutant, checks=CHECKS, stop=False):
+    """``{check: (failing, total)}`` for ``mutant`` planted; with ``stop``, each
+    check stops at its first failure and the checks stop at the first that fails."""
+    out = {}
+    # the matrix picks its nets with the engine's own gradients: pick them, and run the
+    # references, before anything is planted
+    _parity_cases("float64"), _parity_cases("float32"), _trajectory_cases()
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        plant(mutant, monkeypatch)
+        for name, run in checks.items():
+            out[name] = run(stop)
+            if stop and out[name][0]:
+                break
+    return out
+
+
+def max_error_of_detection():
+    """The smallest relative error of a gradient the float32 parity checks detect,
+    per configuration (crosscheck.compare.smallest_detectable): (best, median, worst)."""
+    from crosscheck.compare import smallest_detectable
+
+    found = []
+    for _, net, x, y, theirs in _parity_cases("float32"):
+        found.append(
+            max(
+                v
+                for k, v in smallest_detectable(theirs, rounding_scale(net, x, y), net.dtype).items()
+                if k != "loss"
+            )
+        )
+    return float(np.min(found)), float(np.median(found)), float(np.max(found))
+
+
+def kill_table():
+    """The markdown table: every mutant, which checks catch it, in how many cases."""
+    lines = ["| mutant | kind | " + " | ".join(CHECKS) + " |", "|---|---|" + "---:|" * len(CHECKS)]
+    for mutant in MUTANTS:
+        result = caught(mutant)
+        cells = [f"{f} / {t}" if f else "—" for f, t in result.values()]
+        lines.append(f"| {mutant.name} | {mutant.kind} | " + " | ".join(cells) + " |")
+    best, median, worst = max_error_of_detection()
+    lines.append("")
+    lines.append(
+        f"float32 parity detects a relative error in a gradient down to {best:.1e} (its most sensitive "
+        f"configuration), {median:.1e} (the median), {worst:.1e} (its least sensitive)."
+    )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(kill_table())
