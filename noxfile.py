@@ -91,5 +91,7 @@ def mutants(session):
     survivors. Slow: run it now and then, not in CI. docs/agreement.md lists what it left."""
     install(session, "torch,jax,test")
     session.install(*CONSTRAINTS, "mutmut")
-    session.run("mutmut", "run", "--max-children", "2", env={"BACKPROP_REQUIRE_FRAMEWORKS": "1"})
+    # one thread per pool: mutmut forks a child per mutant, and a fork of a threaded process can hang
+    threads = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    session.run("mutmut", "run", "--max-children", "2", env={"BACKPROP_REQUIRE_FRAMEWORKS": "1", **threads})
     session.run("mutmut", "results")

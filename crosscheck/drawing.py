@@ -11,11 +11,14 @@ with matplotlib.
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .errors import UsageError
 
 MAX_UNITS = 8  # a layer wider than this has no room for its numbers
 COLUMN_INCHES, ROW_INCHES, DPI = 3.2, 1.7, 100
 RADIUS = 0.45  # inches
+LABEL_GAP = 0.62  # inches from a unit's rim to the labels of the edges into it
 TOP, BOTTOM = 0.7, 0.9  # inches for the title, and for the caption
 AGREE, DIFFER, PLAIN = "#2ca02c", "#d62728", "#555555"
 
@@ -130,10 +133,9 @@ def save(drawing, path):
     for e in drawing.edges:
         (x0, y0), (x1, y1) = where[(e.layer - 1, e.source)], where[(e.layer, e.target)]
         ax.plot([x0, x1], [y0, y1], color=e.color, lw=2.6 if e.differs else 1.2, zorder=1)
-        # edges into the first target labelled near their source, into the last near their target:
-        # labels of crossing edges do not meet
-        n = drawing.sizes[e.layer]
-        t = 0.5 if n == 1 else 0.27 + 0.46 * e.target / (n - 1)
+        # labelled just before the unit it feeds, as textbooks draw it: the labels of edges
+        # into one unit fan out by their angle, and crossings in mid-column carry none
+        t = 1 - (RADIUS + LABEL_GAP) / float(np.hypot(x1 - x0, y1 - y0))
         ax.text(
             x0 + t * (x1 - x0),
             y0 + t * (y1 - y0),

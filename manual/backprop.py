@@ -37,7 +37,6 @@ class Workspace:
         """A workspace for a smaller batch whose buffers are the first ``batch``
         rows of these (a short last mini-batch needs no buffers of its own)."""
         view = Workspace.__new__(Workspace)
-        view.batch = batch
         view.z, view.delta, view.work = (
             [b[:batch] for b in bufs] for bufs in (self.z, self.delta, self.work)
         )

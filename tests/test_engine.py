@@ -365,3 +365,34 @@ def test_trace_holds_every_number_of_the_pass_by_hand():
         np.testing.assert_allclose(got, want, rtol=1e-13)
     assert t.loss == pytest.approx(sum(0.5 * (a2[i] - y[i, 0]) ** 2 for i in range(2)), rel=1e-15)
     assert [layer["W"].shape for layer in t.grads] == [(2, 3), (3, 1)]
+
+
+def test_softmax_has_no_elementwise_derivative_and_says_so():
+    with pytest.raises(
+        TypeError, match="softmax has no elementwise derivative; it is only allowed on the output layer"
+    ):
+        ACTIVATIONS["softmax"].prime(np.array([[0.5, 0.5]]))
+
+
+def test_a_float32_net_computes_in_float32_buffers():
+    """No silent upcast inside a step: every buffer of the workspace is the net's dtype."""
+    net = manual.MLP([3, 4, 2], activation="sigmoid", dtype=np.float32, seed=0)
+    x, y = make_data(net, 5)
+    net.loss_and_grads(x, y)
+    (ws,) = net._ws.values()
+    for buffers in (ws.z, ws.a[1:], ws.delta, ws.work):
+        assert [b.dtype for b in buffers] == [np.float32] * 2
+
+
+@pytest.mark.parametrize("rows", [1, 2, 127, 128, 129, 255, 256, 257, 1000, 4097])
+def test_column_sum_is_the_sum_of_the_rows(rows):
+    """Against math.fsum (exact, then rounded once); pairwise above 128 rows, so its error
+    stays within (128 + log2 rows) eps of the terms' magnitude."""
+    from manual.backprop import SUM_CHAIN, column_sum
+
+    values = np.random.default_rng(rows).standard_normal((rows, 3)) + np.array([0.0, 1.0, 1e3])
+    got = column_sum(values, np.empty(3), np.empty_like(values))
+    exact = np.array([math.fsum(values[:, j]) for j in range(3)])
+    bound = (SUM_CHAIN + math.log2(rows) + 1) * np.finfo(float).eps * np.abs(values).sum(axis=0)
+    assert (np.abs(got - exact) <= bound).all(), (got - exact, bound)
+    np.testing.assert_allclose(got, exact, rtol=1e-12, atol=1e-12)
