@@ -94,3 +94,24 @@ def train(
         record_every=record_every,
         progress=progress,
     )
+
+
+# ------------------------------------------------------------------ ensembles
+
+
+def ensemble_loss_and_grads(backend, ens, x, y):
+    """``(losses (N,), grads)`` of ``ens`` (a ``manual.Ensemble``), grads nets first;
+    x, y shared ``(batch, ...)`` or per net ``(N, batch, ...)``."""
+    if backend == "manual":
+        return ens.loss_and_grads(x, y)
+    return REFERENCES[backend].ensemble_loss_and_grads(ens.spec(), ens.params, x, y)
+
+
+def ensemble_train(backend, ens, x, y, lr, epochs, batch_size=None, shuffle_seed=None, progress=None):
+    """Plain SGD (lr one number or one per net) on every net of ``ens`` from its
+    params; an object with ``losses`` ``(steps, N)`` and the final ``params``."""
+    if backend == "manual":
+        optimizer = manual.SGD(lr=lr)
+        return manual.train(ens, x, y, optimizer, epochs, batch_size, shuffle_seed, progress=progress)
+    batches = batch_indices(np.shape(x)[-2], epochs, batch_size, shuffle_seed)
+    return REFERENCES[backend].ensemble_train(ens.spec(), ens.params, x, y, lr, batches, progress=progress)

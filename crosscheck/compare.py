@@ -71,19 +71,25 @@ def _quantities(expected, actual, scale):
                 yield f"{k}{l}", ge[k], ga[k], gs[k]
 
 
-def smallest_detectable(result, scale, dtype, check="parity"):
+def smallest_detectable(result, scale, dtype, check="parity", per_net=False):
     """Per quantity of a ``(loss, grads)`` result ("loss", "W1", ...), the smallest
     relative error of it that the comparison would catch: the tolerance over
     the largest ratio of an entry to its rounding scale. An array of exact
-    zeros, or of entries far below their rounding, catches nothing (inf)."""
+    zeros, or of entries far below their rounding, catches nothing (inf).
+    ``per_net``: an ensemble's result (nets first), one number per net, ``(N,)``."""
     tol = tolerance(check, dtype).rtol
     out = {}
     for name, value, _, s in _quantities(result, result, scale):
         value, s = np.abs(np.asarray(value, np.float64)), np.asarray(s, np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(value == 0, 0.0, value / s)
-        top = float(ratio.max()) if ratio.size else 0.0
-        out[name] = tol / top if top > 0 else float("inf")
+        if per_net:
+            top = ratio.reshape(len(ratio), -1).max(axis=1)
+            with np.errstate(divide="ignore"):
+                out[name] = np.where(top > 0, tol / top, np.inf)
+        else:
+            top = float(ratio.max()) if ratio.size else 0.0
+            out[name] = tol / top if top > 0 else float("inf")
     return out
 
 
@@ -96,12 +102,16 @@ def rounding_scale(net, x, y):
     (|W|, the magnitude of each derivative's terms) then mirrors the delta
     recursion. Rounding in any correct implementation of the same math stays
     below ~depth * sqrt(n) * eps times these numbers.
+
+    ``net`` may be a ``manual.Ensemble``: its params carry the nets first,
+    x and y are shared or per net ``(N, batch, ...)``, and every scale gains a
+    leading axis of nets (the loss's is ``(N,)``), like its results.
     """
     y = np.asarray(y, dtype=np.float64)
     params, a, amag, zs, zmags = _forward_magnitudes(net, x)
     names = net.activations
     loss = LOSSES[net.loss_name]
-    red = loss.scale(net.reduction, *y.shape)
+    red = loss.scale(net.reduction, *y.shape[-2:])
 
     out, out_mag = a[-1], amag[-1]
     last = names[-1]
@@ -109,20 +119,32 @@ def rounding_scale(net, x, y):
     m = (out_mag + np.abs(y)) * red
     if not fused:
         if last == "softmax":
-            m = out_mag * (m + (m * out_mag).sum(axis=1, keepdims=True))
+            m = out_mag * (m + (m * out_mag).sum(axis=-1, keepdims=True))
         else:
             m = m * _derivative_terms(last, out, out_mag - np.abs(out))
     loss_scale = _loss_terms(net.loss_name, zs[-1], zmags[-1], out_mag, y) * red
 
     grads = []
     for l in range(len(params) - 1, -1, -1):
-        g = {"W": amag[l].T @ m}
+        g = {"W": _t(amag[l]) @ m}
         if "b" in params[l]:
-            g["b"] = m.sum(axis=0)
+            g["b"] = m.sum(axis=-2)
         grads.append(g)
         if l > 0:
-            m = (m @ np.abs(params[l]["W"]).T) * _derivative_terms(names[l - 1], a[l], amag[l] - np.abs(a[l]))
-    return float(loss_scale), grads[::-1]
+            m = (m @ _t(np.abs(params[l]["W"]))) * _derivative_terms(
+                names[l - 1], a[l], amag[l] - np.abs(a[l])
+            )
+    return (float(loss_scale) if np.ndim(loss_scale) == 0 else loss_scale), grads[::-1]
+
+
+def _t(a):
+    """The transpose of a matrix, or of each in a stack of them (an ensemble's)."""
+    return np.swapaxes(a, -1, -2)
+
+
+def _bias(layer):
+    """b, broadcastable against (batch, n_out) or, nets first, (N, batch, n_out)."""
+    return layer["b"][..., None, :] if "b" in layer else 0.0
 
 
 def output_scale(net, x):
@@ -140,8 +162,8 @@ def _forward_magnitudes(net, x):
     x = np.asarray(x, dtype=np.float64)
     a, amag, zs, zmags = [x], [np.abs(x)], [], []
     for layer, name in zip(params, net.activations):
-        z = a[-1] @ layer["W"] + layer.get("b", 0.0)
-        zmag = amag[-1] @ np.abs(layer["W"]) + np.abs(layer.get("b", 0.0))
+        z = a[-1] @ layer["W"] + _bias(layer)
+        zmag = amag[-1] @ np.abs(layer["W"]) + np.abs(_bias(layer))
         out = _apply(name, z)
         if name == "sigmoid":
             # an output in (0, 1) is in general only absolutely accurate: a
@@ -150,7 +172,7 @@ def _forward_magnitudes(net, x):
             mag = 1 + _slope(name, out) * zmag
         elif name == "softmax":
             # |d softmax_i| <= 2 a_i max_j |dz_j|
-            mag = 1 + 2 * out * zmag.max(axis=1, keepdims=True)
+            mag = 1 + 2 * out * zmag.max(axis=-1, keepdims=True)
         else:
             mag = np.abs(out) + _slope(name, out) * zmag
         a.append(out)
@@ -162,6 +184,8 @@ def _forward_magnitudes(net, x):
 
 def _apply(name, z):
     with np.errstate(over="ignore", under="ignore"):
+        if z.ndim == 3:  # an ensemble's (N, batch, units): the engine's rows are axis 1 with the nets last
+            return np.moveaxis(ACTIVATIONS[name](np.moveaxis(z, 0, -1)), -1, 0)
         return ACTIVATIONS[name](z)
 
 
@@ -184,13 +208,14 @@ def _derivative_terms(name, a, a_err):
 
 
 def _loss_terms(loss, z, zmag, out_mag, y):
+    """Summed over the batch and the outputs (the last two axes): a number, or one per net."""
     if loss == "mse":
-        return float((0.5 * (out_mag + np.abs(y)) ** 2).sum())
+        return (0.5 * (out_mag + np.abs(y)) ** 2).sum(axis=(-2, -1))
     if loss == "bce":
         # max(z, 0) - z y + log(1 + exp(-|z|)): the 1 is summed too
-        return float((zmag * (1 + np.abs(y)) + 1).sum())
+        return (zmag * (1 + np.abs(y)) + 1).sum(axis=(-2, -1))
     # cross_entropy: max z + log sum exp(z - max) - sum y z, per row
-    return float((zmag.max(axis=1) + (np.abs(y) * zmag).sum(axis=1) + np.log(z.shape[1]) + 1).sum())
+    return (zmag.max(axis=-1) + (np.abs(y) * zmag).sum(axis=-1) + np.log(z.shape[-1]) + 1).sum(axis=-1)
 
 
 def max_errors(actual, expected):

@@ -6,6 +6,7 @@ history = manual.train(net, x, y, manual.SGD(lr=0.1), epochs=10_000)
 """
 
 from .checkpoint import load, save
+from .ensemble import Ensemble
 from .gradcheck import gradcheck
 from .mlp import MLP
 from .optim import SGD, Adam, AdamW
@@ -13,6 +14,7 @@ from .train import History, Trainer, TrainState, train
 
 __all__ = [
     "MLP",
+    "Ensemble",
     "gradcheck",
     "SGD",
     "Adam",

@@ -1,7 +1,10 @@
 """Losses: their value, and the output layer's delta δᴸ = ∂L/∂zᴸ.
 
 Shapes: ``z``, ``a`` (the output layer's pre-activation and activation),
-``y`` and the buffers ``out``, ``work`` are all ``(batch, n_out)``.
+``y`` and the buffers ``out``, ``work`` are all ``(batch, n_out)``; for an
+ensemble (``per_net=True``) they carry the nets last, ``(batch, n_out, N)``,
+``y`` possibly ``(batch, n_out, 1)`` (shared by every net), and the value is one
+per net, ``(N,)``.
 
 The one table of output deltas, ``(loss, output activation) → δᴸ``:
 
@@ -42,10 +45,10 @@ class MSE(Loss):
 
     name = "mse"
 
-    def value_and_grad(self, a, y, out):
+    def value_and_grad(self, a, y, out, per_net=False):
         """Σ ½ (a − y)²; leaves ∂L/∂a = a − y in ``out``."""
         np.subtract(a, y, out=out)
-        return 0.5 * float(np.vdot(out, out))
+        return 0.5 * _dot(out, out, per_net)
 
 
 class BCE(Loss):
@@ -54,7 +57,7 @@ class BCE(Loss):
     name = "bce"
     output_activation = "sigmoid"
 
-    def value(self, z, y, out, work):
+    def value(self, z, y, out, work, per_net=False):
         """Σ over the batch, as max(z, 0) − z y + log(1 + exp(−|z|)) with a = σ(z):
         exp only sees −|z| ≤ 0 and log1p a number in (0, 1], so it is finite for
         any finite z, even where a rounds to 0 or 1."""
@@ -66,7 +69,7 @@ class BCE(Loss):
         np.exp(work, out=work)
         np.log1p(work, out=work)
         out += work
-        return float(out.sum())
+        return out.sum(axis=(0, 1)) if per_net else float(out.sum())
 
 
 class CrossEntropy(Loss):
@@ -78,14 +81,15 @@ class CrossEntropy(Loss):
     def mean_count(self, batch, n_out):
         return batch
 
-    def value(self, z, y, out, work):
+    def value(self, z, y, out, work, per_net=False):
         """Σ over the batch, as log Σⱼ exp(zⱼ − m) − Σₖ yₖ (zₖ − m) per row (m: the row
         max; the rows of y sum to 1). Every exp is ≤ 1 and both terms are ≥ 0,
         so summing each over the batch first loses nothing to cancellation."""
         np.subtract(z, z.max(axis=1, keepdims=True), out=work)
-        picked = float(np.vdot(work, y))
+        picked = _dot(work, y, per_net)
         np.exp(work, out=work)
-        return float(np.log(work.sum(axis=1)).sum()) - picked
+        logs = np.log(work.sum(axis=1))
+        return (logs.sum(axis=0) if per_net else float(logs.sum())) - picked
 
 
 MSE_LOSS = MSE()
@@ -95,13 +99,23 @@ CROSS_ENTROPY = CrossEntropy()
 LOSSES = {loss.name: loss for loss in (MSE_LOSS, BCE_LOSS, CROSS_ENTROPY)}
 
 
-def loss_and_output_delta(loss, activation, z, a, y, scale, out, work):
+def _dot(u, v, per_net):
+    """Σ u v over everything (a float), or per net: u is (batch, units, N), v the
+    same or (batch, units, 1)."""
+    if not per_net:
+        return float(np.vdot(u, v))
+    if v.shape[-1] == u.shape[-1]:
+        return np.einsum("bkn,bkn->n", u, v)
+    return np.einsum("bkn,bk->n", u, v[..., 0])
+
+
+def loss_and_output_delta(loss, activation, z, a, y, scale, out, work, per_net=False):
     """``scale · L``, and δᴸ = ``scale · ∂L/∂zᴸ`` written into ``out`` (the table above)."""
     if loss.output_activation is not None:
-        value = loss.value(z, y, out, work)
+        value = loss.value(z, y, out, work, per_net)
         np.subtract(a, y, out=out)  # δᴸ = a − y: f′ has cancelled against ∂L/∂a
     else:
-        value = loss.value_and_grad(a, y, out)
+        value = loss.value_and_grad(a, y, out, per_net)
         chain_output_activation(activation, a, out, work)
     if scale != 1:
         out *= scale

@@ -49,8 +49,8 @@ class MLP:
         checks.check_choice("init", init, INITS)
         if not isinstance(bias, (bool, np.bool_)):
             raise TypeError(f"bias: expected True or False, got {bias!r}")
-        names = _layer_activations(activation, output_activation, len(sizes) - 1)
-        _check_loss(loss, reduction, names)
+        names = layer_activations(activation, output_activation, len(sizes) - 1)
+        check_loss(loss, reduction, names)
         seed = checks.check_seed(seed)
         params = initial_params(sizes, init, seed, bool(bias), dtype)
         self._setup(params, sizes, names, loss, reduction, dtype)
@@ -70,8 +70,8 @@ class MLP:
         without ``"b"`` has no bias. The arrays are copied. ``dtype=None``
         keeps the arrays' float dtype (float64 for lists and ints)."""
         params, sizes, dtype = checks.check_params(params, dtype)
-        names = _layer_activations(activation, output_activation, len(sizes) - 1)
-        _check_loss(loss, reduction, names)
+        names = layer_activations(activation, output_activation, len(sizes) - 1)
+        check_loss(loss, reduction, names)
         net = cls.__new__(cls)
         net._setup(params, sizes, names, loss, reduction, dtype)
         return net
@@ -240,7 +240,7 @@ class MLP:
         return x, y
 
 
-def _layer_activations(activation, output_activation, n_layers):
+def layer_activations(activation, output_activation, n_layers):
     if isinstance(activation, str):
         names = [activation] * n_layers
     elif isinstance(activation, (list, tuple)):
@@ -265,7 +265,7 @@ def _layer_activations(activation, output_activation, n_layers):
     return names
 
 
-def _check_loss(loss, reduction, names):
+def check_loss(loss, reduction, names):
     checks.check_choice("loss", loss, LOSSES)
     checks.check_choice("reduction", reduction, REDUCTIONS)
     wanted = LOSSES[loss].output_activation

@@ -13,6 +13,7 @@ update rules, which are elementwise, can run over the whole net in one
 NumPy call each (``step_flat``): an MLP keeps its params that way too.
 """
 
+import copy
 import inspect
 import math
 from dataclasses import dataclass, field
@@ -92,22 +93,47 @@ class Optimizer:
         for i, (p, g, s) in enumerate(zip(flat(params), flat(grads), state.scratch)):
             self._update(p, g, s, state.step, *(b[i] for b in bufs))
 
-    def step_flat(self, params, grads, state):
+    def step_flat(self, params, grads, state, shape=None):
         """``step`` on the contiguous arrays the params and grads are views of:
-        the same elementwise rule, a few NumPy calls for the whole net."""
+        the same elementwise rule, a few NumPy calls for the whole net. ``shape``
+        views every one of them so, ``(-1, N)`` for an ensemble: a per-net
+        hyperparameter, ``(N,)``, then broadcasts over each net's column."""
         state.step += 1
-        self._update(
-            params, grads, state.flat_scratch, state.step, *(state.flat[n] for n in self.buffer_names)
-        )
+        arrays = [params, grads, state.flat_scratch, *(state.flat[n] for n in self.buffer_names)]
+        if shape is not None:
+            arrays = [a.reshape(shape) for a in arrays]
+        self._update(arrays[0], arrays[1], arrays[2], state.step, *arrays[3:])
+
+    def in_dtype(self, dtype):
+        """A copy whose per-net settings are arrays of ``dtype``: a float32 ensemble's
+        update then runs in float32, as it does with a number (NumPy keeps float32
+        against a Python float, but promotes it against a float64 array)."""
+        twin = copy.copy(self)
+        for k, v in vars(self).items():
+            if isinstance(v, np.ndarray):
+                setattr(twin, k, v.astype(dtype))
+            elif isinstance(v, tuple):
+                setattr(twin, k, tuple(b.astype(dtype) if isinstance(b, np.ndarray) else b for b in v))
+        return twin
+
+    @property
+    def n_nets(self):
+        """How many nets the per-net hyperparameters are for (None: all are numbers)."""
+        lengths = {len(v) for v in self._values() if isinstance(v, np.ndarray)}
+        return lengths.pop() if lengths else None
+
+    def _values(self):
+        for v in self._hyper().values():
+            yield from (v if isinstance(v, tuple) else (v,))
 
     def config(self):
-        """The hyperparameters, as plain data."""
-        return {"name": self.name, **self._hyper()}
+        """The hyperparameters, as plain data (a per-net one as a list)."""
+        return {"name": self.name, **_plain(self._hyper())}
 
     def __repr__(self):
         # the settings that differ from the defaults, as one would type them
         defaults = {k: p.default for k, p in inspect.signature(type(self).__init__).parameters.items()}
-        shown = {k: v for k, v in self._hyper().items() if k == "lr" or defaults.get(k) != v}
+        shown = {k: v for k, v in _plain(self._hyper()).items() if k == "lr" or defaults.get(k) != v}
         args = ", ".join(f"{k}={v!r}" for k, v in shown.items())
         return f"{type(self).__name__}({args})"
 
@@ -127,10 +153,11 @@ class SGD(Optimizer):
         self.lr = _check_positive("lr", lr)
         self.momentum = _check_nonnegative("momentum", momentum)
         self.weight_decay = _check_nonnegative("weight_decay", weight_decay)
-        if nesterov and self.momentum == 0:
+        if nesterov and not np.all(self.momentum):
             raise ValueError("nesterov=True needs a momentum > 0, got momentum=0")
         self.nesterov = bool(nesterov)
-        self.buffer_names = ("momentum_buffer",) if self.momentum else ()
+        self.buffer_names = ("momentum_buffer",) if np.any(self.momentum) else ()
+        _check_lengths(self)
 
     def _hyper(self):
         return {
@@ -141,7 +168,7 @@ class SGD(Optimizer):
         }
 
     def _update(self, p, g, s, t, buf=None):
-        if self.weight_decay:
+        if np.any(self.weight_decay):
             np.multiply(p, self.weight_decay, out=s)
             g += s
         d = g
@@ -172,18 +199,19 @@ class Adam(Optimizer):
 
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         self.lr = _check_positive("lr", lr)
-        if not (isinstance(betas, (tuple, list)) and len(betas) == 2 and all(0 <= b < 1 for b in betas)):
+        if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
             raise ValueError(f"betas: expected two numbers in [0, 1), got {betas!r}")
-        self.betas = (float(betas[0]), float(betas[1]))
+        self.betas = tuple(_check_in("betas", b, 0, 1) for b in betas)
         self.eps = _check_positive("eps", eps)
         self.weight_decay = _check_nonnegative("weight_decay", weight_decay)
+        _check_lengths(self)
 
     def _hyper(self):
         return {"lr": self.lr, "betas": self.betas, "eps": self.eps, "weight_decay": self.weight_decay}
 
     def _update(self, p, g, s, t, m, v):
         beta1, beta2 = self.betas
-        if self.weight_decay:
+        if np.any(self.weight_decay):
             if self.decoupled:
                 # AdamW: shrink the weights directly, outside the moments
                 p *= 1 - self.lr * self.weight_decay
@@ -200,7 +228,8 @@ class Adam(Optimizer):
         step_size = self.lr / (1 - beta1**t)
         # s = sqrt(v) / sqrt(1 - beta2**t) + eps, then p -= step_size * m / s
         np.sqrt(v, out=s)
-        s /= math.sqrt(1 - beta2**t)
+        # a number stays a Python float, which NumPy rounds to a float32 net's dtype (as torch does)
+        s /= math.sqrt(1 - beta2**t) if np.ndim(beta2) == 0 else np.sqrt(1 - beta2**t)
         s += self.eps
         np.divide(m, s, out=s)
         s *= step_size
@@ -231,22 +260,51 @@ def from_config(config):
 
 
 def _check_positive(name, value):
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float, np.floating, np.integer))
-        or not value > 0
-        or not math.isfinite(value)
-    ):
-        raise ValueError(f"{name}: expected a positive finite number, got {value!r}")
-    return float(value)
+    return _check_in(name, value, 0, math.inf, low_open=True)
 
 
 def _check_nonnegative(name, value):
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float, np.floating, np.integer))
-        or not value >= 0
-        or not math.isfinite(value)
-    ):
-        raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}")
-    return float(value)
+    return _check_in(name, value, 0, math.inf)
+
+
+def _check_in(name, value, low, high, low_open=False):
+    """A finite number in [low, high) ((low, high) with low_open), or a 1-D array of
+    them, one per net of an ensemble (returned as float64)."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        arr = np.asarray(value)
+        if arr.ndim != 1 or arr.size == 0 or arr.dtype.kind not in "iuf":
+            raise ValueError(
+                f"{name}: expected a number, or a 1-D array of numbers (one per net), got {value!r}"
+            )
+        values, result = arr.astype(np.float64), None
+    elif isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise ValueError(f"{name}: expected a number, got {value!r}")
+    else:
+        values, result = np.array([float(value)]), float(value)
+    ok = np.isfinite(values) & (values > low if low_open else values >= low) & (values < high)
+    if not ok.all():
+        where = "" if result is not None else f" at net {int(np.argmin(ok))}"
+        bound = f"in ({low}, {high})" if low_open else f"in [{low}, {high})"
+        bound = "positive finite" if (low_open and high == math.inf) else bound
+        bound = "finite and >= 0" if (not low_open and high == math.inf) else bound
+        raise ValueError(f"{name}: expected a {bound} number, got {value!r}{where}")
+    return values if result is None else result
+
+
+def _check_lengths(optimizer):
+    lengths = {len(v) for v in optimizer._values() if isinstance(v, np.ndarray)}
+    if len(lengths) > 1:
+        raise ValueError(f"per-net hyperparameters of different lengths: {sorted(lengths)}")
+
+
+def _plain(hyper):
+    return {
+        k: (
+            v.tolist()
+            if isinstance(v, np.ndarray)
+            else tuple(b.tolist() if isinstance(b, np.ndarray) else b for b in v)
+            if isinstance(v, tuple)
+            else v
+        )
+        for k, v in hyper.items()
+    }

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .ensemble import Ensemble
 from .mlp import MLP
 from .optim import Optimizer, OptimizerState, allocate_like, flat, from_config
 
@@ -45,17 +46,20 @@ class History:
     """What ``train`` returns.
 
     losses: ``(steps,)``, each step's loss from its forward pass, before its
-    update (what PyTorch's ``loss.item()`` reports). params: the final params.
-    net: the trained MLP. snapshots: ``(step, params)`` pairs every
-    ``record_every`` steps, step 0 (the start) included. state: a
-    ``TrainState`` to resume from.
+    update (what PyTorch's ``loss.item()`` reports); for an ensemble
+    ``(steps, N)``, one per net. params: the final params. net: the trained MLP
+    or Ensemble. snapshots: ``(step, params)`` pairs every ``record_every``
+    steps, step 0 (the start) included. state: a ``TrainState`` to resume from.
+    frozen: for an ensemble, per net the step whose loss was not finite, from
+    which on the net was left as it was (-1: never); None for an MLP.
     """
 
     losses: np.ndarray
     params: list
-    net: MLP
+    net: object
     snapshots: list
     state: TrainState
+    frozen: np.ndarray | None = None
 
 
 class Trainer:
@@ -71,12 +75,18 @@ class Trainer:
     """
 
     def __init__(self, net, optimizer, state=None):
-        if not isinstance(net, MLP):
-            raise TypeError(f"net: expected a manual.MLP, got {type(net).__name__}")
+        if not isinstance(net, (MLP, Ensemble)):
+            raise TypeError(f"net: expected a manual.MLP or manual.Ensemble, got {type(net).__name__}")
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"optimizer: expected manual.SGD, manual.Adam or manual.AdamW, got {optimizer!r}")
+        _check_per_net_settings(net, optimizer)
         self.net = net
         self.optimizer = optimizer
+        self._rule = optimizer.in_dtype(net.dtype)
+        ensemble = isinstance(net, Ensemble)
+        # an ensemble's buffers, viewed (params, nets): a per-net setting broadcasts over the nets
+        self._shape = (-1, net.n_nets) if ensemble else None
+        self.frozen = np.full(net.n_nets, -1) if ensemble else None
         if state is None:
             self.state = optimizer.init(net._params)
         else:  # a copy, laid out contiguously over this net's params
@@ -90,9 +100,26 @@ class Trainer:
         if validate:
             x, y = self.net._check_xy(x, y)
         loss = self.net._loss_and_grads(x, y, self.grads)
+        if self._shape is not None:
+            return self._ensemble_update(loss)
         # params and grads are views of one buffer each: one update for the whole net
         self.optimizer.step_flat(self.net._flat, self._grads_flat, self.state)
         return loss
+
+    def _ensemble_update(self, losses):
+        """The update, every net but those whose loss has not been finite: they are frozen
+        (their gradients zeroed, their params put back) and never poison the others."""
+        new = ~np.isfinite(losses) & (self.frozen < 0)
+        if new.any():
+            self.frozen[new] = self.state.step
+        stuck = self.frozen >= 0
+        if stuck.any():
+            self._grads_flat.reshape(self._shape)[:, stuck] = 0
+            kept = self.net._flat[:, stuck].copy()
+        self._rule.step_flat(self.net._flat, self._grads_flat, self.state, self._shape)
+        if stuck.any():
+            self.net._flat[:, stuck] = kept
+        return losses
 
 
 def batch_order(n, batch_size, rng):
@@ -124,11 +151,12 @@ def make_rng(shuffle_seed, resume=None):
 
 def check_train_args(net, x, y, optimizer, epochs, batch_size, shuffle_seed, record_every, resume, progress):
     """Validate ``train``'s arguments; returns checked (x, y)."""
-    if not isinstance(net, MLP):
-        raise TypeError(f"net: expected a manual.MLP, got {type(net).__name__}")
+    if not isinstance(net, (MLP, Ensemble)):
+        raise TypeError(f"net: expected a manual.MLP or manual.Ensemble, got {type(net).__name__}")
     x, y = net._check_xy(x, y)
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer: expected manual.SGD, manual.Adam or manual.AdamW, got {optimizer!r}")
+    _check_per_net_settings(net, optimizer)
     _check_count("epochs", epochs, minimum=0)
     if batch_size is not None:
         _check_count("batch_size", batch_size, minimum=1)
@@ -211,26 +239,27 @@ def train(
     )
     net = net.copy()
     trainer = Trainer(net, optimizer, None if resume is None else resume.optimizer)
-    params, state = net._params, trainer.state
+    state = trainer.state
     first_epoch = 0 if resume is None else resume.epoch
     rng = make_rng(shuffle_seed, resume)
 
     n = len(x)
     steps_per_epoch = len(batch_order(n, batch_size, None))
-    losses = np.empty(epochs * steps_per_epoch, dtype=net.dtype)
+    per_net = (net.n_nets,) if isinstance(net, Ensemble) else ()
+    losses = np.empty((epochs * steps_per_epoch, *per_net), dtype=net.dtype)
     snapshots = []
     gather = _Gather(x, y)
     step = 0
     for _ in range(epochs):
         for idx in batch_order(n, batch_size, rng):
             if record_every is not None and step % record_every == 0:
-                snapshots.append((state.step, _copy_params(params)))
+                snapshots.append((state.step, _copy_params(net.params)))
             losses[step] = trainer.step(*gather(idx), validate=False)
             step += 1
             if progress is not None:
                 progress()
     if record_every is not None and step % record_every == 0:
-        snapshots.append((state.step, _copy_params(params)))
+        snapshots.append((state.step, _copy_params(net.params)))
 
     train_state = TrainState(
         optimizer=state,
@@ -241,7 +270,12 @@ def train(
         optimizer_config=optimizer.config(),
     )
     return History(
-        losses=losses, params=_copy_params(params), net=net, snapshots=snapshots, state=train_state
+        losses=losses,
+        params=_copy_params(net.params),
+        net=net,
+        snapshots=snapshots,
+        state=train_state,
+        frozen=trainer.frozen,
     )
 
 
@@ -262,13 +296,21 @@ class _Gather:
         n = len(idx)
         if n not in self.buffers:
             self.buffers[n] = (
-                np.empty((n, self.x.shape[1]), self.x.dtype),
-                np.empty((n, self.y.shape[1]), self.y.dtype),
+                np.empty((n, *self.x.shape[1:]), self.x.dtype),
+                np.empty((n, *self.y.shape[1:]), self.y.dtype),
             )
         xb, yb = self.buffers[n]
         np.take(self.x, idx, axis=0, out=xb)
         np.take(self.y, idx, axis=0, out=yb)
         return xb, yb
+
+
+def _check_per_net_settings(net, optimizer):
+    n = optimizer.n_nets
+    if n is not None and not (isinstance(net, Ensemble) and net.n_nets == n):
+        raise ValueError(
+            f"optimizer: per-net settings for {n} nets need a manual.Ensemble of {n} nets, got {net!r}"
+        )
 
 
 def copy_rng_state(state):

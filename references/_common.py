@@ -114,3 +114,49 @@ def check_optimizer(optimizer):
             f"optimizer: expected {{'name': 'sgd'|'adam'|'adamw', ...settings}}, got {optimizer!r}"
         )
     return dict(optimizer)
+
+
+# ------------------------------------------------------------------ ensembles
+
+
+def check_stacked_params(spec, params):
+    """Stacked params, the nets first: W ``(N, n_in, n_out)``, b ``(N, n_out)``; returns (params, N)."""
+    if not isinstance(params, (list, tuple)) or not params:
+        raise ValueError(
+            "params: expected a list of {'W': (N, n_in, n_out), 'b': (N, n_out)} dicts, one per layer"
+        )
+    counts = {np.shape(v)[0] if np.ndim(v) else None for layer in params for v in layer.values()}
+    if len(counts) != 1 or None in counts:
+        raise ValueError(f"params: every array's first axis is the net: expected one count, got {counts}")
+    (n,) = counts
+    single = [{k: np.asarray(v)[0] for k, v in layer.items()} for layer in params]
+    check_params(spec, single)  # shapes and keys, on net 0 (all nets share them)
+    return [{k: np.asarray(v, dtype=spec["dtype"]) for k, v in layer.items()} for layer in params], n
+
+
+def check_ensemble_data(spec, x, y, n):
+    """x, y shared ``(batch, n_in)``, ``(batch, n_out)`` or per net ``(N, batch, ...)``;
+    returns (x, y, x_axis, y_axis): the axis of the nets in each (None: shared)."""
+    x, y = np.asarray(x, dtype=spec["dtype"]), np.asarray(y, dtype=spec["dtype"])
+    n_in, n_out = spec["sizes"][0], spec["sizes"][-1]
+    x_axis, y_axis = (0 if x.ndim == 3 else None), (0 if y.ndim == 3 else None)
+    x_ok = x.shape[-1:] == (n_in,) and (x_axis is None and x.ndim == 2 or x.ndim == 3 and len(x) == n)
+    y_ok = y.shape[-1:] == (n_out,) and (y_axis is None and y.ndim == 2 or y.ndim == 3 and len(y) == n)
+    batch_x = x.shape[-2] if x.ndim >= 2 else None
+    batch_y = y.shape[-2] if y.ndim >= 2 else None
+    if not (x_ok and y_ok and batch_x == batch_y):
+        raise ValueError(
+            f"x, y: expected (batch, {n_in}) or ({n}, batch, {n_in}), and (batch, {n_out}) or "
+            f"({n}, batch, {n_out}), with one batch, got {x.shape} and {y.shape}"
+        )
+    return x, y, x_axis, y_axis
+
+
+def check_learning_rates(lr, n):
+    """SGD's learning rate: one positive number for every net, or ``(N,)``, one each."""
+    lr = np.asarray(lr, dtype=np.float64)
+    if lr.ndim == 0:
+        lr = np.full(n, float(lr))
+    if lr.shape != (n,) or not (np.isfinite(lr) & (lr > 0)).all():
+        raise ValueError(f"lr: expected a positive number or {n} of them, got {lr!r}")
+    return lr

@@ -14,9 +14,12 @@ from ._common import (
     Run,
     check_batches,
     check_data,
+    check_ensemble_data,
+    check_learning_rates,
     check_optimizer,
     check_params,
     check_spec,
+    check_stacked_params,
     missing,
 )
 
@@ -207,3 +210,82 @@ def train(spec, params, x, y, optimizer, batches, record_every=None, progress=No
         if record_every is not None and len(batches) % record_every == 0:
             snapshots.append((len(batches), _plain(jparams, dtype)))
         return Run(np.array([float(v) for v in losses], dtype=dtype), _plain(jparams, dtype), snapshots)
+
+
+# ------------------------------------------------------------------ ensembles
+#
+# N nets of one architecture, the JAX way: the params pytree with a leading
+# axis of nets, and jax.vmap over jax.value_and_grad of the single net's loss.
+
+
+@functools.cache
+def ensemble_value_and_grad(activations, loss_name, reduction, x_axis, y_axis):
+    """The jitted ``(params, x, y) -> (losses (N,), grads)``, vmapped over the nets
+    (axis 0 of every param; ``x_axis``/``y_axis``: 0 for per-net data, None for shared)."""
+    f = functools.partial(loss, activations=activations, loss_name=loss_name, reduction=reduction)
+    return jax.jit(jax.vmap(jax.value_and_grad(f), in_axes=(0, x_axis, y_axis)))
+
+
+@functools.cache
+def ensemble_sgd_step(activations, loss_name, reduction, x_axis, y_axis):
+    """The leanest jitted SGD step of N nets: ``(params, lr (N,), x, y) -> (params, losses)``,
+    params − lr · grad per net, no optax."""
+    value_and_grad_fn = jax.vmap(
+        jax.value_and_grad(
+            functools.partial(loss, activations=activations, loss_name=loss_name, reduction=reduction)
+        ),
+        in_axes=(0, x_axis, y_axis),
+    )
+
+    @jax.jit
+    def step(params, lr, xb, yb):
+        values, grads = value_and_grad_fn(params, xb, yb)
+        new = jax.tree_util.tree_map(
+            lambda p, g: p - lr.reshape(lr.shape + (1,) * (p.ndim - 1)) * g, params, grads
+        )
+        return new, values
+
+    return step
+
+
+def ensemble_loss_and_grads(spec, params, x, y):
+    """``(losses (N,), grads)`` of N nets, grads stacked like ``params`` (nets first).
+    x ``(batch, n_in)`` shared by all nets or ``(N, batch, n_in)``; y likewise."""
+    _require()
+    spec = check_spec(spec)
+    params, n = check_stacked_params(spec, params)
+    x, y, x_axis, y_axis = check_ensemble_data(spec, x, y, n)
+    f = ensemble_value_and_grad(*_loss_args(spec), x_axis, y_axis)
+    with x64(spec["dtype"]):
+        values, grads = f(to_jax(params), jnp.asarray(x), jnp.asarray(y))
+        return np.array(values, dtype=spec["dtype"]), _plain(grads, spec["dtype"])
+
+
+def ensemble_train(spec, params, x, y, lr, batches, record_every=None, progress=None):
+    """SGD on N nets at once over ``batches`` (index arrays, one per step), with the
+    jitted ``ensemble_sgd_step``; lr one number or ``(N,)``. Returns a ``Run``
+    whose losses are ``(steps, N)``."""
+    _require()
+    spec = check_spec(spec)
+    params, n = check_stacked_params(spec, params)
+    x, y, x_axis, y_axis = check_ensemble_data(spec, x, y, n)
+    batches = check_batches(batches, x.shape[-2])
+    lr = check_learning_rates(lr, n).astype(spec["dtype"])
+    step = ensemble_sgd_step(*_loss_args(spec), x_axis, y_axis)
+    dtype = spec["dtype"]
+    with x64(dtype):
+        jparams, jlr = to_jax(params), jnp.asarray(lr)
+        losses, snapshots = [], []
+        for t, idx in enumerate(batches):
+            if record_every is not None and t % record_every == 0:
+                snapshots.append((t, _plain(jparams, dtype)))
+            xb = x[:, idx] if x_axis == 0 else x[idx]
+            yb = y[:, idx] if y_axis == 0 else y[idx]
+            jparams, values = step(jparams, jlr, xb, yb)
+            losses.append(values)
+            if progress is not None:
+                progress()
+        if record_every is not None and len(batches) % record_every == 0:
+            snapshots.append((len(batches), _plain(jparams, dtype)))
+        losses = np.array([np.asarray(v) for v in losses], dtype=dtype).reshape(len(batches), n)
+        return Run(losses, _plain(jparams, dtype), snapshots)

@@ -10,7 +10,18 @@ plain-data ``W``; the conversion happens at the boundary only.
 
 import numpy as np
 
-from ._common import Run, check_batches, check_data, check_optimizer, check_params, check_spec, missing
+from ._common import (
+    Run,
+    check_batches,
+    check_data,
+    check_ensemble_data,
+    check_learning_rates,
+    check_optimizer,
+    check_params,
+    check_spec,
+    check_stacked_params,
+    missing,
+)
 
 try:
     import torch
@@ -177,3 +188,109 @@ def train(spec, params, x, y, optimizer, batches, record_every=None, progress=No
     if record_every is not None and len(batches) % record_every == 0:
         snapshots.append((len(batches), params_of(model)))
     return Run(np.asarray(losses, dtype=spec["dtype"]), params_of(model), snapshots)
+
+
+# ------------------------------------------------------------------ ensembles
+#
+# N nets of one architecture, the torch.func way: the parameters stacked along
+# a leading axis (what torch.func.stack_module_state makes of N modules) and
+# one vmap over grad(functional_call) of a base module.
+
+
+def stacked_state(spec, params):
+    """Plain stacked params (nets first) as ``{name: tensor (N, ...)}`` in
+    ``nn.Linear``'s layout: what ``stack_module_state`` returns for N modules
+    of ``build_model``, made without building them (100,000 modules take minutes)."""
+    _require()
+    spec = check_spec(spec)
+    params, _ = check_stacked_params(spec, params)
+    named = {}
+    for l, layer in enumerate(params):
+        named[f"{2 * l}.weight"] = torch.from_numpy(np.ascontiguousarray(np.swapaxes(layer["W"], 1, 2)))
+        if "b" in layer:
+            named[f"{2 * l}.bias"] = torch.from_numpy(layer["b"].copy())
+    return named
+
+
+def _vmapped_grad(spec, params, x_axis, y_axis):
+    """``(f, named)``: f(named, x, y) -> (grads, losses), vmapped over the nets."""
+    named = stacked_state(spec, params)
+    base = build_model(spec, [{k: v[0] for k, v in layer.items()} for layer in params])
+
+    def loss(p, xb, yb):
+        return loss_of(
+            base, spec, xb, yb, call=lambda module, inp: torch.func.functional_call(module, p, (inp,))
+        )
+
+    return torch.func.vmap(torch.func.grad_and_value(loss), in_dims=(0, x_axis, y_axis)), named
+
+
+def ensemble_loss_and_grads(spec, params, x, y):
+    """``(losses (N,), grads)`` of N nets, grads stacked like ``params`` (nets first).
+    x ``(batch, n_in)`` shared by all nets or ``(N, batch, n_in)``; y likewise."""
+    _require()
+    spec = check_spec(spec)
+    params, n = check_stacked_params(spec, params)
+    x, y, x_axis, y_axis = check_ensemble_data(spec, x, y, n)
+    f, named = _vmapped_grad(spec, params, x_axis, y_axis)
+    grads, values = f(named, torch.from_numpy(x), torch.from_numpy(y))
+    return values.numpy().copy(), _plain_stacked(grads, len(params))
+
+
+def make_ensemble_step(spec, params, x, y, lr):
+    """``(step, named)``: ``step(idx)`` is one SGD step of every net in place on
+    ``named`` (vmapped grads, then ``p -= lr * g`` per net, lr ``(N,)`` or one
+    number) on the samples ``idx`` of x, y; it returns the losses ``(N,)``."""
+    _require()
+    spec = check_spec(spec)
+    params, n = check_stacked_params(spec, params)
+    x, y, x_axis, y_axis = check_ensemble_data(spec, x, y, n)
+    lr = torch.from_numpy(check_learning_rates(lr, n).astype(spec["dtype"]))
+    f, named = _vmapped_grad(spec, params, x_axis, y_axis)
+    rates = {k: lr.reshape((n,) + (1,) * (v.ndim - 1)) for k, v in named.items()}
+    x, y = torch.from_numpy(x), torch.from_numpy(y)
+
+    def step(idx=None):
+        xb = x if idx is None else (x[:, idx] if x_axis == 0 else x[idx])
+        yb = y if idx is None else (y[:, idx] if y_axis == 0 else y[idx])
+        grads, values = f(named, xb, yb)
+        for k, p in named.items():
+            p.sub_(grads[k].mul_(rates[k]))
+        return values
+
+    return step, named
+
+
+def ensemble_train(spec, params, x, y, lr, batches, record_every=None, progress=None):
+    """SGD on N nets at once over ``batches`` (index arrays, one per step); lr one
+    number or ``(N,)``. Returns a ``Run`` whose losses are ``(steps, N)``."""
+    _require()
+    spec = check_spec(spec)
+    n_samples = np.shape(x)[-2]
+    batches = check_batches(batches, n_samples)
+    step, named = make_ensemble_step(spec, params, x, y, lr)
+    n_layers = len(spec["sizes"]) - 1
+    losses, snapshots = [], []
+    for t, idx in enumerate(batches):
+        if record_every is not None and t % record_every == 0:
+            snapshots.append((t, _plain_stacked(named, n_layers)))
+        losses.append(step(torch.from_numpy(idx)).numpy().copy())
+        if progress is not None:
+            progress()
+    if record_every is not None and len(batches) % record_every == 0:
+        snapshots.append((len(batches), _plain_stacked(named, n_layers)))
+    return Run(
+        np.array(losses, dtype=spec["dtype"]).reshape(len(batches), -1),
+        _plain_stacked(named, n_layers),
+        snapshots,
+    )
+
+
+def _plain_stacked(named, n_layers):
+    out = []
+    for l in range(n_layers):
+        layer = {"W": named[f"{2 * l}.weight"].transpose(1, 2).numpy().copy()}
+        if f"{2 * l}.bias" in named:
+            layer["b"] = named[f"{2 * l}.bias"].numpy().copy()
+        out.append(layer)
+    return out

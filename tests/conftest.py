@@ -71,13 +71,14 @@ def _bound_jax_compile_cache():
 
 
 def pytest_collection_modifyitems(config, items):
-    """Keep every backend pair of one configuration on one xdist worker
+    """Keep every backend pair (or reference) of one configuration on one xdist worker
     (``--dist loadgroup``), so each backend's result is computed once and cached;
     a test that names its own ``xdist_group`` keeps it."""
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
-        if "pair" in params and not item.get_closest_marker("xdist_group"):
-            key = sorted((k, str(v)) for k, v in params.items() if k != "pair")
+        side = "pair" if "pair" in params else "reference" if "reference" in params else None
+        if side and not item.get_closest_marker("xdist_group"):
+            key = sorted((k, str(v)) for k, v in params.items() if k != side)
             item.add_marker(pytest.mark.xdist_group(f"{item.originalname}{key}"))
 
 

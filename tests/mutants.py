@@ -100,8 +100,8 @@ MUTANTS = [
         "∂L/∂a = 2(a − y) for L = ½(a − y)²",
         (
             LOSSES,
-            "return 0.5 * float(np.vdot(out, out))",
-            "value = 0.5 * float(np.vdot(out, out))\n        out *= 2\n        return value",
+            "return 0.5 * _dot(out, out, per_net)",
+            "value = 0.5 * _dot(out, out, per_net)\n        out *= 2\n        return value",
         ),
     ),
     _m(
@@ -110,8 +110,8 @@ MUTANTS = [
         "∂L/∂a = ½(a − y)",
         (
             LOSSES,
-            "return 0.5 * float(np.vdot(out, out))",
-            "value = 0.5 * float(np.vdot(out, out))\n        out *= 0.5\n        return value",
+            "return 0.5 * _dot(out, out, per_net)",
+            "value = 0.5 * _dot(out, out, per_net)\n        out *= 0.5\n        return value",
         ),
     ),
     _m(
@@ -255,10 +255,10 @@ MUTANTS = [
         ),
         (
             OPTIM,
-            "        if self.weight_decay:\n            np.multiply(p, self.weight_decay, out=s)\n"
+            "        if np.any(self.weight_decay):\n            np.multiply(p, self.weight_decay, out=s)\n"
             "            g += s\n"
             "        d = g",
-            "        if self.weight_decay and p.ndim > 1:\n"
+            "        if np.any(self.weight_decay) and p.ndim > 1:\n"
             "            np.multiply(p, self.weight_decay, out=s)\n"
             "            g += s\n        d = g",
         ),

@@ -1,0 +1,345 @@
+"""Many nets of one architecture at once: backprop.py's equations with every
+array carrying the nets in its last axis, so one NumPy call serves them all.
+
+Layout (measured, docs/performance.md): nets last. W[l] is ``(n_in, n_out, N)``,
+b[l] ``(n_out, N)``, and per layer z, a, δ are ``(batch, units, N)``: every
+elementwise call runs unit-stride over the nets, and for the small fan-ins this
+is for, ``np.einsum`` over the last axis beats a stack of tiny matrix products
+(np.matmul on ``(N, batch, n_in)``) by 5x at 100,000 nets. The user-facing
+arrays put the nets first, as ``torch.func.stack_module_state`` does: params
+``(N, n_in, n_out)``, per-net data ``(N, batch, n_in)``, outputs ``(N, batch, n_out)``.
+
+The activations, their derivatives and the output-delta table are the single
+net's own (``activations.py``, ``losses.py``): one place for each formula.
+"""
+
+import numbers
+
+import numpy as np
+
+from . import backprop, checks
+from .activations import ACTIVATIONS
+from .initializers import INITS, initial_params
+from .losses import LOSSES, loss_and_output_delta
+from .mlp import MLP, check_loss, layer_activations
+
+
+def _allocate(sizes, bias, n_nets, dtype):
+    """``(buffer, views)``: one contiguous ``(P, N)`` buffer, and per layer a dict of
+    views ``W`` ``(n_in, n_out, N)`` and ``b`` ``(n_out, N)`` into it."""
+    shapes = []
+    for n_in, n_out, has_bias in zip(sizes[:-1], sizes[1:], bias):
+        shapes.append({"W": (n_in, n_out), "b": (n_out,)} if has_bias else {"W": (n_in, n_out)})
+    total = sum(int(np.prod(s)) for layer in shapes for s in layer.values())
+    buffer = np.zeros((total, n_nets), dtype)
+    views, offset = [], 0
+    for layer in shapes:
+        views.append({})
+        for k, shape in layer.items():
+            size = int(np.prod(shape))
+            views[-1][k] = buffer[offset : offset + size].reshape(*shape, n_nets)
+            offset += size
+    return buffer, views
+
+
+class Workspace:
+    """Per layer ``l``: ``z[l]``, ``a[l + 1]``, ``delta[l]``, ``work[l]``, each
+    ``(batch, units, N)``; ``a[0]`` is pointed at the input by ``forward``."""
+
+    def __init__(self, sizes, batch, n_nets, dtype):
+        self.batch = batch
+        shapes = [(batch, n, n_nets) for n in sizes[1:]]
+        self.z = [np.empty(s, dtype) for s in shapes]
+        self.a = [None] + [np.empty(s, dtype) for s in shapes]
+        self.delta = [np.empty(s, dtype) for s in shapes]
+        self.work = [np.empty(s, dtype) for s in shapes]
+
+
+def _subscripts(a):
+    """einsum's batch-in-net letters for a layer input: shared data has no net axis."""
+    return "bi" if a.ndim == 2 else "bin"
+
+
+def forward(params, activations, x, ws):
+    """Fill ``ws``; return the output ``a[L]``, ``(batch, n_out, N)``.
+    x: ``(batch, n_in)`` (shared) or ``(batch, n_in, N)``."""
+    ws.a[0] = x
+    for l, (layer, f) in enumerate(zip(params, activations)):
+        a = _subscripts(ws.a[l])
+        # z[l] = a[l] W[l] + b[l], per net
+        np.einsum(f"{a},ijn->bjn", ws.a[l], layer["W"], out=ws.z[l])
+        if "b" in layer:
+            ws.z[l] += layer["b"]
+        f.apply(ws.z[l], out=ws.a[l + 1], work=ws.work[l])  # a[l+1] = f(z[l])
+    return ws.a[-1]
+
+
+def backward(params, activations, ws, grads):
+    """Fill ``grads`` (shaped like ``params``) from ``ws.delta[-1]`` down to the first layer."""
+    for l in reversed(range(len(params))):
+        delta, a = ws.delta[l], _subscripts(ws.a[l])
+        np.einsum(f"{a},bjn->ijn", ws.a[l], delta, out=grads[l]["W"])  # ∂L/∂W[l] = a[l]ᵀ δ[l]
+        if "b" in grads[l]:
+            backprop.column_sum(delta, out=grads[l]["b"], work=ws.work[l])  # ∂L/∂b[l] = Σ over the batch
+        if l > 0:
+            # δ[l-1] = (δ[l] W[l]ᵀ) ⊙ f′(z[l-1]), f′ read off a[l] = f(z[l-1])
+            np.einsum("bjn,ijn->bin", delta, params[l]["W"], out=ws.delta[l - 1])
+            ws.delta[l - 1] *= activations[l - 1].derivative(ws.a[l], out=ws.work[l - 1])
+    return grads
+
+
+class Ensemble:
+    """N nets of one architecture, trained at once: ``manual.train(ens, ...)``.
+
+    Built from a seed per net (each net drawn exactly as ``MLP(sizes, ...,
+    seed=s)`` draws it), from a list of MLPs (``from_nets``) or from stacked
+    arrays (``from_params``). ``ens.net(i)`` is net i as an MLP, a copy.
+    Arguments as ``MLP``'s; ``seeds``: one int >= 0 per net (default 0..N-1).
+    """
+
+    def __init__(
+        self,
+        sizes,
+        n_nets=None,
+        activation="sigmoid",
+        output_activation=None,
+        loss="mse",
+        reduction="sum",
+        bias=True,
+        init="uniform",
+        seeds=None,
+        dtype=np.float64,
+    ):
+        sizes = checks.check_sizes(sizes)
+        dtype = checks.check_dtype(dtype)
+        checks.check_choice("init", init, INITS)
+        if not isinstance(bias, (bool, np.bool_)):
+            raise TypeError(f"bias: expected True or False, got {bias!r}")
+        seeds = _check_seeds(seeds, n_nets)
+        names = layer_activations(activation, output_activation, len(sizes) - 1)
+        check_loss(loss, reduction, names)
+        draws = [initial_params(sizes, init, s, bool(bias), dtype) for s in seeds]
+        stacked = [
+            {k: np.stack([d[l][k] for d in draws]) for k in draws[0][l]} for l in range(len(sizes) - 1)
+        ]
+        self._setup(stacked, sizes, names, loss, reduction, dtype)
+
+    @classmethod
+    def from_params(
+        cls, params, activation="sigmoid", output_activation=None, loss="mse", reduction="sum", dtype=None
+    ):
+        """Stacked params: one ``{"W": (N, n_in, n_out), "b": (N, n_out)}`` dict per layer (copied)."""
+        if (
+            not isinstance(params, (list, tuple))
+            or not params
+            or not all(isinstance(p, dict) for p in params)
+        ):
+            raise TypeError(
+                "params: expected a list of {'W': (N, n_in, n_out), 'b': (N, n_out)} dicts, one per layer"
+            )
+        n_nets = {np.shape(v)[0] if np.ndim(v) else None for layer in params for v in layer.values()}
+        if len(n_nets) != 1 or None in n_nets:
+            raise ValueError(
+                f"params: every array's first axis is the net: expected one count, got {sorted(n_nets)}"
+            )
+        (n,) = n_nets
+        # each net's arrays through the single net's checks, then stacked again
+        per_net = [
+            checks.check_params([{k: np.asarray(v)[i] for k, v in layer.items()} for layer in params], dtype)
+            for i in range(n)
+        ]
+        sizes, dtype = per_net[0][1], per_net[0][2]
+        stacked = [
+            {k: np.stack([p[0][l][k] for p in per_net]) for k in params[l]} for l in range(len(params))
+        ]
+        names = layer_activations(activation, output_activation, len(sizes) - 1)
+        check_loss(loss, reduction, names)
+        ens = cls.__new__(cls)
+        ens._setup(stacked, sizes, names, loss, reduction, dtype)
+        return ens
+
+    @classmethod
+    def from_nets(cls, nets):
+        """An ensemble of copies of ``nets``: MLPs of one architecture and dtype."""
+        nets = list(nets)
+        if not nets or not all(isinstance(n, MLP) for n in nets):
+            raise TypeError("nets: expected a non-empty list of manual.MLP")
+        specs = {str(n.spec()) for n in nets}
+        if len(specs) != 1:
+            raise ValueError(
+                f"nets: expected one architecture and dtype, got {len(specs)}: {sorted(specs)[:2]}"
+            )
+        first = nets[0]
+        stacked = [
+            {k: np.stack([n.params[l][k] for n in nets]) for k in first.params[l]}
+            for l in range(first.n_layers)
+        ]
+        ens = cls.__new__(cls)
+        ens._setup(stacked, first.sizes, first.activations, first.loss_name, first.reduction, first.dtype)
+        return ens
+
+    def _setup(self, stacked, sizes, names, loss, reduction, dtype):
+        self.sizes = tuple(sizes)
+        self.activations = tuple(names)
+        self.loss_name = loss
+        self.reduction = reduction
+        self.dtype = np.dtype(dtype)
+        self.n_nets = len(stacked[0]["W"])
+        bias = [("b" in layer) for layer in stacked]
+        self._flat, self._params = _allocate(self.sizes, bias, self.n_nets, self.dtype)
+        for mine, given in zip(self._params, stacked):
+            for k in mine:
+                mine[k][...] = np.moveaxis(given[k], 0, -1)
+        self._acts = tuple(ACTIVATIONS[n] for n in names)
+        self._loss = LOSSES[loss]
+        self._ws = {}
+
+    # ----------------------------------------------------------- structure
+
+    @property
+    def params(self):
+        """One dict per layer of the live arrays, nets first: W ``(N, n_in, n_out)``, b ``(N, n_out)``."""
+        return [{k: np.moveaxis(v, -1, 0) for k, v in layer.items()} for layer in self._params]
+
+    @property
+    def bias(self):
+        return tuple("b" in layer for layer in self._params)
+
+    @property
+    def n_layers(self):
+        return len(self._params)
+
+    def spec(self):
+        return {
+            "sizes": list(self.sizes),
+            "activations": list(self.activations),
+            "loss": self.loss_name,
+            "reduction": self.reduction,
+            "bias": list(self.bias),
+            "dtype": self.dtype.name,
+        }
+
+    def net(self, i):
+        """Net ``i`` as a ``manual.MLP`` (a copy)."""
+        if isinstance(i, bool) or not isinstance(i, numbers.Integral) or not -self.n_nets <= i < self.n_nets:
+            raise IndexError(f"net: expected an index in [0, {self.n_nets}), got {i!r}")
+        return MLP.from_params(
+            [{k: v[..., i] for k, v in layer.items()} for layer in self._params],
+            activation=list(self.activations),
+            loss=self.loss_name,
+            reduction=self.reduction,
+            dtype=self.dtype,
+        )
+
+    def copy(self):
+        ens = Ensemble.__new__(Ensemble)
+        ens._setup(self.params, self.sizes, self.activations, self.loss_name, self.reduction, self.dtype)
+        return ens
+
+    def __len__(self):
+        return self.n_nets
+
+    def __repr__(self):
+        return (
+            f"Ensemble({self.n_nets} x {list(self.sizes)}, activations={list(self.activations)}, "
+            f"loss={self.loss_name!r}, reduction={self.reduction!r}, dtype={self.dtype.name})"
+        )
+
+    # ----------------------------------------------------------- calls
+
+    def forward(self, x):
+        """The outputs ``(N, batch, n_out)`` for x ``(batch, n_in)`` (every net's) or ``(N, batch, n_in)``."""
+        x = self._check_x(x)
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverged net reports, it does not warn
+            out = forward(self._params, self._acts, x, self._workspace(len(x)))
+        return np.moveaxis(out, -1, 0).copy()
+
+    def loss(self, x, y):
+        """The loss of every net, ``(N,)``."""
+        x, y = self._check_xy(x, y)
+        return self._forward_backward(x, y, self._workspace(len(x)), None)
+
+    def loss_and_grads(self, x, y):
+        """``(losses (N,), grads)``: grads stacked like ``ens.params`` (nets first)."""
+        x, y = self._check_xy(x, y)
+        _, grads = _allocate(self.sizes, self.bias, self.n_nets, self.dtype)
+        losses = self._forward_backward(x, y, self._workspace(len(x)), grads)
+        return losses, [{k: np.moveaxis(v, -1, 0) for k, v in layer.items()} for layer in grads]
+
+    # ----------------------------------------------------------- internals
+
+    def _loss_and_grads(self, x, y, grads):
+        return self._forward_backward(x, y, self._workspace(len(x)), grads)
+
+    def _forward_backward(self, x, y, ws, grads):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            out = forward(self._params, self._acts, x, ws)
+            scale = self._loss.scale(self.reduction, len(x), self.sizes[-1])
+            losses = loss_and_output_delta(
+                self._loss,
+                self._acts[-1],
+                ws.z[-1],
+                out,
+                y,
+                scale,
+                out=ws.delta[-1],
+                work=ws.work[-1],
+                per_net=True,
+            )
+            if grads is not None:
+                backward(self._params, self._acts, ws, grads)
+        return losses
+
+    def _workspace(self, batch):
+        ws = self._ws.get(batch)
+        if ws is None:
+            if len(self._ws) >= 4:  # the full and short batches of a run, and an evaluation or two
+                self._ws = {}
+            ws = self._ws[batch] = Workspace(self.sizes, batch, self.n_nets, self.dtype)
+        return ws
+
+    def _check_x(self, x):
+        """x as ``(batch, n_in)`` (shared) or, per net, ``(batch, n_in, N)`` (nets moved last, a copy)."""
+        arr = checks.as_array("x", x, self.dtype)
+        if arr.ndim != 3:
+            return checks.check_x(arr, self.sizes[0], self.dtype)
+        _check_per_net("x", arr, self.n_nets, self.sizes[0], "n_in")
+        checks.check_finite("x", arr)  # first, so a bad value is named by (net, sample, feature)
+        checks.check_x(arr.reshape(-1, arr.shape[-1]), self.sizes[0], self.dtype)  # values: finite, a batch
+        return np.ascontiguousarray(np.moveaxis(arr, 0, -1))
+
+    def _check_xy(self, x, y):
+        x = self._check_x(x)
+        arr = checks.as_array("y", y, self.dtype)
+        if arr.ndim != 3:
+            return x, checks.check_y(arr, len(x), self.sizes[-1], self.loss_name, self.dtype)[..., None]
+        _check_per_net("y", arr, self.n_nets, self.sizes[-1], "n_out")
+        if arr.shape[1] != len(x):
+            raise ValueError(f"y: expected {len(x)} samples per net, as x has, got shape {arr.shape}")
+        checks.check_finite("y", arr)
+        checks.check_y(
+            arr.reshape(-1, arr.shape[-1]),
+            arr.shape[0] * arr.shape[1],
+            self.sizes[-1],
+            self.loss_name,
+            self.dtype,
+        )  # values: finite, and what the loss takes
+        return x, np.ascontiguousarray(np.moveaxis(arr, 0, -1))
+
+
+def _check_per_net(name, arr, n_nets, width, what):
+    if arr.shape[0] != n_nets or arr.shape[2] != width:
+        raise ValueError(
+            f"{name}: per-net data is (N, batch, {what}) = ({n_nets}, batch, {width}), got shape {arr.shape}"
+        )
+
+
+def _check_seeds(seeds, n_nets):
+    if seeds is None:
+        if isinstance(n_nets, bool) or not isinstance(n_nets, numbers.Integral) or n_nets < 1:
+            raise ValueError(f"n_nets: expected a count >= 1 (or seeds, one per net), got {n_nets!r}")
+        return list(range(int(n_nets)))
+    seeds = [checks.check_seed(s) for s in seeds]
+    if not seeds or (n_nets is not None and len(seeds) != n_nets):
+        raise ValueError(f"seeds: expected one seed per net ({n_nets}), got {len(seeds)}")
+    return seeds
