@@ -5,6 +5,8 @@
     verify        manual vs PyTorch vs JAX: gradients, then training runs
     check         a hand-written backprop of yours (file.py:function) against
                   PyTorch, JAX and finite differences, and the mistake that explains it
+    study xor     how often seed 000's loop learns XOR: thousands of starts per
+                  learning rate, trained at once (manual.Ensemble)
 
 Exit status: 0 when everything agrees, 1 when something differs, 2 for bad
 usage (one line on stderr, no traceback).
@@ -22,7 +24,7 @@ import manual
 from manual.initializers import INITS
 from manual.losses import LOSSES
 
-from . import backends, drawing, examples, seed_code
+from . import backends, drawing, examples, seed_code, study
 from .check import check, check_training, dumps
 from .compare import compare, rounding_scale
 from .errors import UsageError, UserCodeError
@@ -92,6 +94,30 @@ def build_parser():
     ver.add_argument("--shuffle-seed", type=int, help="shuffle mini-batches with this seed")
     ver.add_argument("--plot", metavar="FILE.png", help="save the loss curves and the gaps between backends")
     ver.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
+
+    stu = commands.add_parser("study", help="how often seed 000's loop learns XOR, over thousands of starts")
+    stu.add_argument("problem", choices=["xor"], help="the study to run (xor: seed 000's net and loop)")
+    stu.add_argument("--nets", type=int, default=10_000, help="starts per learning rate (default 10,000)")
+    stu.add_argument(
+        "--lr", default="0.05,0.1,0.5,1,2", help="learning rates, comma-separated (default 0.05,0.1,0.5,1,2)"
+    )
+    stu.add_argument("--epochs", type=int, default=10_000, help="full-batch epochs (default 10,000)")
+    stu.add_argument(
+        "--init",
+        default="uniform",
+        help=f"initializers, comma-separated, of {', '.join(INITS)} (default uniform)",
+    )
+    stu.add_argument(
+        "--data",
+        default="xor,as_written",
+        help="xor (4th sample [1, 1]) and/or as_written (the seed's [-1, 1]) (default both)",
+    )
+    stu.add_argument(
+        "--check-every", type=int, default=10, help="epochs between checks of the outputs (default 10)"
+    )
+    stu.add_argument("--plot", metavar="FILE.png", help="save success against learning rate, and loss bands")
+    stu.add_argument("--json", action="store_true", help="print the result as JSON")
+    stu.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
     return parser
 
 
@@ -509,6 +535,47 @@ def _walkthrough_json(case, trace, fd, others, ok):
     }
 
 
+# ------------------------------------------------------------------ study
+
+
+def study_command(args, out):
+    lrs = _numbers("--lr", args.lr)
+    names = [v.strip() for v in args.init.split(",")], [v.strip() for v in args.data.split(",")]
+    study.check_arguments(args.nets, lrs, args.epochs, *names, args.check_every)
+    if args.plot:
+        _plot_path(args.plot)
+    bar = None
+    if not (args.no_progress or args.json or not sys.stderr.isatty()):
+        try:
+            from tqdm import tqdm
+
+            total = args.epochs * len(names[0]) * len(names[1])
+            bar = tqdm(
+                total=total, unit="epoch", desc=f"training {args.nets * len(lrs):,} nets at once", leave=False
+            )
+        except ImportError:
+            pass
+    result = study.xor_study(
+        args.nets, lrs, args.epochs, *names, args.check_every, bar.update if bar else None
+    )
+    if bar:
+        bar.close()
+    if args.plot:
+        study.plot(result, args.plot)
+    if args.json:
+        _dump(study.as_json(result), out)
+    else:
+        out.write(study.render(result) + "\n")
+    return 0
+
+
+def _numbers(flag, text):
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise UsageError(f"{flag}: expected comma-separated numbers, got {text!r}") from None
+
+
 # ------------------------------------------------------------------ entry point
 
 
@@ -517,7 +584,13 @@ def main(argv=None, out=None):
     parser = build_parser()
     try:
         args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-        return {"walkthrough": walkthrough, "verify": verify, "check": check_command}[args.command](args, out)
+        commands = {
+            "walkthrough": walkthrough,
+            "verify": verify,
+            "check": check_command,
+            "study": study_command,
+        }
+        return commands[args.command](args, out)
     except UsageError as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return 2

@@ -1,0 +1,106 @@
+"""backprop-by-hand study xor: what it reports is what the vmapped JAX reference's
+runs of the same starts say, worked out here by hand from their snapshots."""
+
+import io
+import json
+import struct
+
+import numpy as np
+import pytest
+
+import manual
+from crosscheck import cli, study
+from references import jax_ref
+
+from conftest import require
+
+NETS, LRS, EPOCHS, EVERY = 12, (1.0, 2.0), 800, 10
+
+
+def main(*args):
+    out = io.StringIO()
+    return cli.main(list(args), out=out), out.getvalue()
+
+
+def outputs_by_hand(params, x):
+    """Every net's outputs ``(N, 4)``: sigmoid(sigmoid(x W1 + b1) W2 + b2), nets first."""
+    h = 1 / (1 + np.exp(-(np.einsum("bi,nij->nbj", x, params[0]["W"]) + params[0]["b"][:, None, :])))
+    return (1 / (1 + np.exp(-(np.einsum("nbi,nij->nbj", h, params[1]["W"]) + params[1]["b"][:, None, :]))))[
+        ..., 0
+    ]
+
+
+@pytest.mark.parametrize("data", ["xor", "as_written"])
+def test_the_study_reports_what_the_reference_runs_show(data):
+    require("jax")
+    result = study.xor_study(NETS, LRS, EPOCHS, ("uniform",), (data,), EVERY)
+    # the same starts (MLP(seed=i) draws), every one at every rate, trained by jax.vmap
+    starts = [manual.MLP([2, 2, 1], seed=i).params for i in range(NETS)] * len(LRS)
+    stacked = [{k: np.stack([s[l][k] for s in starts]) for k in ("W", "b")} for l in range(2)]
+    spec = manual.MLP([2, 2, 1]).spec()
+    x, y = study.DATA[data], study.TARGETS
+    run = jax_ref.ensemble_train(
+        spec, stacked, x, y, np.repeat(LRS, NETS), [np.arange(4)] * EPOCHS, record_every=EVERY
+    )
+    right = {
+        step: ((outputs_by_hand(p, x) > 0.5) == (y[:, 0] > 0.5)).all(axis=1)
+        for step, p in run.snapshots
+        if step
+    }
+    final_out = outputs_by_hand(run.params, x)
+    final_loss = 0.5 * ((final_out - y[:, 0]) ** 2).sum(axis=1)
+    for r, row in enumerate(result.rows):
+        nets = slice(r * NETS, (r + 1) * NETS)
+        learned = right[EPOCHS][nets]
+        assert (row.data, row.lr, row.nets, row.learned) == (data, LRS[r], NETS, int(learned.sum()))
+        np.testing.assert_allclose(row.final_loss, np.quantile(final_loss[nets], study.QUANTILES), rtol=1e-9)
+        # the first check from which on every output stayed right
+        first = []
+        for k in np.flatnonzero(learned):
+            steps = sorted(right)
+            wrong = [s for s in steps if not right[s][nets][k]]
+            first.append(min(s for s in steps if s > max(wrong, default=0)))
+        if first:
+            assert row.epochs_to_learn == (np.median(first), np.quantile(first, 0.9))
+        else:
+            assert row.epochs_to_learn is None
+    # informative: some starts learn and some do not (xor), or all learn at different speeds
+    fractions = [row.fraction for row in result.rows]
+    assert (0 < min(fractions) < 1) if data == "xor" else fractions == [1.0, 1.0]
+    assert len({row.epochs_to_learn for row in result.rows}) == len(LRS)
+
+
+def test_the_command_prints_a_table_and_json(tmp_path):
+    args = ["study", "xor", "--nets", "6", "--lr", "0.5,2", "--epochs", "300", "--init", "uniform,xavier"]
+    code, text = main(*args)
+    assert code == 0
+    assert "6 starts per learning rate, 300 epochs" in text
+    assert len([line for line in text.splitlines() if line.strip().startswith(("xor", "as_written"))]) == 8
+    code, raw = main(*args, "--json", "--plot", str(tmp_path / "s.png"))
+    data = json.loads(raw)
+    assert code == 0 and data["nets"] == 6 and len(data["rows"]) == 2 * 2 * 2
+    assert {(r["data"], r["init"], r["lr"]) for r in data["rows"]} == {
+        (d, i, lr) for d in ("xor", "as_written") for i in ("uniform", "xavier") for lr in (0.5, 2.0)
+    }
+    head = (tmp_path / "s.png").read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", head[16:24]) == (1200, 480)
+
+
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        (["--nets", "0"], "--nets: expected a count >= 1, got 0"),
+        (["--lr", "0.1,x"], "--lr: expected comma-separated numbers, got '0.1,x'"),
+        (["--lr", "0.1,-1"], "--lr: expected positive learning rates, got [0.1, -1.0]"),
+        (["--lr", "0.1,0.1"], "--lr: a learning rate is given twice"),
+        (["--init", "uniform,gaussian"], "--init: expected distinct names from uniform, xavier, he"),
+        (["--data", "xnor"], "--data: expected distinct names from xor, as_written, got ['xnor']"),
+        (["--epochs", "0"], "--epochs: expected a count >= 1, got 0"),
+        (["--check-every", "0"], "--check-every: expected a count >= 1"),
+        (["--plot", "/no/such/dir/s.png"], "directory /no/such/dir does not exist"),
+    ],
+)
+def test_bad_study_arguments_are_one_line_and_exit_2(args, fragment, capsys):
+    code, out = main("study", "xor", *args)
+    err = capsys.readouterr().err
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and fragment in err, err
