@@ -76,7 +76,7 @@ class Row:
 
 
 def rows(runs):
-    pairs = {(size, dtype) for (_, size, dtype, _) in runs}
+    pairs = {(size, dtype) for (op, size, dtype, _) in runs if not op.startswith(ENSEMBLE)}
     order = sorted(pairs, key=lambda p: (_size_rank(p[0]), p[0], p[1]))
     return [_row(runs, size, dtype) for size, dtype in order]
 
@@ -129,6 +129,7 @@ class Target:
     metric: str  # "roofline", "alloc_ratio" or "<op>:<framework>" (a ratio)
     bound: float
     at_least: bool  # True: metric >= bound passes; False: metric <= bound
+    dtypes: tuple = ()  # the dtypes it is for; empty: every dtype
 
     def value(self, row):
         if ":" in self.metric:
@@ -152,12 +153,12 @@ TARGETS = (
 )
 
 
-def target_results(table):
+def target_results(table, targets=TARGETS):
     """``[(status, size, dtype, target, value)]``, every target for every matching row."""
     out = []
-    for target in TARGETS:
+    for target in targets:
         for row in table:
-            if row.size in target.sizes:
+            if row.size in target.sizes and (not target.dtypes or row.dtype in target.dtypes):
                 value = target.value(row)
                 out.append((target.status(value), row.size, row.dtype, target, value))
     return out
@@ -189,20 +190,28 @@ def cells(row):
 
 
 def text_table(table):
-    lines = [HEADER] + [cells(r) for r in table]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(HEADER))]
+    return _text_grid(HEADER, [cells(r) for r in table])
+
+
+def markdown_table(table):
+    return _markdown_grid(HEADER, [cells(r) for r in table])
+
+
+def _text_grid(header, body, left=2):
+    """Columns padded to their widest cell: the first ``left`` left-aligned (names), the rest right."""
+    lines = [header] + body
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
 
     def fmt(line):
-        # size and dtype left-aligned, numbers right-aligned
-        return "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths)))
+        return "  ".join(c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths)))
 
     return "\n".join([fmt(lines[0]), fmt(["-" * w for w in widths])] + [fmt(line) for line in lines[1:]])
 
 
-def markdown_table(table):
-    align = ["---", "---"] + ["---:"] * (len(HEADER) - 2)
-    lines = ["| " + " | ".join(HEADER) + " |", "|" + "|".join(align) + "|"]
-    lines += ["| " + " | ".join(cells(r)) + " |" for r in table]
+def _markdown_grid(header, body, left=2):
+    align = ["---"] * left + ["---:"] * (len(header) - left)
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
+    lines += ["| " + " | ".join(line) + " |" for line in body]
     return "\n".join(lines)
 
 
@@ -211,7 +220,12 @@ def target_lines(results, markdown=False):
         lines = ["| status | size | dtype | target | value |", "|---|---|---|---|---:|"]
         lines += [f"| {s} | {size} | {dtype} | {t.text} | {_num(v)} |" for s, size, dtype, t, v in results]
         return "\n".join(lines)
-    return "\n".join(f"{s:4}  {size:6} {dtype:7}  {t.text:48} {_num(v)}" for s, size, dtype, t, v in results)
+    # the ensemble cases' names and targets are longer than the sizes' ones
+    w_size = max([6] + [len(r[1]) for r in results])
+    w_text = max([48] + [len(r[3].text) for r in results])
+    return "\n".join(
+        f"{s:4}  {size:{w_size}} {dtype:7}  {t.text:{w_text}} {_num(v)}" for s, size, dtype, t, v in results
+    )
 
 
 def _num(v, digits=2):
@@ -267,15 +281,221 @@ def ablations(runs):
     return out
 
 
+# ------------------------------------------------------------------ ensembles
+#
+# test_ensemble.py's entries: op "ensemble", size the case ("xor-n1000"), backend
+# manual / jax / torch / manual-single, and extra_info["nets_per_call"], the nets one
+# timed call steps (N, or 1 for manual-single); op "ensemble-ufuncs": ns per element
+# of each NumPy call of the step, in extra_info["ns_per_element"].
+
+ENSEMBLE = "ensemble"
+ENSEMBLE_BACKENDS = ("manual", "jax", "torch", "manual-single")
+ENSEMBLE_ORDER = ("xor-n1000", "xor-n100000", "small-n256")
+
+
+@dataclass
+class EnsembleRow:
+    """One (case, dtype) of the ensemble benchmarks (None: not measured)."""
+
+    size: str  # the case
+    dtype: str
+    n_nets: int | None
+    per_net: dict  # backend -> seconds per net-step (a call's time / the nets it stepped)
+    step_seconds: float | None  # manual's whole step
+    manual_over_jax: float | None  # per net-step
+    manual_over_torch: float | None
+    single_over_manual: float | None  # one single-net step / manual's time per net: the ensemble's gain
+    traffic_bytes: int | None = None  # what the step must read and write (test_ensemble.step_traffic)
+    copy_bandwidth: float | None = None  # bytes per second np.copyto moves (read + write)
+    limit_seconds: float | None = None  # traffic / bandwidth
+    over_limit: float | None = None  # manual's step / limit
+    jax_over_limit: float | None = None
+
+
+def ensemble_rows(runs):
+    pairs = {(size, dtype) for (op, size, dtype, _) in runs if op == ENSEMBLE}
+    order = sorted(pairs, key=lambda p: (_ensemble_rank(p[0]), p[0], p[1]))
+    return [_ensemble_row(runs, size, dtype) for size, dtype in order]
+
+
+def _ensemble_row(runs, size, dtype):
+    per_net, n_nets = {}, None
+    for backend in ENSEMBLE_BACKENDS:
+        hit = runs.get((ENSEMBLE, size, dtype, backend))
+        if hit is not None:
+            seconds, info = hit
+            per_net[backend] = seconds / info.get("nets_per_call", 1)
+            n_nets = info.get("n_nets", n_nets)
+    manual, info = runs.get((ENSEMBLE, size, dtype, "manual"), (None, {}))
+    limit = info.get("bandwidth_limited_seconds")
+    jax = runs.get((ENSEMBLE, size, dtype, "jax"), (None, {}))[0]
+    return EnsembleRow(
+        size=size,
+        dtype=dtype,
+        n_nets=n_nets,
+        per_net=per_net,
+        step_seconds=manual,
+        manual_over_jax=_div(per_net.get("manual"), per_net.get("jax")),
+        manual_over_torch=_div(per_net.get("manual"), per_net.get("torch")),
+        single_over_manual=_div(per_net.get("manual-single"), per_net.get("manual")),
+        traffic_bytes=info.get("traffic_bytes"),
+        copy_bandwidth=info.get("copy_bytes_per_second"),
+        limit_seconds=limit,
+        over_limit=_div(manual, limit),
+        jax_over_limit=_div(jax, limit),
+    )
+
+
+def _ensemble_rank(size):
+    return ENSEMBLE_ORDER.index(size) if size in ENSEMBLE_ORDER else len(ENSEMBLE_ORDER)
+
+
+ENSEMBLE_TARGETS = (
+    Target(
+        ("xor-n1000",), "ensemble manual/jax per net-step <= 0.5", "manual_over_jax", 0.5, False, ("float64",)
+    ),
+    Target(
+        ("xor-n1000",),
+        "ensemble: single-net step / manual per net >= 100",
+        "single_over_manual",
+        100,
+        True,
+        ("float64",),
+    ),
+    Target(("xor-n100000",), "ensemble step <= 2x its bandwidth limit", "over_limit", 2.0, False),
+)
+
+ENSEMBLE_HEADER = [
+    "case",
+    "dtype",
+    "N",
+    *(f"{b} ns/net" for b in ENSEMBLE_BACKENDS),
+    "m/jax",
+    "m/torch",
+    "single/m",
+    "manual step",
+    "traffic",
+    "copy GB/s",
+    "bw limit",
+    "step/limit",
+]
+
+
+def ensemble_cells(row):
+    return [
+        row.size,
+        row.dtype,
+        "-" if row.n_nets is None else str(row.n_nets),
+        *(_ns(row.per_net.get(b)) for b in ENSEMBLE_BACKENDS),
+        _num(row.manual_over_jax),
+        _num(row.manual_over_torch),
+        _num(row.single_over_manual),
+        _time(row.step_seconds),
+        _bytes(row.traffic_bytes),
+        "-" if row.copy_bandwidth is None else f"{row.copy_bandwidth / 1e9:.3g}",
+        _time(row.limit_seconds),
+        _num(row.over_limit),
+    ]
+
+
+def ufunc_rows(runs):
+    """``[(name, {dtype: ns per element}, elements)]``: the ensemble-ufuncs entries, calls in run order."""
+    costs, elements = {}, None
+    for (op, _, dtype, _), (_, info) in runs.items():
+        if op == ENSEMBLE + "-ufuncs":
+            elements = info.get("elements", elements)
+            for name, ns in info.get("ns_per_element", {}).items():
+                costs.setdefault(name, {})[dtype] = ns
+    return [(name, by_dtype, elements) for name, by_dtype in costs.items()]
+
+
+def _ufunc_grid(costs, markdown):
+    header = ["NumPy call", "float32 ns/elem", "float64 ns/elem", "f64/f32"]
+    body = [
+        [
+            name,
+            _num(c.get("float32"), 3),
+            _num(c.get("float64"), 3),
+            _num(_div(c.get("float64"), c.get("float32"))),
+        ]
+        for name, c, _ in costs
+    ]
+    return _markdown_grid(header, body, left=1) if markdown else _text_grid(header, body, left=1)
+
+
+def _ensemble_section(table, costs, stat, markdown):
+    parts = []
+    if table:
+        body = [ensemble_cells(r) for r in table]
+        grid = _markdown_grid(ENSEMBLE_HEADER, body, 3) if markdown else _text_grid(ENSEMBLE_HEADER, body, 3)
+        legend = (
+            f"Ensembles: ns per net-step ({stat} of the rounds): one call's time / the nets it steps"
+            " (manual, jax, torch: N; manual-single: one net's Trainer.step,"
+            " so N single-net steps cost N x it).\n"
+            "m/jax, m/torch: manual per net-step / the framework's; single/m: a single-net step /"
+            " manual's time per net (how much the ensemble gains over a loop of single nets).\n"
+            "traffic: the bytes the step must read and write (params, grads, SGD scratch, the workspace's"
+            " z, a, delta, work: each written once, read once); copy GB/s: np.copyto on arrays that size,"
+            " read + write counted;\n"
+            "bw limit: traffic / copy bandwidth; step/limit: manual's step over it."
+        )
+        for row in table:
+            if row.jax_over_limit is not None:
+                legend += (
+                    f"\n{row.size} {row.dtype}: jax's step takes {_num(row.jax_over_limit)}x"
+                    " the bandwidth limit."
+                )
+        parts.append(f"{grid}\n\n{_legend(legend, markdown)}")
+    if costs:
+        elements = costs[0][2]
+        legend = (
+            "What each NumPy call of the XOR ensemble step costs here, ns per element"
+            f" ({elements} elements: the hidden layer's (batch, units, N) at N = 100,000;"
+            " einsum: per multiply-add term)."
+        )
+        parts.append(f"{_ufunc_grid(costs, markdown)}\n\n{_legend(legend, markdown)}")
+    return "\n\n".join(parts)
+
+
+def _ns(seconds):
+    return "-" if seconds is None else _num(seconds * 1e9, 1)
+
+
 def render(path, markdown=False, stat="min"):
     data = _read(path)
     runs = _runs(data, stat)
     table = rows(runs)
-    if not table:
+    ens_table = ensemble_rows(runs)
+    costs = ufunc_rows(runs)
+    if not (table or ens_table or costs):
         return f"{path}: no benchmarks from benchmarks/ in it (were they run with --benchmark-disable?)"
-    results = target_results(table)
+    results = target_results(table) + target_results(ens_table, ENSEMBLE_TARGETS)
     counts = {s: sum(r[0] == s for r in results) for s in ("PASS", "MISS", "n/a")}
     summary = f"{counts['PASS']} pass, {counts['MISS']} miss, {counts['n/a']} not measured"
+    sections = []
+    if table:
+        sections.append(_ops_section(table, runs, stat, markdown))
+    if ens_table or costs:
+        sections.append(_ensemble_section(ens_table, costs, stat, markdown))
+    busy = others_share(data)
+    if busy is not None and busy > BUSY:
+        sections.append(
+            f"WARNING: other processes used {busy:.0%} of the CPUs during this run;"
+            " they contend with the benchmark's BLAS threads, so these ratios are unreliable."
+            " Rerun on a quiet machine."
+        )
+    if markdown:
+        sections.append(f"Targets ({summary}):\n\n{target_lines(results, True)}")
+    else:
+        sections.append(f"Targets ({summary}):\n{target_lines(results)}")
+    return "\n\n".join(sections)
+
+
+def _legend(text, markdown):
+    return "  \n".join(text.splitlines()) if markdown else text  # Markdown line breaks
+
+
+def _ops_section(table, runs, stat, markdown):
     legend = (
         f"m/torch, m/jax: manual time / framework time ({stat} of the rounds); below 1: manual is faster.\n"
         "fwd: forward; grads: loss_and_grads; step: one SGD step (Trainer.step: forward, backward, update);\n"
@@ -286,13 +506,6 @@ def render(path, markdown=False, stat="min"):
         " BLAS GFLOP/s: those matmuls' speed.\n"
         "step peak: what one manual step allocates (tracemalloc), over activations + gradients bytes."
     )
-    busy = others_share(data)
-    if busy is not None and busy > BUSY:
-        legend += (
-            f"\nWARNING: other processes used {busy:.0%} of the CPUs during this run;"
-            " they contend with the benchmark's BLAS threads, so these ratios are unreliable."
-            " Rerun on a quiet machine."
-        )
     for row in table:
         if row.size == "large" and row.kernel_over_jax is not None:
             legend += (
@@ -310,10 +523,8 @@ def render(path, markdown=False, stat="min"):
         legend += "\nwhat each choice buys (the step with it undone, slower by):"
         for size, dtype, variant, slower in undone:
             legend += f"\n  {size:6} {dtype:7} {variant:14} {100 * slower:+.1f}%"
-    if markdown:
-        legend = "  \n".join(legend.splitlines())  # Markdown line breaks
-        return f"{markdown_table(table)}\n\n{legend}\n\nTargets ({summary}):\n\n{target_lines(results, True)}"
-    return f"{text_table(table)}\n\n{legend}\n\nTargets ({summary}):\n{target_lines(results)}"
+    grid = markdown_table(table) if markdown else text_table(table)
+    return f"{grid}\n\n{_legend(legend, markdown)}"
 
 
 def main(argv=None):

@@ -81,3 +81,51 @@ def test_a_busy_machine_is_flagged(saved):
     data["machine_info"] = {"backprop_by_hand": {"other_processes_cpu": 0.4}}
     saved.write_text(json.dumps(data))
     assert "WARNING: other processes used 40% of the CPUs" in report.render(saved)
+
+
+@pytest.fixture
+def ensemble_run(tmp_path):
+    def ens(case, dtype, backend, seconds, nets, **extra):
+        info = dict(n_nets=1000, nets_per_call=nets, **extra)
+        return bench("ensemble", case, dtype, backend, seconds, **info)
+
+    limit = dict(traffic_bytes=120e6, copy_bytes_per_second=30e9, bandwidth_limited_seconds=4e-3)
+    runs = [
+        ens("xor-n1000", "float64", "manual", 100e-6, 1000),  # 100 ns per net
+        ens("xor-n1000", "float64", "jax", 250e-6, 1000),  # 250 ns per net
+        ens("xor-n1000", "float64", "manual-single", 30e-6, 1),
+        ens("xor-n100000", "float64", "manual", 10e-3, 100_000, **limit),
+        bench("ensemble-ufuncs", "xor-n100000", "float64", "numpy", 0.1, ns_per_element={"exp": 0.8}),
+        bench("ensemble-ufuncs", "xor-n100000", "float32", "numpy", 0.1, ns_per_element={"exp": 0.4}),
+    ]
+    path = tmp_path / "ensemble.json"
+    path.write_text(json.dumps({"benchmarks": runs}))
+    return path
+
+
+def test_ensemble_rows_are_per_net_step(ensemble_run):
+    runs = report.load(ensemble_run)
+    assert report.rows(runs) == []  # not in the per-operation table
+    small, big = report.ensemble_rows(runs)
+    assert small.per_net["manual"] == pytest.approx(100e-9)
+    assert small.per_net["manual-single"] == pytest.approx(30e-6)
+    assert small.manual_over_jax == pytest.approx(0.4)
+    assert small.single_over_manual == pytest.approx(300)
+    assert small.over_limit is None and small.per_net.get("torch") is None
+    assert big.over_limit == pytest.approx(2.5)
+    assert report.ufunc_rows(runs) == [("exp", {"float64": 0.8, "float32": 0.4}, None)]
+
+
+def test_ensemble_section_and_targets(ensemble_run):
+    text = report.render(ensemble_run)
+    assert "no benchmarks" not in text
+    assert "ensemble manual/jax per net-step <= 0.5" in text
+    results = {
+        (size, t.text): s
+        for s, size, _, t, _ in report.target_results(
+            report.ensemble_rows(report.load(ensemble_run)), report.ENSEMBLE_TARGETS
+        )
+    }
+    assert results[("xor-n1000", "ensemble manual/jax per net-step <= 0.5")] == "PASS"
+    assert results[("xor-n100000", "ensemble step <= 2x its bandwidth limit")] == "MISS"
+    assert "| exp | 0.400 | 0.800 | 2.00 |" in report.render(ensemble_run, markdown=True)
