@@ -47,12 +47,13 @@ DOCS = sorted((Path(__file__).resolve().parents[1] / "docs").glob("*.md"))
 
 @pytest.mark.parametrize("doc", DOCS, ids=[d.name for d in DOCS])
 def test_the_docs_python_examples_run(doc):
-    """Every python block of the docs runs, except one that imports the reader's own module."""
-    ran = 0
+    """Every python block of the docs runs, in order, each doc's blocks in one namespace
+    (as a reader runs them), except one that imports the reader's own module."""
+    ran, namespace = 0, {}
     for code in re.findall(r"```python\n(.*?)```", doc.read_text(), flags=re.S):
         if "from my_backprop import" in code:
             continue
         with contextlib.redirect_stdout(io.StringIO()):
-            exec(compile(code, doc.name, "exec"), {})  # noqa: S102 - our own docs
+            exec(compile(code, doc.name, "exec"), namespace)  # noqa: S102 - our own docs
         ran += 1
     assert ran or "```python" not in doc.read_text()
