@@ -88,8 +88,8 @@ def lint(session):
 
 @nox.session
 def mutants(session):
-    """mutmut over manual/activations.py, losses.py, backprop.py and ensemble.py against the engine,
-    parity, extremes, training and seed tests ([tool.mutmut] in pyproject.toml); then the
+    """mutmut over manual/activations.py, losses.py and backprop.py against the engine,
+    parity, extremes, training, seed and ensemble tests ([tool.mutmut] in pyproject.toml); then the
     survivors. Slow: run it now and then, not in CI. docs/agreement.md lists what it left."""
     install(session, "torch,jax,test")
     session.install(*CONSTRAINTS, "mutmut")

@@ -7,8 +7,8 @@ what such a step can cost at best here:
 - ``copy_bandwidth(nbytes)``: bytes per second ``np.copyto`` moves between two
   arrays of ``nbytes`` (read + write counted), the machine's streaming speed at
   that size (a copy of 60 MB, for instance, reads 60 MB and writes 60 MB);
-- ``ufunc_costs(shape, dtype)``: ns per element of each NumPy call the step
-  makes, on arrays of its shapes (see ``ensemble_calls``): which calls make a
+- ``ufunc_costs(batch, width, n_nets, dtype, repeats)``: ns per element of each
+  NumPy call the step makes, on arrays of its shapes (see ``ensemble_calls``): which calls make a
   float64 step cost more than a float32 one, and whether by more than the 2x
   of its bytes (a call without a SIMD loop for a dtype on this CPU would).
 

@@ -9,6 +9,7 @@ the rates are compared on equal terms. A net has learned its data when every
 output lies on the right side of 0.5.
 """
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -79,7 +80,9 @@ def check_arguments(nets, lrs, epochs, inits, data, check_every):
     if isinstance(check_every, bool) or not isinstance(check_every, int) or check_every < 1:
         raise UsageError(f"--check-every: expected a count >= 1, got {check_every!r}")
     lrs = tuple(lrs)
-    if not lrs or not all(isinstance(r, float) and np.isfinite(r) and r > 0 for r in lrs):
+    if not lrs or not all(
+        isinstance(r, numbers.Real) and not isinstance(r, bool) and np.isfinite(r) and r > 0 for r in lrs
+    ):
         raise UsageError(f"--lr: expected positive learning rates, got {list(lrs)}")
     if len(set(lrs)) != len(lrs):
         raise UsageError(f"--lr: a learning rate is given twice in {list(lrs)}")
@@ -104,11 +107,12 @@ def xor_study(
     ensemble of ``nets * len(lrs)`` nets each; returns a ``Study``. ``progress(k)``
     is called with the epochs done since its last call."""
     check_arguments(nets, lrs, epochs, inits, data, check_every)
+    lrs = tuple(float(r) for r in lrs)
     study = Study(nets, epochs, check_every)
     for init in inits:
         starts = manual.Ensemble([2, 2, 1], seeds=range(nets), activation="sigmoid", loss="mse", init=init)
         for name in data:
-            rows, curves = _run(starts, name, init, tuple(lrs), epochs, check_every, progress)
+            rows, curves = _run(starts, name, init, lrs, epochs, check_every, progress)
             study.rows += rows
             study.curves.append(curves)
     return study

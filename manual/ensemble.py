@@ -140,14 +140,19 @@ class Ensemble:
         n_nets = {np.shape(v)[0] if np.ndim(v) else None for layer in params for v in layer.values()}
         if len(n_nets) != 1 or None in n_nets:
             raise ValueError(
-                f"params: every array's first axis is the net: expected one count, got {sorted(n_nets)}"
+                f"params: every array's first axis is the net: expected one count, got {n_nets!r}"
             )
         (n,) = n_nets
+        if n < 1:
+            raise ValueError("params: expected at least one net, got arrays with a first axis of 0")
         # each net's arrays through the single net's checks, then stacked again
-        per_net = [
-            checks.check_params([{k: np.asarray(v)[i] for k, v in layer.items()} for layer in params], dtype)
-            for i in range(n)
-        ]
+        per_net = []
+        for i in range(n):
+            try:
+                net_i = [{k: np.asarray(v)[i] for k, v in layer.items()} for layer in params]
+                per_net.append(checks.check_params(net_i, dtype))
+            except (TypeError, ValueError) as err:
+                raise type(err)(f"params of net {i} (the arrays' first axis): {err}") from None
         sizes, dtype = per_net[0][1], per_net[0][2]
         stacked = [
             {k: np.stack([p[0][l][k] for p in per_net]) for k in params[l]} for l in range(len(params))
@@ -220,9 +225,9 @@ class Ensemble:
         }
 
     def net(self, i):
-        """Net ``i`` as a ``manual.MLP`` (a copy)."""
+        """Net ``i`` as a ``manual.MLP`` (a copy); negative ``i`` counts from the end."""
         if isinstance(i, bool) or not isinstance(i, numbers.Integral) or not -self.n_nets <= i < self.n_nets:
-            raise IndexError(f"net: expected an index in [0, {self.n_nets}), got {i!r}")
+            raise IndexError(f"net: expected an index in [-{self.n_nets}, {self.n_nets}), got {i!r}")
         return MLP.from_params(
             [{k: v[..., i] for k, v in layer.items()} for layer in self._params],
             activation=list(self.activations),
@@ -326,6 +331,14 @@ class Ensemble:
         )  # values: finite, and what the loss takes
         return x, np.ascontiguousarray(np.moveaxis(arr, 0, -1))
 
+    def _arrange(self, x, y):
+        """x, y laid out as ``_check_xy`` returns them, unchecked (``Trainer.step(validate=False)``):
+        per-net data with the nets moved last, shared y with an axis of 1 for them."""
+        x, y = np.asarray(x), np.asarray(y)
+        x = np.ascontiguousarray(np.moveaxis(x, 0, -1)) if x.ndim == 3 else x
+        y = np.ascontiguousarray(np.moveaxis(y, 0, -1)) if y.ndim == 3 else y[..., None]
+        return x, y
+
 
 def _check_per_net(name, arr, n_nets, width, what):
     if arr.shape[0] != n_nets or arr.shape[2] != width:
@@ -335,10 +348,14 @@ def _check_per_net(name, arr, n_nets, width, what):
 
 
 def _check_seeds(seeds, n_nets):
+    if (seeds is None or n_nets is not None) and (
+        isinstance(n_nets, bool) or not isinstance(n_nets, numbers.Integral) or n_nets < 1
+    ):
+        raise ValueError(f"n_nets: expected a count >= 1 (or seeds, one per net), got {n_nets!r}")
     if seeds is None:
-        if isinstance(n_nets, bool) or not isinstance(n_nets, numbers.Integral) or n_nets < 1:
-            raise ValueError(f"n_nets: expected a count >= 1 (or seeds, one per net), got {n_nets!r}")
         return list(range(int(n_nets)))
+    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
+        raise TypeError(f"seeds: expected ints >= 0, one per net, got {seeds!r}")
     seeds = [checks.check_seed(s) for s in seeds]
     if not seeds or (n_nets is not None and len(seeds) != n_nets):
         raise ValueError(f"seeds: expected one seed per net ({n_nets}), got {len(seeds)}")

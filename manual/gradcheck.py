@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .mlp import MLP
 from .optim import flat
 
 
@@ -80,6 +81,10 @@ def gradcheck(net, x, y, eps=1e-6, rtol=1e-6):
     a difference of terms near 129: |L| = 3.3, M = 246). x: ``(batch, n_in)``,
     y: ``(batch, n_out)``.
     """
+    if not isinstance(net, MLP):
+        raise TypeError(
+            f"net: expected a manual.MLP (check an ensemble's nets one by one: ens.net(i)), got {net!r}"
+        )
     if not eps > 0:
         raise ValueError(f"eps: expected a positive step, got {eps!r}")
     if not rtol >= 0:

@@ -13,7 +13,6 @@ update rules, which are elementwise, can run over the whole net in one
 NumPy call each (``step_flat``): an MLP keeps its params that way too.
 """
 
-import copy
 import inspect
 import math
 from dataclasses import dataclass, field
@@ -88,6 +87,10 @@ class Optimizer:
 
     def step(self, params, grads, state):
         """One in-place update of ``params`` from ``grads`` (params-shaped lists); advances ``state``."""
+        if self.n_nets is not None:
+            raise ValueError(
+                f"{self!r} has per-net settings: step an ensemble with manual.Trainer or manual.train"
+            )
         state.step += 1
         bufs = [state.buffers[name] for name in self.buffer_names]
         for i, (p, g, s) in enumerate(zip(flat(params), flat(grads), state.scratch)):
@@ -103,18 +106,6 @@ class Optimizer:
         if shape is not None:
             arrays = [a.reshape(shape) for a in arrays]
         self._update(arrays[0], arrays[1], arrays[2], state.step, *arrays[3:])
-
-    def in_dtype(self, dtype):
-        """A copy whose per-net settings are arrays of ``dtype``: a float32 ensemble's
-        update then runs in float32, as it does with a number (NumPy keeps float32
-        against a Python float, but promotes it against a float64 array)."""
-        twin = copy.copy(self)
-        for k, v in vars(self).items():
-            if isinstance(v, np.ndarray):
-                setattr(twin, k, v.astype(dtype))
-            elif isinstance(v, tuple):
-                setattr(twin, k, tuple(b.astype(dtype) if isinstance(b, np.ndarray) else b for b in v))
-        return twin
 
     @property
     def n_nets(self):
@@ -154,7 +145,7 @@ class SGD(Optimizer):
         self.momentum = _check_nonnegative("momentum", momentum)
         self.weight_decay = _check_nonnegative("weight_decay", weight_decay)
         if nesterov and not np.all(self.momentum):
-            raise ValueError("nesterov=True needs a momentum > 0, got momentum=0")
+            raise ValueError(f"nesterov=True needs a momentum > 0 (for every net), got momentum={momentum!r}")
         self.nesterov = bool(nesterov)
         self.buffer_names = ("momentum_buffer",) if np.any(self.momentum) else ()
         _check_lengths(self)
@@ -168,19 +159,20 @@ class SGD(Optimizer):
         }
 
     def _update(self, p, g, s, t, buf=None):
+        mu = _as(self.momentum, p)
         if np.any(self.weight_decay):
-            np.multiply(p, self.weight_decay, out=s)
+            np.multiply(p, _as(self.weight_decay, p), out=s)
             g += s
         d = g
         if buf is not None:
-            buf *= self.momentum
+            buf *= mu
             buf += g
             if self.nesterov:
-                np.multiply(buf, self.momentum, out=s)
+                np.multiply(buf, mu, out=s)
                 g += s
             else:
                 d = buf
-        np.multiply(d, self.lr, out=s)
+        np.multiply(d, _as(self.lr, p), out=s)
         p -= s
 
 
@@ -214,23 +206,22 @@ class Adam(Optimizer):
         if np.any(self.weight_decay):
             if self.decoupled:
                 # AdamW: shrink the weights directly, outside the moments
-                p *= 1 - self.lr * self.weight_decay
+                p *= _as(1 - self.lr * self.weight_decay, p)
             else:
-                np.multiply(p, self.weight_decay, out=s)
+                np.multiply(p, _as(self.weight_decay, p), out=s)
                 g += s
-        m *= beta1
-        np.multiply(g, 1 - beta1, out=s)
+        m *= _as(beta1, p)
+        np.multiply(g, _as(1 - beta1, p), out=s)
         m += s
-        v *= beta2
+        v *= _as(beta2, p)
         np.multiply(g, g, out=s)
-        s *= 1 - beta2
+        s *= _as(1 - beta2, p)
         v += s
-        step_size = self.lr / (1 - beta1**t)
+        step_size = _as(self.lr / (1 - beta1**t), p)
         # s = sqrt(v) / sqrt(1 - beta2**t) + eps, then p -= step_size * m / s
         np.sqrt(v, out=s)
-        # a number stays a Python float, which NumPy rounds to a float32 net's dtype (as torch does)
-        s /= math.sqrt(1 - beta2**t) if np.ndim(beta2) == 0 else np.sqrt(1 - beta2**t)
-        s += self.eps
+        s /= math.sqrt(1 - beta2**t) if np.ndim(beta2) == 0 else _as(np.sqrt(1 - beta2**t), p)
+        s += _as(self.eps, p)
         np.divide(m, s, out=s)
         s *= step_size
         p -= s
@@ -259,6 +250,13 @@ def from_config(config):
     return OPTIMIZERS[name](**config)
 
 
+def _as(setting, p):
+    """A setting, or a quantity derived from it, as the update uses it on ``p``: a
+    number stays a Python float, which NumPy rounds to a float32 array's dtype;
+    a per-net array (float64, computed in float64) is rounded to it the same way."""
+    return setting.astype(p.dtype, copy=False) if isinstance(setting, np.ndarray) else setting
+
+
 def _check_positive(name, value):
     return _check_in(name, value, 0, math.inf, low_open=True)
 
@@ -284,17 +282,21 @@ def _check_in(name, value, low, high, low_open=False):
     ok = np.isfinite(values) & (values > low if low_open else values >= low) & (values < high)
     if not ok.all():
         where = "" if result is not None else f" at net {int(np.argmin(ok))}"
-        bound = f"in ({low}, {high})" if low_open else f"in [{low}, {high})"
-        bound = "positive finite" if (low_open and high == math.inf) else bound
-        bound = "finite and >= 0" if (not low_open and high == math.inf) else bound
-        raise ValueError(f"{name}: expected a {bound} number, got {value!r}{where}")
+        bound = f"a number in ({low}, {high})" if low_open else f"a number in [{low}, {high})"
+        bound = "a positive finite number" if (low_open and high == math.inf) else bound
+        bound = "a finite number >= 0" if (not low_open and high == math.inf) else bound
+        raise ValueError(f"{name}: expected {bound}, got {value!r}{where}")
     return values if result is None else result
 
 
 def _check_lengths(optimizer):
-    lengths = {len(v) for v in optimizer._values() if isinstance(v, np.ndarray)}
-    if len(lengths) > 1:
-        raise ValueError(f"per-net hyperparameters of different lengths: {sorted(lengths)}")
+    lengths = {}
+    for k, v in optimizer._hyper().items():
+        for j, item in enumerate(v if isinstance(v, tuple) else (v,)):
+            if isinstance(item, np.ndarray):
+                lengths[k if not isinstance(v, tuple) else f"{k}[{j}]"] = len(item)
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"per-net settings of different lengths: {lengths}")
 
 
 def _plain(hyper):

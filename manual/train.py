@@ -25,6 +25,7 @@ class TrainState:
     batch_size: int | None
     shuffle_seed: int | None
     optimizer_config: dict = field(default_factory=dict)
+    frozen: np.ndarray | None = None  # an ensemble's History.frozen
 
     @property
     def step(self):
@@ -38,6 +39,7 @@ class TrainState:
             self.batch_size,
             self.shuffle_seed,
             dict(self.optimizer_config),
+            None if self.frozen is None else self.frozen.copy(),
         )
 
 
@@ -47,9 +49,10 @@ class History:
 
     losses: ``(steps,)``, each step's loss from its forward pass, before its
     update (what PyTorch's ``loss.item()`` reports); for an ensemble
-    ``(steps, N)``, one per net. params: the final params. net: the trained MLP
-    or Ensemble. snapshots: ``(step, params)`` pairs every ``record_every``
-    steps, step 0 (the start) included. state: a ``TrainState`` to resume from.
+    ``(steps, N)``, one per net. params: the final params (an ensemble's nets
+    first, as ``ens.params``). net: the trained MLP or Ensemble. snapshots:
+    ``(step, params)`` pairs every ``record_every`` steps, step 0 (the start)
+    included. state: a ``TrainState`` to resume from.
     frozen: for an ensemble, per net the step whose loss was not finite, from
     which on the net was left as it was (-1: never); None for an MLP.
     """
@@ -71,10 +74,11 @@ class Trainer:
 
     ``state``: an ``OptimizerState`` to continue from (default: a fresh one).
     The gradient and scratch buffers are allocated once, here; ``grads`` holds
-    the last step's gradients.
+    the last step's gradients (for an ensemble, in its internal layout, the
+    nets last). ``frozen``: an ensemble's ``History.frozen`` to continue from.
     """
 
-    def __init__(self, net, optimizer, state=None):
+    def __init__(self, net, optimizer, state=None, frozen=None):
         if not isinstance(net, (MLP, Ensemble)):
             raise TypeError(f"net: expected a manual.MLP or manual.Ensemble, got {type(net).__name__}")
         if not isinstance(optimizer, Optimizer):
@@ -82,23 +86,31 @@ class Trainer:
         _check_per_net_settings(net, optimizer)
         self.net = net
         self.optimizer = optimizer
-        self._rule = optimizer.in_dtype(net.dtype)
         ensemble = isinstance(net, Ensemble)
         # an ensemble's buffers, viewed (params, nets): a per-net setting broadcasts over the nets
         self._shape = (-1, net.n_nets) if ensemble else None
         self.frozen = np.full(net.n_nets, -1) if ensemble else None
+        if frozen is not None:
+            if not ensemble or np.shape(frozen) != (net.n_nets,):
+                raise ValueError(f"frozen: expected one step (or -1) per net of an ensemble, got {frozen!r}")
+            self.frozen = np.array(frozen, dtype=int)
         if state is None:
             self.state = optimizer.init(net._params)
         else:  # a copy, laid out contiguously over this net's params
+            check_state_buffers(state, net, optimizer)
             self.state = OptimizerState.contiguous(state.step, state.buffers, flat(net._params))
         self._grads_flat, self.grads = allocate_like(net._params)
 
     def step(self, x, y, validate=True):
-        """Forward, backward and one update on x ``(batch, n_in)``, y ``(batch, n_out)``;
-        returns the loss before the update. ``validate=False`` skips the
+        """Forward, backward and one update on x ``(batch, n_in)``, y ``(batch, n_out)``
+        (an ensemble's: shared, or per net ``(N, batch, ...)``); returns the loss
+        before the update (an ensemble's: ``(N,)``). ``validate=False`` skips the
         input checks (``train`` checks the whole data set once, up front)."""
-        if validate:
-            x, y = self.net._check_xy(x, y)
+        x, y = self.net._check_xy(x, y) if validate else self.net._arrange(x, y)
+        return self._step(x, y)
+
+    def _step(self, x, y):
+        """``step`` on data already checked and arranged (``net._check_xy``)."""
         loss = self.net._loss_and_grads(x, y, self.grads)
         if self._shape is not None:
             return self._ensemble_update(loss)
@@ -116,7 +128,9 @@ class Trainer:
         if stuck.any():
             self._grads_flat.reshape(self._shape)[:, stuck] = 0
             kept = self.net._flat[:, stuck].copy()
-        self._rule.step_flat(self.net._flat, self._grads_flat, self.state, self._shape)
+        # an update that overflows leaves that net inf, and its next loss freezes it; no warning
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.optimizer.step_flat(self.net._flat, self._grads_flat, self.state, self._shape)
         if stuck.any():
             self.net._flat[:, stuck] = kept
         return losses
@@ -188,28 +202,38 @@ def check_resume(resume, net, optimizer, batch_size, shuffle_seed):
         raise ValueError(
             f"resume: the state was made by {resume.optimizer_config}, got optimizer {optimizer.config()}"
         )
-    if set(resume.optimizer.buffers) != set(optimizer.buffer_names):
-        raise ValueError(
-            f"resume: the state holds optimizer buffers {sorted(resume.optimizer.buffers)}, "
-            f"{optimizer!r} needs {sorted(optimizer.buffer_names)}"
-        )
     if resume.batch_size != batch_size or resume.shuffle_seed != shuffle_seed:
         raise ValueError(
             f"resume: the state was made with batch_size={resume.batch_size}, "
             f"shuffle_seed={resume.shuffle_seed}; "
             f"got batch_size={batch_size}, shuffle_seed={shuffle_seed}"
         )
+    check_state_buffers(resume.optimizer, net, optimizer, "resume")
+    if resume.frozen is not None and (not isinstance(net, Ensemble) or resume.frozen.shape != (net.n_nets,)):
+        raise ValueError(f"resume: the state's frozen nets {resume.frozen!r} do not fit {net!r}")
+
+
+def check_state_buffers(state, net, optimizer, what="state"):
+    """The optimizer state's buffers are the ones ``optimizer`` keeps, shaped and typed like
+    ``net``'s params (an ensemble's in its internal layout, the nets last)."""
+    if not isinstance(state, OptimizerState):
+        raise TypeError(f"{what}: expected an OptimizerState, got {type(state).__name__}")
+    if set(state.buffers) != set(optimizer.buffer_names):
+        raise ValueError(
+            f"{what}: the state holds optimizer buffers {sorted(state.buffers)}, "
+            f"{optimizer!r} needs {sorted(optimizer.buffer_names)}"
+        )
     shapes = [p.shape for p in flat(net._params)]
-    for name, bufs in resume.optimizer.buffers.items():
+    for name, bufs in state.buffers.items():
         got = [b.shape for b in bufs]
         if got != shapes:
             raise ValueError(
-                f"resume: optimizer buffer {name!r} has shapes {got}, the net's params have {shapes}"
+                f"{what}: optimizer buffer {name!r} has shapes {got}, the net's params have {shapes}"
             )
         for b in bufs:
             if b.dtype != net.dtype:
                 raise TypeError(
-                    f"resume: optimizer buffer {name!r} is {b.dtype.name}, the net is {net.dtype.name}"
+                    f"{what}: optimizer buffer {name!r} is {b.dtype.name}, the net is {net.dtype.name}"
                 )
 
 
@@ -226,6 +250,7 @@ def train(
     progress=None,
 ):
     """Train a copy of ``net`` on x ``(n, n_in)``, y ``(n, n_out)``; ``net`` is left as it was.
+    An ``Ensemble`` trains every net at once, on shared data or per net ``(N, n, ...)``.
 
     batch_size None: one full-batch step per epoch (the seeds). Otherwise
     mini-batches of ``batch_size``, the last shorter one kept, in an order
@@ -238,7 +263,7 @@ def train(
         net, x, y, optimizer, epochs, batch_size, shuffle_seed, record_every, resume, progress
     )
     net = net.copy()
-    trainer = Trainer(net, optimizer, None if resume is None else resume.optimizer)
+    trainer = Trainer(net, optimizer, *(() if resume is None else (resume.optimizer, resume.frozen)))
     state = trainer.state
     first_epoch = 0 if resume is None else resume.epoch
     rng = make_rng(shuffle_seed, resume)
@@ -254,7 +279,7 @@ def train(
         for idx in batch_order(n, batch_size, rng):
             if record_every is not None and step % record_every == 0:
                 snapshots.append((state.step, _copy_params(net.params)))
-            losses[step] = trainer.step(*gather(idx), validate=False)
+            losses[step] = trainer._step(*gather(idx))
             step += 1
             if progress is not None:
                 progress()
@@ -268,6 +293,7 @@ def train(
         batch_size=batch_size,
         shuffle_seed=shuffle_seed,
         optimizer_config=optimizer.config(),
+        frozen=None if trainer.frozen is None else trainer.frozen.copy(),
     )
     return History(
         losses=losses,

@@ -7,6 +7,8 @@ set) a missing framework is a failure instead.
 """
 
 import os
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -14,6 +16,7 @@ from hypothesis import HealthCheck, settings
 from crosscheck import backends
 
 REQUIRE_FRAMEWORKS = os.environ.get("BACKPROP_REQUIRE_FRAMEWORKS") == "1"
+TESTS = Path(__file__).resolve().parent
 PAIRS = [("manual", "torch"), ("manual", "jax"), ("torch", "jax")]
 PAIR_IDS = ["manual-torch", "manual-jax", "torch-jax"]
 
@@ -68,6 +71,17 @@ def _bound_jax_compile_cache():
         import jax
 
         jax.clear_caches()
+
+
+def pytest_sessionstart(session):
+    """Forget every result a test module cached (functools.cache) before this session:
+    mutmut forks each mutant's run from a process that has run the suite once, and
+    results cached then are the unmutated engine's, which a mutant would never touch."""
+    for module in list(sys.modules.values()):
+        if Path(getattr(module, "__file__", None) or "").parent == TESTS:
+            for value in list(vars(module).values()):
+                if callable(getattr(value, "cache_clear", None)):
+                    value.cache_clear()
 
 
 def pytest_collection_modifyitems(config, items):

@@ -229,7 +229,7 @@ MUTANTS = [
         "Adam bias correction one step late",
         "numeric",
         "1 − β^(t−1) for 1 − β^t (from step 2)",
-        (OPTIM, "step_size = self.lr / (1 - beta1**t)", "step_size = self.lr / (1 - beta1 ** max(t - 1, 1))"),
+        (OPTIM, "self.lr / (1 - beta1**t)", "self.lr / (1 - beta1 ** max(t - 1, 1))"),
         (OPTIM, "s /= math.sqrt(1 - beta2**t)", "s /= math.sqrt(1 - beta2 ** max(t - 1, 1))"),
     ),
     _m(
@@ -238,8 +238,8 @@ MUTANTS = [
         "buf = μ buf + 0.9 g",
         (
             OPTIM,
-            "buf *= self.momentum\n            buf += g",
-            "buf *= self.momentum\n            buf += 0.9 * g",
+            "buf *= mu\n            buf += g",
+            "buf *= mu\n            buf += 0.9 * g",
         ),
     ),
     _m(
@@ -255,17 +255,18 @@ MUTANTS = [
         ),
         (
             OPTIM,
-            "        if np.any(self.weight_decay):\n            np.multiply(p, self.weight_decay, out=s)\n"
+            "        if np.any(self.weight_decay):\n"
+            "            np.multiply(p, _as(self.weight_decay, p), out=s)\n"
             "            g += s\n"
             "        d = g",
             "        if np.any(self.weight_decay) and p.ndim > 1:\n"
-            "            np.multiply(p, self.weight_decay, out=s)\n"
+            "            np.multiply(p, _as(self.weight_decay, p), out=s)\n"
             "            g += s\n        d = g",
         ),
         (
             OPTIM,
-            "            else:\n                np.multiply(p, self.weight_decay, out=s)",
-            "            elif p.ndim > 1:\n                np.multiply(p, self.weight_decay, out=s)",
+            "            else:\n                np.multiply(p, _as(self.weight_decay, p), out=s)",
+            "            elif p.ndim > 1:\n                np.multiply(p, _as(self.weight_decay, p), out=s)",
         ),
     ),
 ]

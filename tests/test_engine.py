@@ -369,7 +369,7 @@ def test_trace_holds_every_number_of_the_pass_by_hand():
 
 def test_softmax_has_no_elementwise_derivative_and_says_so():
     with pytest.raises(
-        TypeError, match="softmax has no elementwise derivative; it is only allowed on the output layer"
+        TypeError, match="^softmax has no elementwise derivative; it is only allowed on the output layer$"
     ):
         ACTIVATIONS["softmax"].prime(np.array([[0.5, 0.5]]))
 

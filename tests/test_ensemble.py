@@ -61,14 +61,17 @@ ARCHS = {
 FLOAT32 = {"relu-identity-mse-sum", "leaky-sigmoid-bce-sum"}
 DETECT = {np.float64: 1e-6, np.float32: 1e-3}
 BATCH = 5
-# N in {1, 7, 1000} and both kinds of data for every architecture and dtype, not
-# their full product: 1 net on shared data, 7 on per-net data, 1,000 on either in turn
+# N in {1, 7, 1000} and both kinds of data, not their full product: 7 nets on
+# per-net data and 1,000 on either in turn for every architecture and dtype,
+# 1 net (shared data) for two of them
+SINGLE = {"xor-sigmoid-mse-sum", "tanh-softmax-ce-mean"}
 MATRIX = [
     (arch, dtype, n, data)
     for i, arch in enumerate(ARCHS)
     for j, dtype in enumerate((np.float64, np.float32))
     if dtype == np.float64 or arch in FLOAT32
     for n, data in [(1, "shared"), (7, "per-net"), (1000, ("shared", "per-net")[(i + j) % 2])]
+    if n > 1 or arch in SINGLE
 ]
 
 
@@ -204,14 +207,25 @@ def test_forward_is_every_net_forward():
     [
         (lambda: manual.Ensemble([2, 1]), "n_nets: expected a count >= 1"),
         (lambda: manual.Ensemble([2, 1], 2, seeds=[1]), r"seeds: expected one seed per net \(2\), got 1"),
-        (lambda: manual.Ensemble([2, 1], seeds=[1, -1]), "seed"),
+        (lambda: manual.Ensemble([2, 1], seeds=[1, -1]), "seed: expected None or an int >= 0, got -1"),
+        (lambda: manual.Ensemble([2, 1], seeds=5), "seeds: expected ints >= 0, one per net, got 5"),
+        (lambda: manual.Ensemble([2, 1], n_nets="x", seeds=[1]), "n_nets: expected a count >= 1"),
+        (lambda: manual.Ensemble.from_params([{"W": np.ones((0, 2, 1))}]), "expected at least one net"),
+        (
+            lambda: manual.Ensemble.from_params([{"W": np.array([[[1.0]], [[np.nan]]])}]),
+            r"params of net 1 \(the arrays' first axis\): .*finite",
+        ),
+        (
+            lambda: manual.gradcheck(manual.Ensemble([2, 1], 2), np.zeros((1, 2)), np.zeros((1, 1))),
+            "net: expected a manual.MLP",
+        ),
         (lambda: manual.Ensemble.from_nets([manual.MLP([2, 1]), manual.MLP([2, 2])]), "one architecture"),
         (lambda: manual.Ensemble.from_nets([]), "non-empty list of manual.MLP"),
         (
             lambda: manual.Ensemble.from_params([{"W": np.ones((2, 3, 1)), "b": np.ones((3, 1))}]),
             "expected one count",
         ),
-        (lambda: manual.Ensemble([2, 1], 3).net(3), r"expected an index in \[0, 3\), got 3"),
+        (lambda: manual.Ensemble([2, 1], 3).net(3), r"expected an index in \[-3, 3\), got 3"),
     ],
 )
 def test_bad_construction_says_what_was_expected(call, message):
@@ -222,7 +236,11 @@ def test_bad_construction_says_what_was_expected(call, message):
 @pytest.mark.parametrize(
     "x,y,message",
     [
-        (np.zeros((4, 3)), np.zeros((4, 1)), r"x: expected .*2"),
+        (
+            np.zeros((4, 3)),
+            np.zeros((4, 1)),
+            r"x: expected shape \(batch, 2\) \(2 features per row\), got shape \(4, 3\)",
+        ),
         (
             np.zeros((2, 4, 2)),
             np.zeros((4, 1)),
@@ -258,7 +276,11 @@ def test_bad_data_says_what_was_expected_and_leaves_the_nets_alone(x, y, message
     [
         (None, lambda: manual.SGD(lr=[0.1, 0.2]), r"per-net settings for 2 nets need a manual.Ensemble of 2"),
         (3, lambda: manual.SGD(lr=[0.1, 0.2]), r"per-net settings for 2 nets need"),
-        (2, lambda: manual.SGD(lr=[0.1, 0.2], momentum=[0.9, 0.9, 0.9]), r"different lengths: \[2, 3\]"),
+        (
+            2,
+            lambda: manual.SGD(lr=[0.1, 0.2], momentum=[0.9, 0.9, 0.9]),
+            r"different lengths: \{'lr': 2, 'momentum': 3\}",
+        ),
         (2, lambda: manual.SGD(lr=[0.1, -0.2]), "lr: expected a positive finite number.*at net 1"),
         (2, lambda: manual.SGD(lr=[[0.1, 0.2]]), "lr: expected a number, or a 1-D array"),
         (2, lambda: manual.Adam(betas=([0.9, 1.0], 0.99)), r"betas: .*\[0, 1\).*at net 1"),
@@ -312,9 +334,8 @@ def test_every_net_follows_the_vmapped_frameworks_for_1000_steps(case, reference
     assert gap.loss.max() <= tol, f"net {worst[1]} at step {worst[0]}: relative loss gap {gap.loss.max():.2e}"
     for net in range(ens.n_nets):
         for a, b in zip(mine.params, theirs.params):
-            np.testing.assert_allclose(
-                a["W"][net], b["W"][net], rtol=tol, atol=tol * np.abs(b["W"][net]).max()
-            )
+            for k in b:
+                np.testing.assert_allclose(a[k][net], b[k][net], rtol=tol, atol=tol * np.abs(b[k][net]).max())
     # the runs went somewhere: every net's loss moved by far more than the tolerance
     assert (np.abs(mine.losses[-1] - mine.losses[0]) > 1e3 * tol * mine.losses[0]).all()
 
@@ -357,7 +378,10 @@ def test_net_i_of_a_run_is_the_net_trained_alone(name):
         np.testing.assert_allclose(run.losses[:, i], alone.losses, rtol=tol, err_msg=f"net {i}")
         assert abs(alone.losses[-1] - alone.losses[0]) > 1e-3, "the run must move"
         for a, b in zip(run.net.net(i).params, alone.params):
-            np.testing.assert_allclose(a["W"], b["W"], rtol=tol, err_msg=f"net {i}")
+            for k in b:
+                np.testing.assert_allclose(
+                    a[k], b[k], rtol=tol, atol=tol * np.abs(b[k]).max(), err_msg=f"net {i}"
+                )
 
 
 def test_a_diverging_net_is_frozen_and_the_others_go_on():
@@ -381,17 +405,89 @@ def test_a_diverging_net_is_frozen_and_the_others_go_on():
         np.testing.assert_allclose(run.losses[:, i], alone.losses, rtol=1e-12)
 
 
-def test_a_float32_ensemble_steps_in_float32_with_per_net_settings():
-    """A per-net learning rate is float64 as given; the step rounds it to the net's
-    dtype, as it does a number (float64 arithmetic would round each update
-    otherwise): lr=[0.1, 0.1, 0.1] and lr=0.1 train to the same bits."""
+@pytest.mark.parametrize(
+    "per_net,number",
+    [
+        (lambda: manual.SGD(lr=[0.1] * 3, momentum=[0.9] * 3), lambda: manual.SGD(lr=0.1, momentum=0.9)),
+        (lambda: manual.Adam(lr=[0.01] * 3, betas=([0.9] * 3, 0.999)), lambda: manual.Adam(lr=0.01)),
+        (
+            lambda: manual.AdamW(lr=[0.01] * 3, weight_decay=[0.1] * 3),
+            lambda: manual.AdamW(lr=0.01, weight_decay=0.1),
+        ),
+    ],
+    ids=["sgd-momentum", "adam", "adamw"],
+)
+def test_a_float32_ensemble_rounds_per_net_settings_as_numbers(per_net, number):
+    """A per-net setting is float64 as given; the step derives what it needs from it
+    (1 - beta, the bias corrections) in float64 and rounds that to the net's dtype,
+    as NumPy does a number: the same settings per net and as numbers train to the same bits."""
     ens = manual.Ensemble([2, 2, 1], seeds=[0, 1, 2], dtype=np.float32)
     x, y = XOR_X.astype(np.float32), XOR_Y.astype(np.float32)
-    per_net = manual.train(ens, x, y, manual.SGD(lr=[0.1, 0.1, 0.1], momentum=[0.9] * 3), 50)
-    number = manual.train(ens, x, y, manual.SGD(lr=0.1, momentum=0.9), 50)
-    assert per_net.losses.dtype == np.float32 and per_net.params[0]["W"].dtype == np.float32
-    np.testing.assert_array_equal(per_net.losses, number.losses)
-    np.testing.assert_array_equal(per_net.params[0]["W"], number.params[0]["W"])
+    a, b = manual.train(ens, x, y, per_net(), 200), manual.train(ens, x, y, number(), 200)
+    assert a.losses.dtype == np.float32 and a.params[0]["W"].dtype == np.float32
+    np.testing.assert_array_equal(a.losses, b.losses)
+    for pa, pb in zip(a.params, b.params):
+        for k in pb:
+            np.testing.assert_array_equal(pa[k], pb[k])
+
+
+def test_a_step_without_validation_arranges_the_data_as_a_checked_one():
+    """Per-net x, shared y: validate=False skips the checks, not the layout."""
+    ens = manual.Ensemble([2, 3, 2], seeds=[0, 1])
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((2, 5, 2)), rng.random((5, 2))
+    checked = manual.Trainer(ens.copy(), manual.SGD(lr=0.1))
+    unchecked = manual.Trainer(ens.copy(), manual.SGD(lr=0.1))
+    for _ in range(3):
+        np.testing.assert_array_equal(checked.step(x, y), unchecked.step(x, y, validate=False))
+    np.testing.assert_array_equal(checked.net.params[0]["W"], unchecked.net.params[0]["W"])
+
+
+def test_per_net_settings_refuse_the_optimizers_own_step():
+    """opt.step takes params as given (nets first for an ensemble), where per-net settings
+    would broadcast over the wrong axis: only Trainer and train lay them out."""
+    ens = manual.Ensemble([2, 3, 3], 3)
+    opt = manual.SGD(lr=[0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="has per-net settings: step an ensemble with manual.Trainer"):
+        opt.step(ens.params, ens.loss_and_grads(XOR_X[:3], np.eye(3))[1], opt.init(ens.params))
+
+
+def test_a_trainer_refuses_a_state_made_for_another_net():
+    state = manual.SGD(lr=0.1, momentum=0.9).init(manual.MLP([2, 2, 2]).params)
+    with pytest.raises(ValueError, match=r"state: optimizer buffer 'momentum_buffer' has shapes \[\(2, 2\)"):
+        manual.Trainer(manual.Ensemble([2, 2, 2], 2), manual.SGD(lr=0.1, momentum=0.9), state)
+
+
+def diverging():
+    """Net 1's data holds a target of 1e200: its loss overflows at its first step on it."""
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((2, 8, 2)), rng.random((2, 8, 1))
+    y[1, 6] = 1e200
+    return manual.Ensemble([2, 3, 1], seeds=[0, 1], activation="tanh", output_activation="identity"), x, y
+
+
+def test_resuming_a_run_with_a_frozen_net_is_the_unbroken_run():
+    ens, x, y = diverging()
+    opt = manual.SGD(lr=0.1, momentum=0.5)
+    whole = manual.train(ens, x, y, opt, 4, batch_size=4)
+    first = manual.train(ens, x, y, opt, 1, batch_size=4)
+    rest = manual.train(first.net, x, y, opt, 3, batch_size=4, resume=first.state)
+    assert whole.frozen.tolist() == rest.frozen.tolist() == [-1, 1]
+    np.testing.assert_array_equal(np.concatenate([first.losses, rest.losses]), whole.losses)
+    for a, b in zip(rest.params, whole.params):
+        for k in b:
+            np.testing.assert_array_equal(a[k], b[k])
+
+
+def test_an_update_that_overflows_warns_nothing_and_freezes_its_net():
+    """float32, lr 1e4 with weight decay: net 1's update overflows before its loss does."""
+    ens = manual.Ensemble(
+        [2, 8, 1], seeds=[1, 2], activation="tanh", output_activation="sigmoid", loss="bce", dtype=np.float32
+    )
+    x, y = XOR_X.astype(np.float32), XOR_Y.astype(np.float32)
+    run = manual.train(ens, x, y, manual.SGD(lr=[1e-3, 1e4], weight_decay=0.1), 30)
+    assert run.frozen[0] == -1 and run.frozen[1] > 0
+    assert np.isfinite(run.losses[:, 0]).all()
 
 
 # ------------------------------------------------------------------ what it catches

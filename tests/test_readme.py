@@ -26,7 +26,7 @@ def run_readme_python():
 
 def test_readme_python_blocks_run_and_print_what_they_claim():
     ns, printed = run_readme_python()
-    trace_block = next(b for b in blocks("text") if b.startswith("2-2-1 MLP"))
+    trace_block = next(b for b in blocks("text") if b.startswith("backward\n  layer 2"))
     assert trace_block.rstrip("\n") in printed
     assert "all ok" in printed  # the gradcheck report
     diagnosis = "it equals the gradient with σ′(z₂) dropped at the output layer"
