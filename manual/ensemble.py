@@ -19,9 +19,9 @@ import numpy as np
 
 from . import backprop, checks
 from .activations import ACTIVATIONS
-from .initializers import INITS, initial_params
+from .initializers import initial_params
 from .losses import LOSSES, loss_and_output_delta
-from .mlp import MLP, check_loss, layer_activations
+from .mlp import MLP, check_architecture, check_loss, layer_activations
 
 
 def _allocate(sizes, bias, n_nets, dtype):
@@ -110,14 +110,10 @@ class Ensemble:
         seeds=None,
         dtype=np.float64,
     ):
-        sizes = checks.check_sizes(sizes)
-        dtype = checks.check_dtype(dtype)
-        checks.check_choice("init", init, INITS)
-        if not isinstance(bias, (bool, np.bool_)):
-            raise TypeError(f"bias: expected True or False, got {bias!r}")
+        sizes, names, dtype = check_architecture(
+            sizes, activation, output_activation, loss, reduction, bias, init, dtype
+        )
         seeds = _check_seeds(seeds, n_nets)
-        names = layer_activations(activation, output_activation, len(sizes) - 1)
-        check_loss(loss, reduction, names)
         draws = [initial_params(sizes, init, s, bool(bias), dtype) for s in seeds]
         stacked = [
             {k: np.stack([d[l][k] for d in draws]) for k in draws[0][l]} for l in range(len(sizes) - 1)

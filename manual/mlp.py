@@ -44,13 +44,9 @@ class MLP:
         seed=None,
         dtype=np.float64,
     ):
-        sizes = checks.check_sizes(sizes)
-        dtype = checks.check_dtype(dtype)
-        checks.check_choice("init", init, INITS)
-        if not isinstance(bias, (bool, np.bool_)):
-            raise TypeError(f"bias: expected True or False, got {bias!r}")
-        names = layer_activations(activation, output_activation, len(sizes) - 1)
-        check_loss(loss, reduction, names)
+        sizes, names, dtype = check_architecture(
+            sizes, activation, output_activation, loss, reduction, bias, init, dtype
+        )
         seed = checks.check_seed(seed)
         params = initial_params(sizes, init, seed, bool(bias), dtype)
         self._setup(params, sizes, names, loss, reduction, dtype)
@@ -242,6 +238,18 @@ class MLP:
     def _arrange(self, x, y):
         """x, y as the step takes them, unchecked (``Trainer.step(validate=False)``)."""
         return x, y
+
+
+def check_architecture(sizes, activation, output_activation, loss, reduction, bias, init, dtype):
+    """An MLP's (or an Ensemble's) arguments checked: ``(sizes, activation names, dtype)``."""
+    sizes = checks.check_sizes(sizes)
+    dtype = checks.check_dtype(dtype)
+    checks.check_choice("init", init, INITS)
+    if not isinstance(bias, (bool, np.bool_)):
+        raise TypeError(f"bias: expected True or False, got {bias!r}")
+    names = layer_activations(activation, output_activation, len(sizes) - 1)
+    check_loss(loss, reduction, names)
+    return sizes, names, dtype
 
 
 def layer_activations(activation, output_activation, n_layers):
