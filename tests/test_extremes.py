@@ -9,7 +9,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import manual
@@ -19,7 +19,7 @@ from crosscheck.testing import assert_grads_close
 from crosscheck.tolerances import tolerance
 
 from conftest import require
-from test_properties import away_from_kinks, margin, problems
+from test_properties import FRAMEWORK_EXAMPLES, away_from_kinks, margin, problems
 
 RAISE = dict(over="raise", invalid="raise", divide="raise")
 # how far pre-activations go: the engine's promise, by dtype
@@ -269,6 +269,7 @@ def max_preactivation(net, x):
 
 
 @given(problems(values=EDGE_VALUES))
+@settings(max_examples=FRAMEWORK_EXAMPLES)  # each compiles JAX anew: see test_properties
 def test_extreme_but_finite_nets_agree_with_both_frameworks(problem):
     net, x, y = problem
     assume(max_preactivation(net, x) <= LIMIT[net.dtype])
