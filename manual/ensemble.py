@@ -115,10 +115,7 @@ class Ensemble:
         )
         seeds = _check_seeds(seeds, n_nets)
         draws = [initial_params(sizes, init, s, bool(bias), dtype) for s in seeds]
-        stacked = [
-            {k: np.stack([d[l][k] for d in draws]) for k in draws[0][l]} for l in range(len(sizes) - 1)
-        ]
-        self._setup(stacked, sizes, names, loss, reduction, dtype)
+        self._setup(_stack(draws), sizes, names, loss, reduction, dtype)
 
     @classmethod
     def from_params(
@@ -150,13 +147,10 @@ class Ensemble:
             except (TypeError, ValueError) as err:
                 raise type(err)(f"params of net {i} (the arrays' first axis): {err}") from None
         sizes, dtype = per_net[0][1], per_net[0][2]
-        stacked = [
-            {k: np.stack([p[0][l][k] for p in per_net]) for k in params[l]} for l in range(len(params))
-        ]
         names = layer_activations(activation, output_activation, len(sizes) - 1)
         check_loss(loss, reduction, names)
         ens = cls.__new__(cls)
-        ens._setup(stacked, sizes, names, loss, reduction, dtype)
+        ens._setup(_stack([p[0] for p in per_net]), sizes, names, loss, reduction, dtype)
         return ens
 
     @classmethod
@@ -171,11 +165,8 @@ class Ensemble:
                 f"nets: expected one architecture and dtype, got {len(specs)}: {sorted(specs)[:2]}"
             )
         first = nets[0]
-        stacked = [
-            {k: np.stack([n.params[l][k] for n in nets]) for k in first.params[l]}
-            for l in range(first.n_layers)
-        ]
         ens = cls.__new__(cls)
+        stacked = _stack([n.params for n in nets])
         ens._setup(stacked, first.sizes, first.activations, first.loss_name, first.reduction, first.dtype)
         return ens
 
@@ -307,7 +298,7 @@ class Ensemble:
         _check_per_net("x", arr, self.n_nets, self.sizes[0], "n_in")
         checks.check_finite("x", arr)  # first, so a bad value is named by (net, sample, feature)
         checks.check_x(arr.reshape(-1, arr.shape[-1]), self.sizes[0], self.dtype)  # values: finite, a batch
-        return np.ascontiguousarray(np.moveaxis(arr, 0, -1))
+        return _nets_last(arr)
 
     def _check_xy(self, x, y):
         x = self._check_x(x)
@@ -325,15 +316,23 @@ class Ensemble:
             self.loss_name,
             self.dtype,
         )  # values: finite, and what the loss takes
-        return x, np.ascontiguousarray(np.moveaxis(arr, 0, -1))
+        return x, _nets_last(arr)
 
     def _arrange(self, x, y):
         """x, y laid out as ``_check_xy`` returns them, unchecked (``Trainer.step(validate=False)``):
         per-net data with the nets moved last, shared y with an axis of 1 for them."""
         x, y = np.asarray(x), np.asarray(y)
-        x = np.ascontiguousarray(np.moveaxis(x, 0, -1)) if x.ndim == 3 else x
-        y = np.ascontiguousarray(np.moveaxis(y, 0, -1)) if y.ndim == 3 else y[..., None]
-        return x, y
+        return (_nets_last(x) if x.ndim == 3 else x), (_nets_last(y) if y.ndim == 3 else y[..., None])
+
+
+def _stack(nets):
+    """One params list per net -> one dict per layer of arrays with the nets first."""
+    return [{k: np.stack([p[l][k] for p in nets]) for k in layer} for l, layer in enumerate(nets[0])]
+
+
+def _nets_last(arr):
+    """Per-net data ``(N, batch, units)`` as the step computes on it, ``(batch, units, N)`` (a copy)."""
+    return np.ascontiguousarray(np.moveaxis(arr, 0, -1))
 
 
 def _check_per_net(name, arr, n_nets, width, what):

@@ -110,12 +110,17 @@ class Optimizer:
     @property
     def n_nets(self):
         """How many nets the per-net hyperparameters are for (None: all are numbers)."""
-        lengths = {len(v) for v in self._values() if isinstance(v, np.ndarray)}
-        return lengths.pop() if lengths else None
+        lengths = set(self._per_net_lengths().values())
+        return lengths.pop() if len(lengths) == 1 else None
 
-    def _values(self):
-        for v in self._hyper().values():
-            yield from (v if isinstance(v, tuple) else (v,))
+    def _per_net_lengths(self):
+        """``{setting: nets}`` for the per-net settings (a tuple's items as ``betas[0]``, ...)."""
+        lengths = {}
+        for k, v in self._hyper().items():
+            for j, item in enumerate(v if isinstance(v, tuple) else (v,)):
+                if isinstance(item, np.ndarray):
+                    lengths[f"{k}[{j}]" if isinstance(v, tuple) else k] = len(item)
+        return lengths
 
     def config(self):
         """The hyperparameters, as plain data (a per-net one as a list)."""
@@ -290,11 +295,7 @@ def _check_in(name, value, low, high, low_open=False):
 
 
 def _check_lengths(optimizer):
-    lengths = {}
-    for k, v in optimizer._hyper().items():
-        for j, item in enumerate(v if isinstance(v, tuple) else (v,)):
-            if isinstance(item, np.ndarray):
-                lengths[k if not isinstance(v, tuple) else f"{k}[{j}]"] = len(item)
+    lengths = optimizer._per_net_lengths()
     if len(set(lengths.values())) > 1:
         raise ValueError(f"per-net settings of different lengths: {lengths}")
 

@@ -230,12 +230,7 @@ def ensemble_value_and_grad(activations, loss_name, reduction, x_axis, y_axis):
 def ensemble_sgd_step(activations, loss_name, reduction, x_axis, y_axis):
     """The leanest jitted SGD step of N nets: ``(params, lr (N,), x, y) -> (params, losses)``,
     params − lr · grad per net, no optax."""
-    value_and_grad_fn = jax.vmap(
-        jax.value_and_grad(
-            functools.partial(loss, activations=activations, loss_name=loss_name, reduction=reduction)
-        ),
-        in_axes=(0, x_axis, y_axis),
-    )
+    value_and_grad_fn = ensemble_value_and_grad(activations, loss_name, reduction, x_axis, y_axis)
 
     @jax.jit
     def step(params, lr, xb, yb):

@@ -124,9 +124,10 @@ def loss_and_grads(spec, params, x, y):
 
 
 def _plain_layout(named, n_layers):
+    """``nn.Linear``'s named tensors as plain params, a net's or, stacked nets first, an ensemble's."""
     out = []
     for l in range(n_layers):
-        layer = {"W": named[f"{2 * l}.weight"].T.numpy().copy()}
+        layer = {"W": named[f"{2 * l}.weight"].transpose(-1, -2).numpy().copy()}
         if f"{2 * l}.bias" in named:
             layer["b"] = named[f"{2 * l}.bias"].numpy().copy()
         out.append(layer)
@@ -234,7 +235,7 @@ def ensemble_loss_and_grads(spec, params, x, y):
     x, y, x_axis, y_axis = check_ensemble_data(spec, x, y, n)
     f, named = _vmapped_grad(spec, params, x_axis, y_axis)
     grads, values = f(named, torch.from_numpy(x), torch.from_numpy(y))
-    return values.numpy().copy(), _plain_stacked(grads, len(params))
+    return values.numpy().copy(), _plain_layout(grads, len(params))
 
 
 def make_ensemble_step(spec, params, x, y, lr):
@@ -273,24 +274,14 @@ def ensemble_train(spec, params, x, y, lr, batches, record_every=None, progress=
     losses, snapshots = [], []
     for t, idx in enumerate(batches):
         if record_every is not None and t % record_every == 0:
-            snapshots.append((t, _plain_stacked(named, n_layers)))
+            snapshots.append((t, _plain_layout(named, n_layers)))
         losses.append(step(torch.from_numpy(idx)).numpy().copy())
         if progress is not None:
             progress()
     if record_every is not None and len(batches) % record_every == 0:
-        snapshots.append((len(batches), _plain_stacked(named, n_layers)))
+        snapshots.append((len(batches), _plain_layout(named, n_layers)))
     return Run(
         np.array(losses, dtype=spec["dtype"]).reshape(len(batches), -1),
-        _plain_stacked(named, n_layers),
+        _plain_layout(named, n_layers),
         snapshots,
     )
-
-
-def _plain_stacked(named, n_layers):
-    out = []
-    for l in range(n_layers):
-        layer = {"W": named[f"{2 * l}.weight"].transpose(1, 2).numpy().copy()}
-        if f"{2 * l}.bias" in named:
-            layer["b"] = named[f"{2 * l}.bias"].numpy().copy()
-        out.append(layer)
-    return out

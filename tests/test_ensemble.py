@@ -536,9 +536,8 @@ ENSEMBLE_MUTANTS = [
         (
             (
                 ENSEMBLE,
-                "return np.ascontiguousarray(np.moveaxis(arr, 0, -1))\n\n    def _check_xy",
-                "return np.ascontiguousarray(arr.reshape(arr.shape[1], arr.shape[2], arr.shape[0]))\n\n"
-                "    def _check_xy",
+                "return np.ascontiguousarray(np.moveaxis(arr, 0, -1))",
+                "return np.ascontiguousarray(arr.reshape(arr.shape[1], arr.shape[2], arr.shape[0]))",
             ),
         ),
         "(N, batch, n_in) reshaped where it must be transposed",
