@@ -39,7 +39,7 @@ FORMAT = "backprop-by-hand checkpoint"
 VERSION = 1
 META_KEY = "checkpoint"
 
-_SPEC_KEYS = ("sizes", "activations", "loss", "reduction", "bias", "dtype")
+_SPEC_KEYS = ("sizes", "activations", "loss", "reduction", "bias", "dtype", "l2")
 _STATE_KEYS = ("step", "epoch", "rng", "batch_size", "shuffle_seed", "optimizer_config", "buffers")
 _ZIP_MAGIC = b"PK\x03\x04"
 
@@ -304,6 +304,8 @@ def _parse_meta(raw):
 
 def _check_spec(spec):
     """The recorded architecture, checked for shape (MLP.from_params checks the names)."""
+    if isinstance(spec, dict) and "l2" not in spec:
+        spec = {**spec, "l2": 0.0}  # written before nets had an L2 penalty
     _check_keys("spec", spec, _SPEC_KEYS)
     sizes = spec["sizes"]
     if not (isinstance(sizes, list) and len(sizes) >= 2 and all(_is_count(s, 1) for s in sizes)):
@@ -343,6 +345,7 @@ def _build_net(spec, arrays):
             loss=spec["loss"],
             reduction=spec["reduction"],
             dtype=dtype,
+            l2=spec["l2"],
         )
     except (TypeError, ValueError) as err:
         raise _Bad(f"corrupt spec or params: {err}") from err

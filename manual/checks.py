@@ -106,6 +106,15 @@ def check_seed(seed):
     return int(seed)
 
 
+def check_l2(l2):
+    """A finite float >= 0 (the L2 penalty's coefficient, scikit-learn's alpha)."""
+    if isinstance(l2, (bool, np.bool_)) or not isinstance(l2, numbers.Real):
+        raise TypeError(f"l2: expected a number >= 0, got {l2!r} ({type(l2).__name__})")
+    if not (math.isfinite(l2) and l2 >= 0):
+        raise ValueError(f"l2: expected a finite number >= 0, got {l2}")
+    return float(l2)
+
+
 def check_x(x, n_in, dtype):
     """x as a (batch, n_in) array of dtype."""
     x = as_array("x", x, dtype)

@@ -165,6 +165,8 @@ class Ensemble:
                 f"nets: expected one architecture and dtype, got {len(specs)}: {sorted(specs)[:2]}"
             )
         first = nets[0]
+        if first.l2:
+            raise ValueError(f"nets: an Ensemble has no L2 penalty, got nets with l2={first.l2}")
         ens = cls.__new__(cls)
         stacked = _stack([n.params for n in nets])
         ens._setup(stacked, first.sizes, first.activations, first.loss_name, first.reduction, first.dtype)

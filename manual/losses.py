@@ -122,6 +122,20 @@ def loss_and_output_delta(loss, activation, z, a, y, scale, out, work, per_net=F
     return scale * value
 
 
+def l2_penalty(params, l2, divisor, grads=None):
+    """scikit-learn's ``alpha``: ½·l2·Σₗ‖Wˡ‖² / divisor over the weights (never the
+    biases); adds its gradient l2·Wˡ / divisor to each ``grads[l]["W"]``.
+    ``divisor`` is the batch for ``reduction="mean"``, 1 for ``"sum"``."""
+    scale = l2 / divisor
+    total = 0.0
+    for l, layer in enumerate(params):
+        W = layer["W"]
+        total += float(np.vdot(W, W))
+        if grads is not None:
+            grads[l]["W"] += scale * W  # ∂/∂W of ½·l2·‖W‖² / divisor
+    return 0.5 * scale * total
+
+
 def chain_output_activation(activation, a, g, work):
     """Turn ``g = ∂L/∂a`` into δᴸ = ∂L/∂zᴸ, in place."""
     if activation.elementwise:

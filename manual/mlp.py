@@ -5,7 +5,7 @@ import numpy as np
 from . import backprop, checks
 from .activations import ACTIVATIONS
 from .initializers import INITS, initial_params
-from .losses import LOSSES, REDUCTIONS, loss_and_output_delta
+from .losses import LOSSES, REDUCTIONS, l2_penalty, loss_and_output_delta
 from .optim import allocate_like
 from .trace import LayerTrace, Trace
 
@@ -24,6 +24,8 @@ class MLP:
     output) or ``"cross_entropy"`` (needs a softmax output, one-hot targets).
     reduction: ``"sum"`` over the batch (the seeds) or ``"mean"`` (PyTorch's:
     over every element for mse and bce, over samples for cross_entropy).
+    l2: scikit-learn's ``alpha``, an L2 penalty ½·l2·Σ‖W‖² on the weights (not the
+    biases) added to the loss, divided by the batch size for ``reduction="mean"``.
     init: ``"uniform"`` (U[0, 1), seed 000), ``"xavier"`` or ``"he"``,
     drawn from ``np.random.default_rng(seed)``.
     dtype: float32 or float64; params and every intermediate keep it.
@@ -43,13 +45,15 @@ class MLP:
         init="uniform",
         seed=None,
         dtype=np.float64,
+        l2=0.0,
     ):
         sizes, names, dtype = check_architecture(
             sizes, activation, output_activation, loss, reduction, bias, init, dtype
         )
+        l2 = checks.check_l2(l2)
         seed = checks.check_seed(seed)
         params = initial_params(sizes, init, seed, bool(bias), dtype)
-        self._setup(params, sizes, names, loss, reduction, dtype)
+        self._setup(params, sizes, names, loss, reduction, dtype, l2)
 
     @classmethod
     def from_params(
@@ -60,6 +64,7 @@ class MLP:
         loss="mse",
         reduction="sum",
         dtype=None,
+        l2=0.0,
     ):
         """A net with the given weights: ``params`` is a list with one
         ``{"W": (n_in, n_out), "b": (n_out,)}`` dict per layer; a layer
@@ -68,17 +73,19 @@ class MLP:
         params, sizes, dtype = checks.check_params(params, dtype)
         names = layer_activations(activation, output_activation, len(sizes) - 1)
         check_loss(loss, reduction, names)
+        l2 = checks.check_l2(l2)
         net = cls.__new__(cls)
-        net._setup(params, sizes, names, loss, reduction, dtype)
+        net._setup(params, sizes, names, loss, reduction, dtype, l2)
         return net
 
-    def _setup(self, params, sizes, names, loss, reduction, dtype):
+    def _setup(self, params, sizes, names, loss, reduction, dtype, l2=0.0):
         """Take a copy of ``params`` into one contiguous buffer (``_flat``) with
         a view per W and b (``_params``): optimizers update the whole net at once."""
         self.sizes = tuple(sizes)
         self.activations = tuple(names)
         self.loss_name = loss
         self.reduction = reduction
+        self.l2 = l2
         self.dtype = np.dtype(dtype)
         self._flat, self._params = allocate_like(params, self.dtype)
         for mine, given in zip(self._params, params):
@@ -119,6 +126,7 @@ class MLP:
             "reduction": self.reduction,
             "bias": list(self.bias),
             "dtype": self.dtype.name,
+            "l2": self.l2,
         }
 
     def with_params(self, params, dtype=None):
@@ -130,6 +138,7 @@ class MLP:
             loss=self.loss_name,
             reduction=self.reduction,
             dtype=self.dtype if dtype is None else dtype,
+            l2=self.l2,
         )
 
     def copy(self):
@@ -142,6 +151,7 @@ class MLP:
             self.loss_name,
             self.reduction,
             self.dtype,
+            self.l2,
         )
         return net
 
@@ -149,7 +159,8 @@ class MLP:
         return (
             f"MLP({list(self.sizes)}, activations={list(self.activations)}, "
             f"loss={self.loss_name!r}, reduction={self.reduction!r}, "
-            f"bias={list(self.bias)}, dtype={self.dtype.name})"
+            f"bias={list(self.bias)}, dtype={self.dtype.name}"
+            + (f", l2={self.l2!r})" if self.l2 else ")")
         )
 
     # ----------------------------------------------------------- calls
@@ -197,9 +208,10 @@ class MLP:
         ws = self._workspace(len(x))
         out = backprop.forward(self._params, self._acts, x, ws)
         # the output delta's buffers serve as the loss's scratch
-        return loss_and_output_delta(
+        loss = loss_and_output_delta(
             self._loss, self._acts[-1], ws.z[-1], out, y, self._scale(y), out=ws.delta[-1], work=ws.work[-1]
         )
+        return loss + l2_penalty(self._params, self.l2, self._l2_divisor(y)) if self.l2 else loss
 
     def _loss_and_grads(self, x, y, grads):
         """The hot path: no validation, writes into ``grads``."""
@@ -211,6 +223,8 @@ class MLP:
             self._loss, self._acts[-1], ws.z[-1], out, y, self._scale(y), out=ws.delta[-1], work=ws.work[-1]
         )
         backprop.backward(self._params, self._acts, ws, grads)
+        if self.l2:
+            loss += l2_penalty(self._params, self.l2, self._l2_divisor(y), grads)
         return loss
 
     def _workspace(self, batch):
@@ -226,6 +240,9 @@ class MLP:
 
     def _scale(self, y):
         return self._loss.scale(self.reduction, *y.shape)
+
+    def _l2_divisor(self, y):
+        return len(y) if self.reduction == "mean" else 1
 
     def _check_x(self, x):
         return checks.check_x(x, self.sizes[0], self.dtype)

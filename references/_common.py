@@ -41,8 +41,11 @@ def missing(framework, extra, err):
 
 
 def check_spec(spec):
-    """The spec as a dict with a NumPy dtype; ValueError naming what is wrong."""
-    keys = {"sizes", "activations", "loss", "reduction", "bias", "dtype"}
+    """The spec as a dict with a NumPy dtype and an ``l2`` (0.0 when absent);
+    ValueError naming what is wrong."""
+    keys = {"sizes", "activations", "loss", "reduction", "bias", "dtype", "l2"}
+    if isinstance(spec, dict) and "l2" not in spec:
+        spec = {**spec, "l2": 0.0}
     if not isinstance(spec, dict) or set(spec) != keys:
         got = sorted(spec) if isinstance(spec, dict) else type(spec).__name__
         raise ValueError(f"spec: expected a dict with keys {sorted(keys)}, got {got}")
@@ -62,7 +65,10 @@ def check_spec(spec):
     dtype = np.dtype(spec["dtype"])
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"spec: dtype must be float32 or float64, got {spec['dtype']!r}")
-    return {**spec, "dtype": dtype}
+    l2 = spec["l2"]
+    if isinstance(l2, bool) or not isinstance(l2, (int, float)) or not l2 >= 0 or l2 == float("inf"):
+        raise ValueError(f"spec: l2 must be a finite number >= 0, got {l2!r}")
+    return {**spec, "dtype": dtype, "l2": float(l2)}
 
 
 def check_params(spec, params):

@@ -67,8 +67,9 @@ def apply(params, x, activations, logits=False):
     return h
 
 
-def loss(params, x, y, activations, loss_name, reduction):
-    """The reduced loss; optax's per-element losses on the logits for bce and cross_entropy."""
+def loss(params, x, y, activations, loss_name, reduction, l2=0.0):
+    """The reduced loss; optax's per-element losses on the logits for bce and cross_entropy;
+    plus scikit-learn's L2 term ½·l2·Σ‖W‖² (/ batch for "mean") when l2 > 0."""
     if loss_name == "bce":
         per = optax.sigmoid_binary_cross_entropy(apply(params, x, activations, logits=True), y)
     elif loss_name == "cross_entropy":
@@ -76,19 +77,23 @@ def loss(params, x, y, activations, loss_name, reduction):
     else:
         # optax.l2_loss is 1/2 (prediction - target)**2: the seeds' mse
         per = optax.l2_loss(apply(params, x, activations), y)
-    return jnp.sum(per) if reduction == "sum" else jnp.mean(per)
+    value = jnp.sum(per) if reduction == "sum" else jnp.mean(per)
+    if l2:
+        squares = sum(jnp.sum(layer["W"] ** 2) for layer in params)
+        value = value + 0.5 * l2 * squares / (x.shape[0] if reduction == "mean" else 1)
+    return value
 
 
 def _loss_args(spec):
-    return tuple(spec["activations"]), spec["loss"], spec["reduction"]
+    return tuple(spec["activations"]), spec["loss"], spec["reduction"], spec["l2"]
 
 
 @functools.cache
-def value_and_grad(activations, loss_name, reduction):
+def value_and_grad(activations, loss_name, reduction, l2):
     """The jitted ``(params, x, y) -> (loss, grads)`` for one architecture's losses."""
     return jax.jit(
         jax.value_and_grad(
-            functools.partial(loss, activations=activations, loss_name=loss_name, reduction=reduction)
+            functools.partial(loss, activations=activations, loss_name=loss_name, reduction=reduction, l2=l2)
         )
     )
 
@@ -160,10 +165,10 @@ def _optax(optimizer):
 
 
 @functools.lru_cache(maxsize=64)
-def _step_fn(activations, loss_name, reduction, optimizer_items):
+def _step_fn(activations, loss_name, reduction, l2, optimizer_items):
     tx = _optax(dict(optimizer_items))
     grad_fn = jax.value_and_grad(
-        functools.partial(loss, activations=activations, loss_name=loss_name, reduction=reduction)
+        functools.partial(loss, activations=activations, loss_name=loss_name, reduction=reduction, l2=l2)
     )
 
     @jax.jit
@@ -219,18 +224,18 @@ def train(spec, params, x, y, optimizer, batches, record_every=None, progress=No
 
 
 @functools.cache
-def ensemble_value_and_grad(activations, loss_name, reduction, x_axis, y_axis):
+def ensemble_value_and_grad(activations, loss_name, reduction, l2, x_axis, y_axis):
     """The jitted ``(params, x, y) -> (losses (N,), grads)``, vmapped over the nets
     (axis 0 of every param; ``x_axis``/``y_axis``: 0 for per-net data, None for shared)."""
-    f = functools.partial(loss, activations=activations, loss_name=loss_name, reduction=reduction)
+    f = functools.partial(loss, activations=activations, loss_name=loss_name, reduction=reduction, l2=l2)
     return jax.jit(jax.vmap(jax.value_and_grad(f), in_axes=(0, x_axis, y_axis)))
 
 
 @functools.cache
-def ensemble_sgd_step(activations, loss_name, reduction, x_axis, y_axis):
+def ensemble_sgd_step(activations, loss_name, reduction, l2, x_axis, y_axis):
     """The leanest jitted SGD step of N nets: ``(params, lr (N,), x, y) -> (params, losses)``,
     params − lr · grad per net, no optax."""
-    value_and_grad_fn = ensemble_value_and_grad(activations, loss_name, reduction, x_axis, y_axis)
+    value_and_grad_fn = ensemble_value_and_grad(activations, loss_name, reduction, l2, x_axis, y_axis)
 
     @jax.jit
     def step(params, lr, xb, yb):

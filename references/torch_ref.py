@@ -79,21 +79,32 @@ def params_of(model):
     return _plain_layout(named, len(model) // 2)
 
 
-def loss_of(model, spec, x, y, call=None):
+def loss_of(model, spec, x, y, call=None, weights=None):
     """The net's loss on tensors x ``(batch, n_in)``, y ``(batch, n_out)``.
 
     bce and cross_entropy take the logits, i.e. the model without its last
     (sigmoid / softmax) module, as PyTorch recommends for stability.
-    ``call(module, x)`` runs a module (default: ``module(x)``).
+    ``call(module, x)`` runs a module (default: ``module(x)``); ``weights``, the
+    weight tensors it uses (default: the model's own), for the L2 term.
     """
     call = call or (lambda module, inp: module(inp))
     reduction = spec["reduction"]
     if spec["loss"] == "bce":
-        return F.binary_cross_entropy_with_logits(call(model[:-1], x), y, reduction=reduction)
-    if spec["loss"] == "cross_entropy":
-        return F.cross_entropy(call(model[:-1], x), y, reduction=reduction)
-    # mse carries the seeds' 1/2
-    return 0.5 * F.mse_loss(call(model, x), y, reduction=reduction)
+        value = F.binary_cross_entropy_with_logits(call(model[:-1], x), y, reduction=reduction)
+    elif spec["loss"] == "cross_entropy":
+        value = F.cross_entropy(call(model[:-1], x), y, reduction=reduction)
+    else:
+        # mse carries the seeds' 1/2
+        value = 0.5 * F.mse_loss(call(model, x), y, reduction=reduction)
+    if spec["l2"]:
+        value = value + l2_term(spec, weights or [m.weight for m in model[0::2]], len(x))
+    return value
+
+
+def l2_term(spec, weights, batch):
+    """scikit-learn's alpha: ½·l2·Σ‖W‖² over the weights (not the biases), / batch for "mean"."""
+    squares = sum(w.square().sum() for w in weights)
+    return 0.5 * spec["l2"] * squares / (batch if spec["reduction"] == "mean" else 1)
 
 
 def forward(spec, params, x):
@@ -116,7 +127,12 @@ def loss_and_grads(spec, params, x, y):
     def loss(p):
         # model[:-1] keeps the children's names, so p fits it as well
         return loss_of(
-            model, spec, x, y, call=lambda module, inp: torch.func.functional_call(module, p, (inp,))
+            model,
+            spec,
+            x,
+            y,
+            call=lambda module, inp: torch.func.functional_call(module, p, (inp,)),
+            weights=[p[f"{2 * l}.weight"] for l in range(len(params))],
         )
 
     grads, value = torch.func.grad_and_value(loss)(named)
@@ -220,7 +236,12 @@ def _vmapped_grad(spec, params, x_axis, y_axis):
 
     def loss(p, xb, yb):
         return loss_of(
-            base, spec, xb, yb, call=lambda module, inp: torch.func.functional_call(module, p, (inp,))
+            base,
+            spec,
+            xb,
+            yb,
+            call=lambda module, inp: torch.func.functional_call(module, p, (inp,)),
+            weights=[p[f"{2 * l}.weight"] for l in range(len(params))],
         )
 
     return torch.func.vmap(torch.func.grad_and_value(loss), in_dims=(0, x_axis, y_axis)), named

@@ -129,6 +129,7 @@ def test_spec_describes_the_architecture():
         "reduction": "mean",
         "bias": [True, True],
         "dtype": "float32",
+        "l2": 0.0,
     }
 
 
