@@ -1,5 +1,7 @@
 """The backends the harness compares, behind one interface, by name:
-``"manual"`` (the engine), ``"torch"`` and ``"jax"`` (``references``).
+``"manual"`` (the engine), ``"torch"`` and ``"jax"`` (``references``), which
+express every net the engine does, and the peer ``"sklearn"``, which
+expresses some (``unsupported`` says why not).
 
 The references are functions of plain data (spec, params, x, y, optimizer
 settings, batches); this module turns a ``manual.MLP`` into that data. The
@@ -12,11 +14,25 @@ it says parts from both references.
 import numpy as np
 
 import manual
-from references import jax_ref, torch_ref
+from references import jax_ref, sklearn_ref, torch_ref
 
 REFERENCES = {"torch": torch_ref, "jax": jax_ref}
+PEERS = {"sklearn": sklearn_ref}
 NAMES = ("manual", *REFERENCES)
-EXTRAS = {"torch": "torch", "jax": "jax"}  # the pip extra that installs each framework
+EXTRAS = {"torch": "torch", "jax": "jax", "sklearn": "sklearn"}  # the pip extra that installs each
+_ALL = {**REFERENCES, **PEERS}
+
+
+def version(backend):
+    """The installed version of a reference's library, or None without it."""
+    return _ALL[backend].version()
+
+
+def unsupported(backend, net, optimizer=None):
+    """None if ``backend`` expresses ``net`` (and ``optimizer``), else why not."""
+    if backend in PEERS:
+        return PEERS[backend].supports(net.spec(), None if optimizer is None else optimizer.config())
+    return None
 
 
 def installed():
@@ -33,14 +49,14 @@ def loss_and_grads(backend, net, x, y):
     """``(loss, grads)`` of ``net`` (a ``manual.MLP``) on x ``(batch, n_in)``, y ``(batch, n_out)``."""
     if backend == "manual":
         return net.loss_and_grads(x, y)
-    return REFERENCES[backend].loss_and_grads(net.spec(), net.params, x, y)
+    return _ALL[backend].loss_and_grads(net.spec(), net.params, x, y)
 
 
 def forward(backend, net, x):
     """The output ``(batch, n_out)``."""
     if backend == "manual":
         return net.forward(x)
-    return REFERENCES[backend].forward(net.spec(), net.params, x)
+    return _ALL[backend].forward(net.spec(), net.params, x)
 
 
 def batch_indices(n, epochs, batch_size=None, shuffle_seed=None):
@@ -84,7 +100,7 @@ def train(
             progress=progress,
         )
     batches = batch_indices(len(x), epochs, batch_size, shuffle_seed)
-    return REFERENCES[backend].train(
+    return _ALL[backend].train(
         net.spec(),
         net.params,
         x,

@@ -24,13 +24,13 @@ import manual
 from manual.initializers import INITS
 from manual.losses import LOSSES
 
-from . import backends, drawing, examples, seed_code, study
+from . import backends, datasets, drawing, examples, seed_code, study
 from .check import check, check_training, dumps
 from .compare import compare, rounding_scale
 from .errors import UsageError, UserCodeError
 from .inputs import arch, cases_from, load_function, user_data, user_net
 from .layouts import PRESETS, LayoutError, layout_from
-from .plot import plot_reports
+from .plot import plot_datasets, plot_reports
 from .tolerances import tolerance
 from .verify import TrainConfig, verify_case
 
@@ -87,6 +87,13 @@ def build_parser():
 
     ver = commands.add_parser("verify", help="manual vs PyTorch vs JAX: gradients and training")
     _add_net_options(ver, several=True)
+    ver.add_argument(
+        "--dataset",
+        action="append",
+        choices=[*datasets.NAMES, "all"],
+        help="a scikit-learn dataset's standard net, trained by manual, PyTorch, JAX and scikit-learn "
+        "(repeatable; all: the four)",
+    )
     ver.add_argument("--epochs", type=int, help="training epochs (default: 10,000 for seed000, else 1,000)")
     ver.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd")
     ver.add_argument("--lr", type=float, help="learning rate (default 0.1 for sgd, 1e-3 for adam)")
@@ -254,6 +261,8 @@ def _agrees(ok):
 
 
 def verify(args, out):
+    if args.dataset:
+        return verify_datasets(args, out)
     cases = cases_from(args)
     for c in cases:
         c.training = training_from(args, c)
@@ -272,12 +281,98 @@ def verify(args, out):
     return 0 if ok else 1
 
 
+DISPLAY = {"torch": "PyTorch", "jax": "JAX", "sklearn": "scikit-learn"}
+
+# what --dataset brings itself: the net, its data and its training
+DATASET_CLASHES = (
+    "example", "sizes", "weights", "seed", "data", "x", "y", "activation", "output_activation", "loss",
+    "reduction", "dtype", "epochs", "lr", "batch_size", "shuffle_seed",
+)  # fmt: skip
+
+
+def verify_datasets(args, out):
+    given = [f"--{k.replace('_', '-')}" for k in DATASET_CLASHES if getattr(args, k) not in (None, False)]
+    given += ["--no-bias"] if args.no_bias else []
+    given += ["--optimizer"] if args.optimizer != "sgd" else []
+    if given:
+        raise UsageError(
+            f"--dataset brings its own net, data and training; drop {', '.join(given)} (docs/datasets.md)"
+        )
+    names = list(datasets.NAMES) if "all" in args.dataset else list(dict.fromkeys(args.dataset))
+    problems = {name: datasets.load(name) for name in names}
+    runs = 1 + len(backends.available()) + 1
+    bar = _progress_bar(args, sum(p.case().training.steps(len(p.x_train)) for p in problems.values()) * runs)
+    reports = [datasets.verify_dataset(name, progress=bar.update if bar else None) for name in names]
+    if bar:
+        bar.close()
+    if args.plot:
+        plot_datasets(reports, args.plot)
+    ok = all(r.ok for r in reports)
+    if args.json:
+        _dump({"ok": ok, "datasets": [_dataset_json(r) for r in reports]}, out)
+    else:
+        out.write(render_datasets(reports))
+    return 0 if ok else 1
+
+
+def render_datasets(reports):
+    lines = [f"verify: {_versions(reports[0].report.frameworks)}", ""]
+    for r in reports:
+        lines += _render_report(r.report)
+        lines += _dataset_lines(r) + [""]
+    lines.append(_summary([r.report for r in reports]))
+    worse = [r.problem.name for r in reports if r.metrics["manual"] < r.default_fit]
+    if worse:
+        lines.append(f"the recipe scores below scikit-learn's default fit on: {', '.join(worse)}")
+    return "\n".join(lines) + "\n" + _missing_note(backends.installed())
+
+
+def _dataset_lines(r):
+    name, metric = r.problem.name, r.metric_name
+    scores = ", ".join(f"{k} {v:.4f}" for k, v in r.metrics.items())
+    better = r.metrics["manual"] >= r.default_fit
+    est = "MLPRegressor()" if r.problem.recipe.task == "regression" else "MLPClassifier()"
+    lines = [
+        f"  test {metric} after training: {scores}",
+        f"  scikit-learn's own {est}.fit with its defaults on the same split: {r.default_fit:.4f} "
+        f"({r.default_fit_note})  {'PASS' if better else 'FAIL'}: the recipe is "
+        f"{'at least as good' if better else 'worse'}",
+    ]
+    base = r.seconds_per_epoch["manual"]
+    times = ", ".join(
+        f"{k} {s * 1e3:.2f} ms" + ("" if k == "manual" else f" ({s / base:.1f}x)")
+        for k, s in r.seconds_per_epoch.items()
+    )
+    lines.append(f"  time per epoch, the median epoch of these runs: {times}")
+    if "sklearn" in r.seconds_per_epoch:
+        lines.append(
+            "    (sklearn here is one partial_fit per batch, each with its input checks; its own epoch, "
+            "one partial_fit over the data, is timed in nox -s benchmarks)"
+        )
+    for peer, why in r.report.not_compared.items():
+        lines.append(f"  {name}: {peer} not compared: {why}")
+    return lines
+
+
+def _dataset_json(r):
+    return {
+        **_report_json(r.report),
+        "recipe": r.problem.recipe.describe(r.problem.x_train.shape[1], r.problem.net.sizes[-1]),
+        "metric": r.metric_name,
+        "test_metric": r.metrics,
+        "default_fit": {"metric": r.default_fit, "note": r.default_fit_note},
+        "seconds_per_epoch": r.seconds_per_epoch,
+        "ok": r.ok,
+    }
+
+
+def _versions(fw):
+    return " vs ".join(["manual"] + [f"{DISPLAY[k]} {v}" for k, v in fw.items() if v])
+
+
 def render_verify(reports):
     fw = reports[0].frameworks
-    names = " vs ".join(
-        ["manual"] + [f"{'PyTorch' if k == 'torch' else 'JAX'} {v}" for k, v in fw.items() if v]
-    )
-    lines = [f"verify: {names}", ""]
+    lines = [f"verify: {_versions(fw)}", ""]
     for r in reports:
         lines += _render_report(r) + [""]
     lines.append(_summary(reports))

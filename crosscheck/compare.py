@@ -134,7 +134,15 @@ def rounding_scale(net, x, y):
             m = (m @ _t(np.abs(params[l]["W"]))) * _derivative_terms(
                 names[l - 1], a[l], amag[l] - np.abs(a[l])
             )
-    return (float(loss_scale) if np.ndim(loss_scale) == 0 else loss_scale), grads[::-1]
+    grads = grads[::-1]
+    l2 = getattr(net, "l2", 0.0)
+    if l2:
+        # the L2 term's own: ½·l2·Σ W² / divisor in the loss, l2·|W| / divisor per gradient entry
+        scale = l2 / (y.shape[-2] if net.reduction == "mean" else 1)
+        loss_scale = loss_scale + 0.5 * scale * sum(float(np.vdot(p["W"], p["W"])) for p in params)
+        for g, p in zip(grads, params):
+            g["W"] = g["W"] + scale * np.abs(p["W"])
+    return (float(loss_scale) if np.ndim(loss_scale) == 0 else loss_scale), grads
 
 
 def _t(a):

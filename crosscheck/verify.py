@@ -2,6 +2,7 @@
 they agree: the computations behind ``backprop-by-hand verify`` (printing is
 ``cli.py``'s job)."""
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,6 +48,7 @@ class Case:
     training: TrainConfig | None
     claims: list = field(default_factory=list)
     findings: list = field(default_factory=list)
+    peers: tuple = ()  # peers (backends.PEERS) to compare too, where they express the net
 
 
 @dataclass
@@ -78,6 +80,8 @@ class Report:
     pairs: list
     runs: dict  # backend -> its training run (losses, params, snapshots)
     gaps: dict  # pair -> TrajectoryGap
+    step_seconds: dict = field(default_factory=dict)  # backend -> (steps,) wall time of each step
+    not_compared: dict = field(default_factory=dict)  # peer -> why it was not compared
 
     @property
     def ok(self):
@@ -92,20 +96,37 @@ class Report:
         ]
 
 
-def verify_case(case, progress=None):
+def verify_case(case, progress=None, record_every=None):
     """Everything ``verify`` reports for one case; ``progress()`` is called after
-    every training step of every backend."""
+    every training step of every backend; params are recorded every ``record_every``
+    steps (default: about ``SNAPSHOTS`` times a run)."""
     found = backends.installed()
     available = [name for name, version in found.items() if version]
+    not_compared = {}
+    for peer in case.peers:
+        why = "not installed" if backends.version(peer) is None else None
+        why = why or backends.unsupported(peer, case.net, case.training and case.training.optimizer)
+        if why is None:
+            found[peer] = backends.version(peer)
+            available.append(peer)
+        else:
+            not_compared[peer] = why
     gradients = check_gradients(case, available)
     fd = None
     if sum(p.size for layer in case.net.params for p in layer.values()) <= GRADCHECK_MAX_PARAMS:
         fd = manual.gradcheck(case.net, case.x, case.y, rtol=tolerance("finite_differences", np.float64).rtol)
-    pairs, runs, gaps = [], {}, {}
+    pairs, runs, gaps, step_seconds = [], {}, {}, {}
     if case.training is not None:
         cfg = case.training
-        every = max(1, cfg.steps(len(case.x)) // SNAPSHOTS)
+        every = record_every or max(1, cfg.steps(len(case.x)) // SNAPSHOTS)
         for name in ["manual", *available]:
+            stamps = [time.perf_counter()]
+
+            def tick(stamps=stamps):
+                stamps.append(time.perf_counter())
+                if progress is not None:
+                    progress()
+
             runs[name] = backends.train(
                 name,
                 case.net,
@@ -116,10 +137,11 @@ def verify_case(case, progress=None):
                 cfg.batch_size,
                 cfg.shuffle_seed,
                 record_every=every,
-                progress=progress,
+                progress=tick,
             )
+            step_seconds[name] = np.diff(stamps)
         pairs, gaps = check_training(case, runs)
-    return Report(case, found, gradients, fd, pairs, runs, gaps)
+    return Report(case, found, gradients, fd, pairs, runs, gaps, step_seconds, not_compared)
 
 
 def check_gradients(case, frameworks):

@@ -61,7 +61,7 @@ def version():
     return None if sklearn is None else sklearn.__version__
 
 
-def _require():
+def require():
     if sklearn is None:
         raise missing("scikit-learn", "sklearn", _IMPORT_ERROR)
 
@@ -101,7 +101,7 @@ def _check_supported(spec, optimizer=None):
 
 def estimator(spec, optimizer=None):
     """An unfitted ``MLPRegressor``/``MLPClassifier`` of the spec's net (and optimizer)."""
-    _require()
+    require()
     spec = check_spec(spec)
     _check_supported(spec, optimizer)
     settings = dict(

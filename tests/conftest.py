@@ -35,7 +35,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 def require(*names):
     """Skip (or, under BACKPROP_REQUIRE_FRAMEWORKS=1, fail) when a framework backend is missing."""
     for name in names:
-        if name == "manual" or backends.installed()[name] is not None:
+        if name == "manual" or backends.version(name) is not None:
             continue
         extra = backends.EXTRAS[name]
         message = f"{name} is not installed: pip install -c constraints.txt 'backprop-by-hand[{extra}]'"

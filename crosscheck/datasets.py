@@ -1,0 +1,238 @@
+"""Real data: scikit-learn's four bundled datasets (they load offline), each with
+one standard net, trained from one start by the engine, PyTorch, JAX and
+scikit-learn on the same batches; ``backprop-by-hand verify --dataset NAME``.
+
+Every recipe: a fixed split (``train_test_split``, 25% test, ``random_state=0``,
+stratified for the classifiers), features standardized with the training
+part's mean and standard deviation (a constant feature, as digits' blank
+border pixels, is left at 0), the regression target likewise; the net's
+weights from ``init`` with ``seed=0``; SGD with momentum, whose rule is the
+same in all four (scikit-learn's Adam puts ε elsewhere: docs/sklearn.md);
+mini-batches shuffled with ``shuffle_seed=0``, the short last one kept.
+"""
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import manual
+from references import sklearn_ref
+
+from .verify import Case, TrainConfig, verify_case
+
+try:
+    import sklearn.datasets
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.model_selection import train_test_split
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+except ImportError:  # pragma: no cover - exercised without the extra
+    sklearn = None
+
+SPLIT_SEED = 0
+TEST_SIZE = 0.25
+
+
+@dataclass(frozen=True)
+class Recipe:
+    loader: str  # the sklearn.datasets function
+    task: str  # "binary", "multiclass" or "regression"
+    hidden: tuple
+    activation: str
+    lr: float
+    momentum: float
+    batch_size: int
+    epochs: int
+    l2: float = 0.0
+    init: str = "he"
+
+    def describe(self, n_in, n_out):
+        sizes = "-".join(str(s) for s in (n_in, *self.hidden, n_out))
+        out = {"binary": "sigmoid, bce", "multiclass": "softmax, cross-entropy", "regression": "identity, mse"}
+        l2 = f", l2 {self.l2:g}" if self.l2 else ""
+        return (
+            f"{sizes} {self.activation} net ({out[self.task]}{l2}), SGD lr {self.lr:g} momentum "
+            f"{self.momentum:g}, batches of {self.batch_size}, {self.epochs} epochs"
+        )
+
+
+RECIPES = {
+    "iris": Recipe("load_iris", "multiclass", (16,), "tanh", lr=0.05, momentum=0.9, batch_size=16, epochs=100),
+    "breast_cancer": Recipe(
+        "load_breast_cancer", "binary", (16,), "relu", lr=0.01, momentum=0.9, batch_size=32, epochs=50
+    ),
+    "diabetes": Recipe(
+        "load_diabetes", "regression", (16,), "tanh", lr=0.01, momentum=0.9, batch_size=32, epochs=50, l2=3.0
+    ),
+    "digits": Recipe(
+        "load_digits", "multiclass", (64,), "relu", lr=0.05, momentum=0.9, batch_size=32, epochs=30
+    ),
+}
+NAMES = tuple(RECIPES)
+
+
+@dataclass
+class Problem:
+    name: str
+    recipe: Recipe
+    net: manual.MLP  # the start
+    x_train: np.ndarray
+    y_train: np.ndarray  # targets as the net takes them: one-hot, 0/1 or standardized
+    x_test: np.ndarray
+    y_test: np.ndarray  # labels, or the standardized target
+
+    @property
+    def optimizer(self):
+        return manual.SGD(lr=self.recipe.lr, momentum=self.recipe.momentum)
+
+    @property
+    def steps_per_epoch(self):
+        return -(-len(self.x_train) // self.recipe.batch_size)
+
+    def metric(self, params):
+        """Test accuracy (classifiers) or R² (regression) of a net with ``params``."""
+        return metric(self.recipe.task, self.y_test, self.net.with_params(params).forward(self.x_test))
+
+    def case(self):
+        r = self.recipe
+        training = TrainConfig(self.optimizer, r.epochs, r.batch_size, shuffle_seed=0)
+        title = f"scikit-learn's {self.name} ({len(self.x_train)} train / {len(self.x_test)} test)"
+        return Case(self.name, title, self.net, self.x_train, self.y_train, training, peers=("sklearn",))
+
+
+def metric(task, y_true, output):
+    """Accuracy from the net's output ``(n, n_out)``, or R² of a one-output regression."""
+    if task == "regression":
+        pred = output[:, 0]
+        return float(1 - np.sum((y_true - pred) ** 2) / np.sum((y_true - y_true.mean()) ** 2))
+    pred = (output[:, 0] > 0.5).astype(int) if task == "binary" else output.argmax(axis=1)
+    return float(np.mean(pred == y_true))
+
+
+def split(name):
+    """``(x_train, x_test, t_train, t_test)``: the fixed split, standardized; t are labels or the target."""
+    sklearn_ref.require()
+    recipe = RECIPES[name]
+    x, t = getattr(sklearn.datasets, recipe.loader)(return_X_y=True)
+    stratify = None if recipe.task == "regression" else t
+    x_tr, x_te, t_tr, t_te = train_test_split(
+        x, t, test_size=TEST_SIZE, random_state=SPLIT_SEED, stratify=stratify
+    )
+    x_tr, x_te = _standardize(x_tr, x_te)
+    if recipe.task == "regression":
+        t_tr, t_te = (v[:, 0] for v in _standardize(t_tr[:, None], t_te[:, None]))
+    return x_tr, x_te, t_tr, t_te
+
+
+def _standardize(train, test):
+    mean, std = train.mean(axis=0), train.std(axis=0)
+    std = np.where(std > 0, std, 1.0)  # a constant feature stays 0
+    return (train - mean) / std, (test - mean) / std
+
+
+def load(name, dtype=np.float64):
+    """The dataset's ``Problem``: the split, the targets as the net takes them, the start."""
+    if name not in RECIPES:
+        raise ValueError(f"dataset: expected one of {', '.join(NAMES)}, got {name!r}")
+    recipe = RECIPES[name]
+    x_tr, x_te, t_tr, t_te = split(name)
+    if recipe.task == "multiclass":
+        n_out, out, loss = int(t_tr.max()) + 1, "softmax", "cross_entropy"
+        y_tr = np.eye(n_out)[t_tr]
+    elif recipe.task == "binary":
+        n_out, out, loss = 1, "sigmoid", "bce"
+        y_tr = t_tr[:, None].astype(np.float64)
+    else:
+        n_out, out, loss = 1, "identity", "mse"
+        y_tr = t_tr[:, None]
+    net = manual.MLP(
+        [x_tr.shape[1], *recipe.hidden, n_out],
+        activation=recipe.activation,
+        output_activation=out,
+        loss=loss,
+        reduction="mean",
+        init=recipe.init,
+        seed=0,
+        dtype=dtype,
+        l2=recipe.l2,
+    )
+    cast = [np.asarray(a, dtype) for a in (x_tr, y_tr, x_te)]
+    return Problem(name, recipe, net, cast[0], cast[1], cast[2], t_te)
+
+
+# ------------------------------------------------------------------ the run
+
+
+@dataclass
+class Curve:
+    epochs: np.ndarray  # 0 .. epochs
+    train_loss: np.ndarray  # per epoch, the mean of its steps' losses (epoch 0: none, nan)
+    test_metric: np.ndarray  # after each epoch (epoch 0: the start)
+
+
+@dataclass
+class DatasetReport:
+    problem: Problem
+    report: object  # the verify Report: gradients, finite differences, the training pairs
+    curves: dict  # backend -> Curve
+    metrics: dict  # backend -> the test metric of its final params
+    default_fit: float  # scikit-learn's own fit, with its defaults, on the same split
+    default_fit_note: str
+    seconds_per_epoch: dict = field(default_factory=dict)  # backend -> the median epoch's wall time
+
+    @property
+    def ok(self):
+        return self.report.ok and self.metrics["manual"] >= self.default_fit
+
+    @property
+    def metric_name(self):
+        return "R²" if self.problem.recipe.task == "regression" else "accuracy"
+
+
+def verify_dataset(name, progress=None, dtype=np.float64):
+    """Train the dataset's net with every backend from one start on one batch
+    order, compare them (``verify_case``), and score each on the test part."""
+    problem = load(name, dtype)
+    report = verify_case(problem.case(), progress=progress, record_every=problem.steps_per_epoch)
+    curves = {k: _curve(problem, run) for k, run in report.runs.items()}
+    metrics = {k: problem.metric(run.params) for k, run in report.runs.items()}
+    fit, note = default_fit(problem)
+    per_epoch = problem.steps_per_epoch
+    seconds = {
+        k: float(np.median(s[: len(s) // per_epoch * per_epoch].reshape(-1, per_epoch).sum(axis=1)))
+        for k, s in report.step_seconds.items()
+    }
+    return DatasetReport(problem, report, curves, metrics, fit, note, seconds)
+
+
+def _curve(problem, run):
+    per_epoch = problem.steps_per_epoch
+    losses = np.asarray(run.losses, np.float64)
+    epochs = len(losses) // per_epoch
+    train_loss = np.concatenate([[np.nan], losses[: epochs * per_epoch].reshape(epochs, per_epoch).mean(1)])
+    snaps = dict(run.snapshots)
+    test = np.array([problem.metric(snaps[e * per_epoch]) for e in range(epochs + 1)])
+    return Curve(np.arange(epochs + 1), train_loss, test)
+
+
+def default_fit(problem):
+    """``(metric, note)`` of scikit-learn's ``MLPClassifier()`` / ``MLPRegressor()``
+    with every default but ``random_state=0``, fitted on the same standardized split."""
+    task = problem.recipe.task
+    est = MLPRegressor(random_state=0) if task == "regression" else MLPClassifier(random_state=0)
+    y = problem.y_train[:, 0] if task != "multiclass" else problem.y_train.argmax(axis=1)
+    if task == "binary":
+        y = y.astype(int)
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        est.fit(np.asarray(problem.x_train, np.float64), y)
+    seconds = time.perf_counter() - start
+    stopped = "hit max_iter=200 unconverged" if caught else "stopped by its tol"
+    out = est.predict(problem.x_test) if task == "regression" else est.predict_proba(problem.x_test)
+    out = out.reshape(len(out), -1)
+    if task == "binary":
+        out = out[:, 1:]
+    note = f"{est.n_iter_} epochs ({stopped}), {seconds:.2f} s"
+    return metric(task, problem.y_test, out), note
