@@ -25,7 +25,7 @@ def install(session, extras):
 def tests(session):
     """The whole suite (and every benchmark once, untimed), in parallel.
     Args go to pytest: nox -s tests -- -k seed -n 0"""
-    install(session, "torch,jax,test,plot,progress")
+    install(session, "torch,jax,sklearn,test,plot,progress")
     session.run(
         "pytest",
         # one worker per core; a configuration's backend pairs share a worker
@@ -50,7 +50,7 @@ def benchmarks(session):
     """Time manual against PyTorch and jax.jit, save .benchmarks/latest.json, print
     the ratio table and targets (benchmarks/report.py). Args go to pytest:
     nox -s benchmarks -- -k large. Run it on a quiet machine, without -n."""
-    install(session, "torch,jax,test")
+    install(session, "torch,jax,sklearn,test")
     Path(BENCHMARK_JSON).parent.mkdir(exist_ok=True)
     session.run(
         "pytest",
@@ -66,11 +66,13 @@ def benchmarks(session):
 @nox.session
 def demo(session):
     """The main job: manual vs PyTorch vs JAX on the seeds' examples, with their
-    printed numbers checked; then the seeds' own code checked as anyone's would be;
-    then how often seed 000's loop learns XOR, over 10,000 starts per learning rate
-    (about 2 minutes). Args go to verify: nox -s demo -- --plot curves.png"""
-    install(session, "torch,jax,plot,progress")
+    printed numbers checked; then the four scikit-learn datasets, trained by manual,
+    PyTorch, JAX and scikit-learn side by side; then the seeds' own code checked as
+    anyone's would be; then how often seed 000's loop learns XOR, over 10,000 starts
+    per learning rate (about 3 minutes). Args go to verify: nox -s demo -- --plot curves.png"""
+    install(session, "torch,jax,sklearn,plot,progress")
     session.run("backprop-by-hand", "verify", *session.posargs)
+    session.run("backprop-by-hand", "verify", "--dataset", "all")
     session.run("backprop-by-hand", "check", "--example", "seed002")
     # seed 001's code is wrong (its dW1 drops sigma'(z2)): the check exits 1 and names the mistake
     session.run("backprop-by-hand", "check", "--example", "seed001", success_codes=[1])
@@ -91,7 +93,7 @@ def mutants(session):
     """mutmut over manual/activations.py, losses.py and backprop.py against the engine,
     parity, extremes, training, seed and ensemble tests ([tool.mutmut] in pyproject.toml); then the
     survivors. Slow: run it now and then, not in CI. docs/agreement.md lists what it left."""
-    install(session, "torch,jax,test")
+    install(session, "torch,jax,sklearn,test")
     session.install(*CONSTRAINTS, "mutmut")
     # one thread per pool: mutmut forks a child per mutant, and a fork of a threaded process can hang
     threads = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}

@@ -140,7 +140,7 @@ def _jax(op, net, x, y, lr):
         forward = jax_ref.jitted_apply(activations)
         return Prepared(lambda: forward(params, X).block_until_ready(), context)
     if op == "loss_and_grads":
-        value_and_grad = jax_ref.value_and_grad(activations, net.loss_name, net.reduction)
+        value_and_grad = jax_ref.value_and_grad(activations, net.loss_name, net.reduction, net.l2)
         return Prepared(lambda: jax.block_until_ready(value_and_grad(params, X, Y)), context)
     step_fn, params, opt_state = jax_ref.make_step(net.spec(), net.params, manual.SGD(lr=lr).config())
     state = [params, opt_state]
@@ -171,7 +171,7 @@ def _floor(op, net, x, y, lr):
 
 
 REQUIRE_FRAMEWORKS = os.environ.get("BACKPROP_REQUIRE_FRAMEWORKS") == "1"
-FRAMEWORKS = {"torch": "torch", "jax": "jax"}  # backend -> module, which is also the extra's name
+FRAMEWORKS = {"torch": "torch", "jax": "jax", "sklearn": "sklearn"}  # backend -> module, and the extra
 
 
 def require(backend):

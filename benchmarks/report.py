@@ -76,7 +76,7 @@ class Row:
 
 
 def rows(runs):
-    pairs = {(size, dtype) for (op, size, dtype, _) in runs if not op.startswith(ENSEMBLE)}
+    pairs = {(size, dtype) for (op, size, dtype, _) in runs if not op.startswith((ENSEMBLE, DATASET))}
     order = sorted(pairs, key=lambda p: (_size_rank(p[0]), p[0], p[1]))
     return [_row(runs, size, dtype) for size, dtype in order]
 
@@ -457,6 +457,65 @@ def _ensemble_section(table, costs, stat, markdown):
     return "\n\n".join(parts)
 
 
+DATASET_BACKENDS = ("manual", "torch", "jax", "sklearn")
+
+
+DATASET = "dataset-epoch"
+
+
+@dataclass
+class DatasetRow:
+    size: str  # the dataset's name
+    dtype: str
+    seconds: dict  # backend -> seconds per epoch
+
+    def over_manual(self, backend):
+        return _div(self.seconds.get(backend), self.seconds.get("manual"))
+
+    @property
+    def sklearn_over_manual(self):
+        return self.over_manual("sklearn")
+
+    @property
+    def torch_over_manual(self):
+        return self.over_manual("torch")
+
+
+DATASET_TARGETS = (
+    Target(("digits",), "digits epoch: sklearn / manual >= 5", "sklearn_over_manual", 5.0, True),
+    Target(("digits",), "digits epoch: torch eager / manual >= 1", "torch_over_manual", 1.0, True),
+)
+
+
+def dataset_rows(runs):
+    """One ``DatasetRow`` per dataset of benchmarks/test_datasets.py."""
+    found = {}
+    for (op, size, dtype, backend), (seconds, _) in runs.items():
+        if op == DATASET:
+            found.setdefault((size, dtype), {})[backend] = seconds
+    return [DatasetRow(size, dtype, sec) for (size, dtype), sec in sorted(found.items())]
+
+
+def _dataset_section(table, stat, markdown):
+    header = ["dataset", *(f"{b} ms" for b in DATASET_BACKENDS), "sklearn/m", "torch/m", "jax/m"]
+    body = []
+    for row in table:
+        sec = row.seconds
+        body.append(
+            [row.size]
+            + [_num(None if sec.get(b) is None else sec[b] * 1e3) for b in DATASET_BACKENDS]
+            + [_num(row.over_manual(b)) for b in ("sklearn", "torch", "jax")]
+        )
+    grid = _markdown_grid(header, body, 1) if markdown else _text_grid(header, body, 1)
+    legend = (
+        f"Datasets: ms per epoch ({stat} of the rounds) of each recipe (crosscheck.datasets), as each"
+        " library's user runs one: manual.train(epochs=1); torch's eager step and jax's jitted step"
+        " over the same batches; scikit-learn's partial_fit over the training part.\n"
+        "sklearn/m, torch/m, jax/m: that library's epoch over manual's; above 1: manual is faster."
+    )
+    return f"{grid}\n\n{_legend(legend, markdown)}"
+
+
 def _ns(seconds):
     return "-" if seconds is None else _num(seconds * 1e9, 1)
 
@@ -467,9 +526,14 @@ def render(path, markdown=False, stat="min"):
     table = rows(runs)
     ens_table = ensemble_rows(runs)
     costs = ufunc_rows(runs)
-    if not (table or ens_table or costs):
+    data_table = dataset_rows(runs)
+    if not (table or ens_table or costs or data_table):
         return f"{path}: no benchmarks from benchmarks/ in it (were they run with --benchmark-disable?)"
-    results = target_results(table) + target_results(ens_table, ENSEMBLE_TARGETS)
+    results = (
+        target_results(table)
+        + target_results(ens_table, ENSEMBLE_TARGETS)
+        + target_results(data_table, DATASET_TARGETS)
+    )
     counts = {s: sum(r[0] == s for r in results) for s in ("PASS", "MISS", "n/a")}
     summary = f"{counts['PASS']} pass, {counts['MISS']} miss, {counts['n/a']} not measured"
     sections = []
@@ -477,6 +541,8 @@ def render(path, markdown=False, stat="min"):
         sections.append(_ops_section(table, runs, stat, markdown))
     if ens_table or costs:
         sections.append(_ensemble_section(ens_table, costs, stat, markdown))
+    if data_table:
+        sections.append(_dataset_section(data_table, stat, markdown))
     busy = others_share(data)
     if busy is not None and busy > BUSY:
         sections.append(

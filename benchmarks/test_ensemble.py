@@ -153,7 +153,7 @@ def prepare(backend, case, dtype):
     with context():
         state = [jax_ref.to_jax(ens.params)]
         rates, X, Y = jnp.asarray(lr.astype(dtype)), jnp.asarray(x), jnp.asarray(y)
-    step = jax_ref.ensemble_sgd_step(tuple(ens.activations), ens.loss_name, ens.reduction, None, None)
+    step = jax_ref.ensemble_sgd_step(tuple(ens.activations), ens.loss_name, ens.reduction, 0.0, None, None)
 
     def jax_step():
         state[0], losses = step(state[0], rates, X, Y)  # new params fed to the next call

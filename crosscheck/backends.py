@@ -20,12 +20,15 @@ REFERENCES = {"torch": torch_ref, "jax": jax_ref}
 PEERS = {"sklearn": sklearn_ref}
 NAMES = ("manual", *REFERENCES)
 EXTRAS = {"torch": "torch", "jax": "jax", "sklearn": "sklearn"}  # the pip extra that installs each
-_ALL = {**REFERENCES, **PEERS}
+
+
+def _reference(backend):
+    return REFERENCES[backend] if backend in REFERENCES else PEERS[backend]
 
 
 def version(backend):
     """The installed version of a reference's library, or None without it."""
-    return _ALL[backend].version()
+    return _reference(backend).version()
 
 
 def unsupported(backend, net, optimizer=None):
@@ -49,14 +52,14 @@ def loss_and_grads(backend, net, x, y):
     """``(loss, grads)`` of ``net`` (a ``manual.MLP``) on x ``(batch, n_in)``, y ``(batch, n_out)``."""
     if backend == "manual":
         return net.loss_and_grads(x, y)
-    return _ALL[backend].loss_and_grads(net.spec(), net.params, x, y)
+    return _reference(backend).loss_and_grads(net.spec(), net.params, x, y)
 
 
 def forward(backend, net, x):
     """The output ``(batch, n_out)``."""
     if backend == "manual":
         return net.forward(x)
-    return _ALL[backend].forward(net.spec(), net.params, x)
+    return _reference(backend).forward(net.spec(), net.params, x)
 
 
 def batch_indices(n, epochs, batch_size=None, shuffle_seed=None):
@@ -100,7 +103,7 @@ def train(
             progress=progress,
         )
     batches = batch_indices(len(x), epochs, batch_size, shuffle_seed)
-    return _ALL[backend].train(
+    return _reference(backend).train(
         net.spec(),
         net.params,
         x,

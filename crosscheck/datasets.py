@@ -49,7 +49,11 @@ class Recipe:
 
     def describe(self, n_in, n_out):
         sizes = "-".join(str(s) for s in (n_in, *self.hidden, n_out))
-        out = {"binary": "sigmoid, bce", "multiclass": "softmax, cross-entropy", "regression": "identity, mse"}
+        out = {
+            "binary": "sigmoid, bce",
+            "multiclass": "softmax, cross-entropy",
+            "regression": "identity, mse",
+        }
         l2 = f", l2 {self.l2:g}" if self.l2 else ""
         return (
             f"{sizes} {self.activation} net ({out[self.task]}{l2}), SGD lr {self.lr:g} momentum "
@@ -58,7 +62,9 @@ class Recipe:
 
 
 RECIPES = {
-    "iris": Recipe("load_iris", "multiclass", (16,), "tanh", lr=0.05, momentum=0.9, batch_size=16, epochs=100),
+    "iris": Recipe(
+        "load_iris", "multiclass", (16,), "tanh", lr=0.05, momentum=0.9, batch_size=16, epochs=100
+    ),
     "breast_cancer": Recipe(
         "load_breast_cancer", "binary", (16,), "relu", lr=0.01, momentum=0.9, batch_size=32, epochs=50
     ),

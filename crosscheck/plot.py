@@ -63,9 +63,7 @@ def plot_datasets(reports, path):
     """The learning curves of ``DatasetReport``s: train loss (top) and test metric
     (bottom) per epoch, every backend drawn over the others, one column per dataset."""
     plt = _pyplot()
-    fig, axes = plt.subplots(
-        2, len(reports), figsize=(4.2 * len(reports), 6.0), squeeze=False, dpi=DPI
-    )
+    fig, axes = plt.subplots(2, len(reports), figsize=(4.2 * len(reports), 6.0), squeeze=False, dpi=DPI)
     for col, r in enumerate(reports):
         for name, curve in r.curves.items():
             axes[0][col].plot(curve.epochs, curve.train_loss, label=name, **STYLES.get(name, {}))

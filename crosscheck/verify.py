@@ -96,10 +96,11 @@ class Report:
         ]
 
 
-def verify_case(case, progress=None, record_every=None):
+def verify_case(case, progress=None, record_every=None, finite_differences=True):
     """Everything ``verify`` reports for one case; ``progress()`` is called after
     every training step of every backend; params are recorded every ``record_every``
-    steps (default: about ``SNAPSHOTS`` times a run)."""
+    steps (default: about ``SNAPSHOTS`` times a run). ``finite_differences=False``
+    skips the gradcheck (two forward passes per parameter)."""
     found = backends.installed()
     available = [name for name, version in found.items() if version]
     not_compared = {}
@@ -113,7 +114,8 @@ def verify_case(case, progress=None, record_every=None):
             not_compared[peer] = why
     gradients = check_gradients(case, available)
     fd = None
-    if sum(p.size for layer in case.net.params for p in layer.values()) <= GRADCHECK_MAX_PARAMS:
+    n_params = sum(p.size for layer in case.net.params for p in layer.values())
+    if finite_differences and n_params <= GRADCHECK_MAX_PARAMS:
         fd = manual.gradcheck(case.net, case.x, case.y, rtol=tolerance("finite_differences", np.float64).rtol)
     pairs, runs, gaps, step_seconds = [], {}, {}, {}
     if case.training is not None:

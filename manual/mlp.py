@@ -159,8 +159,7 @@ class MLP:
         return (
             f"MLP({list(self.sizes)}, activations={list(self.activations)}, "
             f"loss={self.loss_name!r}, reduction={self.reduction!r}, "
-            f"bias={list(self.bias)}, dtype={self.dtype.name}"
-            + (f", l2={self.l2!r})" if self.l2 else ")")
+            f"bias={list(self.bias)}, dtype={self.dtype.name}" + (f", l2={self.l2!r})" if self.l2 else ")")
         )
 
     # ----------------------------------------------------------- calls

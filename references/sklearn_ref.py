@@ -115,7 +115,9 @@ def estimator(spec, optimizer=None):
     optimizer = optimizer or {"name": "sgd", "lr": 0.1, "momentum": 0.0, "nesterov": False}
     settings["learning_rate_init"] = optimizer["lr"]
     if optimizer["name"] == "sgd":
-        settings.update(solver="sgd", momentum=optimizer["momentum"], nesterovs_momentum=optimizer["nesterov"])
+        settings.update(
+            solver="sgd", momentum=optimizer["momentum"], nesterovs_momentum=optimizer["nesterov"]
+        )
     else:
         beta_1, beta_2 = optimizer["betas"]
         settings.update(solver="adam", beta_1=beta_1, beta_2=beta_2, epsilon=optimizer["eps"])

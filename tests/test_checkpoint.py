@@ -241,6 +241,20 @@ def test_load_gives_back_the_net_and_the_state_exactly(tmp_path, make_net):
     assert state.optimizer_config == manual.Adam(lr=0.01).config()
 
 
+def test_an_l2_penalty_is_kept_and_a_file_from_before_it_loads_without_one(tmp_path):
+    net = manual.MLP([3, 4, 2], activation="tanh", reduction="mean", seed=0, l2=0.25)
+    manual.save(tmp_path / "l2.ckpt", net)
+    loaded, _ = manual.load(tmp_path / "l2.ckpt", expect=net)
+    assert loaded.l2 == 0.25 and loaded.spec() == net.spec()
+
+    def drop_l2(arrays):
+        del arrays[META_KEY]["spec"]["l2"]
+
+    rewrite(tmp_path / "l2.ckpt", drop_l2)
+    old, _ = manual.load(tmp_path / "l2.ckpt")
+    assert old.l2 == 0.0
+
+
 def test_a_net_saved_without_state_loads_with_state_none(tmp_path):
     net = small_net()
     manual.save(tmp_path / "net.ckpt", net)

@@ -357,10 +357,15 @@ def bad_usage(tmp_path):
             "is a checkpoint of a 2-2-1 net, tanh, sigmoid, bce (mean), float32 net: "
             "dtype float32 in the file, float64",
         ),
+        (
+            ["verify", "--dataset", "iris", "--lr", "0.1"],
+            "--dataset brings its own net, data and training; drop --lr",
+        ),
+        (["verify", "--dataset", "mnist"], "invalid choice: 'mnist'"),
     ]
 
 
-@pytest.mark.parametrize("i", range(13))
+@pytest.mark.parametrize("i", range(15))
 def test_bad_usage_is_one_line_and_exit_2(tmp_path, capsys, i):
     args, fragment = bad_usage(tmp_path)[i]
     code, out = main(*args)

@@ -2,6 +2,7 @@
 here is written out from the definitions, never read off the engine."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -397,3 +398,35 @@ def test_column_sum_is_the_sum_of_the_rows(rows):
     bound = (SUM_CHAIN + math.log2(rows) + 1) * np.finfo(float).eps * np.abs(values).sum(axis=0)
     assert (np.abs(got - exact) <= bound).all(), (got - exact, bound)
     np.testing.assert_allclose(got, exact, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "l2, exc, fragment",
+    [(-1, ValueError, "l2: expected a finite number >= 0, got -1"), (float("inf"), ValueError, "got inf"),
+     ("0.1", TypeError, "l2: expected a number >= 0, got '0.1' (str)"), (True, TypeError, "got True")],
+)  # fmt: skip
+def test_a_bad_l2_is_refused_by_name(l2, exc, fragment):
+    with pytest.raises(exc, match=re.escape(fragment)):
+        manual.MLP([2, 2, 1], l2=l2)
+
+
+def test_the_l2_penalty_is_half_alpha_w_squared_over_the_batch_on_weights_only():
+    """By hand: a 1-1-1 identity net, W = 2 and 3, b = 1 and 1; alpha 0.5, batch 2, "mean":
+    the penalty ½·0.5·(4 + 9)/2 = 1.625; its gradient 0.5·W/2 on each W, none on b."""
+    params = [{"W": np.array([[2.0]]), "b": np.array([1.0])}, {"W": np.array([[3.0]]), "b": np.array([1.0])}]
+    x, y = np.array([[1.0], [0.0]]), np.array([[0.0], [0.0]])
+    plain = manual.MLP.from_params(params, activation="identity", reduction="mean")
+    with_l2 = manual.MLP.from_params(params, activation="identity", reduction="mean", l2=0.5)
+    (l0, g0), (l1, g1) = plain.loss_and_grads(x, y), with_l2.loss_and_grads(x, y)
+    assert l1 - l0 == pytest.approx(1.625)
+    assert g1[0]["W"] - g0[0]["W"] == pytest.approx(0.5) and g1[1]["W"] - g0[1]["W"] == pytest.approx(0.75)
+    assert g1[0]["b"] == g0[0]["b"] and g1[1]["b"] == g0[1]["b"]
+    summed = manual.MLP.from_params(params, activation="identity", reduction="sum", l2=0.5)
+    assert summed.loss(x, y) - manual.MLP.from_params(params, activation="identity").loss(
+        x, y
+    ) == pytest.approx(3.25)
+
+
+def test_an_ensemble_of_nets_with_l2_is_refused():
+    with pytest.raises(ValueError, match="an Ensemble has no L2 penalty"):
+        manual.Ensemble.from_nets([manual.MLP([2, 2, 1], seed=0, l2=0.1)])

@@ -48,6 +48,15 @@ for ref in (torch_ref, jax_ref):
     assert "JAX is not installed" in lines[1] and "'backprop-by-hand[jax]'" in lines[1]
 
 
+def test_verify_dataset_without_scikit_learn_is_one_line_naming_the_extra():
+    out = python("from crosscheck.cli import main; raise SystemExit(main(['verify', '--dataset', 'iris']))")
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.strip() == (
+        "backprop-by-hand: error: --dataset needs scikit-learn (its datasets): "
+        "pip install 'backprop-by-hand[sklearn]'"
+    )
+
+
 def test_verify_says_it_compared_finite_differences_only():
     out = python(
         "from crosscheck.cli import main; raise SystemExit(main(['verify', '--example', 'seed002', "

@@ -9,6 +9,7 @@ import functools
 
 import numpy as np
 import pytest
+from test_trajectories import BATCHING, problem, run
 
 import manual
 from crosscheck import backends
@@ -20,11 +21,14 @@ from references import sklearn_ref
 from conftest import require
 from helpers import make_data
 from test_parity import detectable
-from test_trajectories import BATCHING, OPTIMIZERS, problem, run
 
 DETECT = {np.float64: 1e-6, np.float32: 1e-3}  # as test_parity: what every compared array must reveal
 HIDDEN = ["identity", "sigmoid", "tanh", "relu"]
-OUTPUTS = {"regression": ("identity", "mse", 1), "binary": ("sigmoid", "bce", 1), "multiclass": ("softmax", "cross_entropy", 4)}  # fmt: skip
+OUTPUTS = {
+    "regression": ("identity", "mse", 1),
+    "binary": ("sigmoid", "bce", 1),
+    "multiclass": ("softmax", "cross_entropy", 4),
+}
 
 
 def sk_net(hidden, task, dtype, l2=0.0, seed=0, n_out=None, widths=(5, 6)):
@@ -177,8 +181,9 @@ def test_a_net_sklearn_cannot_express_is_refused_with_the_reason(kwargs, reason)
 
 
 @pytest.mark.parametrize(
-    "optimizer, reason", [(manual.AdamW(lr=1e-3), "optimizer 'adamw'"), (manual.SGD(lr=0.1, weight_decay=0.1), "weight_decay")]
-)  # fmt: skip
+    "optimizer, reason",
+    [(manual.AdamW(lr=1e-3), "optimizer 'adamw'"), (manual.SGD(lr=0.1, weight_decay=0.1), "weight_decay")],
+)
 def test_an_optimizer_sklearn_lacks_is_refused(optimizer, reason):
     net = sk_net("tanh", "regression", np.float64)
     assert reason in backends.unsupported("sklearn", net, optimizer)
@@ -188,7 +193,9 @@ def test_soft_targets_are_refused_by_the_classifier():
     net = sk_net("tanh", "binary", np.float64)
     x, _ = make_data(net, 4)
     with pytest.raises(ValueError, match="expected 0/1 targets"):
-        sklearn_ref.train(net.spec(), net.params, x, np.full((4, 1), 0.3), manual.SGD(lr=0.1).config(), [np.arange(4)])
+        sklearn_ref.train(
+            net.spec(), net.params, x, np.full((4, 1), 0.3), manual.SGD(lr=0.1).config(), [np.arange(4)]
+        )
 
 
 # ------------------------------------------------------------------ training: SGD, step for step
@@ -226,7 +233,10 @@ def l2_run(backend, l2_in="loss"):
     as the net's l2 (the loss), or as weight decay α / 20 in the optimizer."""
     net, x, y = problem("cross_entropy", np.float64)
     if l2_in == "loss":
-        net, opt = manual.MLP.from_params(net.params, activation=list(net.activations), loss=net.loss_name, reduction="mean", l2=0.1), manual.SGD(lr=0.05, momentum=0.9)  # fmt: skip
+        net = manual.MLP.from_params(
+            net.params, activation=list(net.activations), loss=net.loss_name, reduction="mean", l2=0.1
+        )
+        opt = manual.SGD(lr=0.05, momentum=0.9)
     else:
         opt = manual.SGD(lr=0.05, momentum=0.9, weight_decay=0.1 / 20)
     return backends.train(backend, net, x, y, opt, **BATCHING["minibatch"])
@@ -291,7 +301,9 @@ def adam_run(backend, eps):
 def test_sklearns_adam_is_the_engines_but_for_eps():
     """With ε negligible (1e-300) the rules are one: step
     η·√(1−β₂ᵗ)/(1−β₁ᵗ)·m/√v either way, and the paths coincide for 1,000 steps."""
-    _assert_same_path(adam_run("manual", 1e-300), adam_run("sklearn", 1e-300), problem("cross_entropy", np.float64)[0])
+    _assert_same_path(
+        adam_run("manual", 1e-300), adam_run("sklearn", 1e-300), problem("cross_entropy", np.float64)[0]
+    )
 
 
 def test_sklearns_adam_eps_gap_is_measured_and_bounded():
