@@ -165,7 +165,7 @@ class SGD(Optimizer):
 
     def _update(self, p, g, s, t, buf=None):
         mu = _as(self.momentum, p)
-        if np.any(self.weight_decay):
+        if _nonzero(self.weight_decay):
             np.multiply(p, _as(self.weight_decay, p), out=s)
             g += s
         d = g
@@ -208,7 +208,7 @@ class Adam(Optimizer):
 
     def _update(self, p, g, s, t, m, v):
         beta1, beta2 = self.betas
-        if np.any(self.weight_decay):
+        if _nonzero(self.weight_decay):
             if self.decoupled:
                 # AdamW: shrink the weights directly, outside the moments
                 p *= _as(1 - self.lr * self.weight_decay, p)
@@ -260,6 +260,12 @@ def _as(setting, p):
     number stays a Python float, which NumPy rounds to a float32 array's dtype;
     a per-net array (float64, computed in float64) is rounded to it the same way."""
     return setting.astype(p.dtype, copy=False) if isinstance(setting, np.ndarray) else setting
+
+
+def _nonzero(setting):
+    """Whether a setting (a number, or one per net) is not all zero; np.any on a plain
+    float costs ~3 µs, 5% of a small step."""
+    return bool(setting.any()) if isinstance(setting, np.ndarray) else setting != 0
 
 
 def _check_positive(name, value):

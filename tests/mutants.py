@@ -255,11 +255,11 @@ MUTANTS = [
         ),
         (
             OPTIM,
-            "        if np.any(self.weight_decay):\n"
+            "        if _nonzero(self.weight_decay):\n"
             "            np.multiply(p, _as(self.weight_decay, p), out=s)\n"
             "            g += s\n"
             "        d = g",
-            "        if np.any(self.weight_decay) and p.ndim > 1:\n"
+            "        if _nonzero(self.weight_decay) and p.ndim > 1:\n"
             "            np.multiply(p, _as(self.weight_decay, p), out=s)\n"
             "            g += s\n        d = g",
         ),
