@@ -9,6 +9,9 @@ from .ensemble import Ensemble
 from .mlp import MLP
 from .optim import Optimizer, OptimizerState, allocate_like, flat, from_config
 
+# how many bytes of x and y rows train gathers at once (see _Gather)
+GATHER_BYTES = 1 << 20
+
 
 @dataclass
 class TrainState:
@@ -276,10 +279,10 @@ def train(
     gather = _Gather(x, y)
     step = 0
     for _ in range(epochs):
-        for idx in batch_order(n, batch_size, rng):
+        for xb, yb in gather(batch_order(n, batch_size, rng)):
             if record_every is not None and step % record_every == 0:
                 snapshots.append((state.step, _copy_params(net.params)))
-            losses[step] = trainer._step(*gather(idx))
+            losses[step] = trainer._step(xb, yb)
             step += 1
             if progress is not None:
                 progress()
@@ -310,25 +313,44 @@ def _copy_params(params):
 
 
 class _Gather:
-    """x[idx], y[idx] into reused buffers (a slice is a view: no copy at all)."""
+    """An epoch's batches ``(x[idx], y[idx])``, gathered into reused buffers up to
+    ``GATHER_BYTES`` of batches at a time, each batch a view of consecutive rows
+    (a slice is a view of x itself: no copy at all). One gather for many
+    batches rather than one per batch: 4 µs of a 64-64-10 step at batch 32."""
 
     def __init__(self, x, y):
         self.x, self.y = x, y
         self.buffers = {}
 
-    def __call__(self, idx):
-        if isinstance(idx, slice):
-            return self.x[idx], self.y[idx]
+    def __call__(self, batches):
+        if isinstance(batches[0], slice):
+            for idx in batches:
+                yield self.x[idx], self.y[idx]
+            return
+        row_bytes = self.x[:1].nbytes + self.y[:1].nbytes
+        per_gather = max(1, GATHER_BYTES // (row_bytes * len(batches[0])))
+        for first in range(0, len(batches), per_gather):
+            chunk = batches[first : first + per_gather]
+            idx = np.concatenate(chunk) if len(chunk) > 1 else chunk[0]
+            xs, ys = self._take(idx)
+            start = 0
+            for piece in chunk:
+                stop = start + len(piece)
+                yield xs[start:stop], ys[start:stop]
+                start = stop
+
+    def _take(self, idx):
         n = len(idx)
         if n not in self.buffers:
             self.buffers[n] = (
                 np.empty((n, *self.x.shape[1:]), self.x.dtype),
                 np.empty((n, *self.y.shape[1:]), self.y.dtype),
             )
-        xb, yb = self.buffers[n]
-        np.take(self.x, idx, axis=0, out=xb)
-        np.take(self.y, idx, axis=0, out=yb)
-        return xb, yb
+        xs, ys = self.buffers[n]
+        # mode="clip" (the indices are a permutation's: never clipped): "raise" buffers out, 2.5x slower
+        np.take(self.x, idx, axis=0, out=xs, mode="clip")
+        np.take(self.y, idx, axis=0, out=ys, mode="clip")
+        return xs, ys
 
 
 def _check_per_net_settings(net, optimizer):
