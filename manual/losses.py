@@ -84,11 +84,11 @@ class CrossEntropy(Loss):
     def value(self, z, y, out, work, per_net=False):
         """Σ over the batch, as log Σⱼ exp(zⱼ − m) − Σₖ yₖ (zₖ − m) per row (m: the row
         max; the rows of y sum to 1). Every exp is ≤ 1 and both terms are ≥ 0,
-        so summing each over the batch first loses nothing to cancellation."""
-        np.subtract(z, z.max(axis=1, keepdims=True), out=work)
+        so summing each over the batch first loses nothing to cancellation.
+        ``work`` holds z − m on entry, as the forward pass's softmax left it."""
         picked = _dot(work, y, per_net)
-        np.exp(work, out=work)
-        logs = np.log(work.sum(axis=1))
+        np.exp(work, out=out)
+        logs = np.log(out.sum(axis=1))
         return (logs.sum(axis=0) if per_net else float(logs.sum())) - picked
 
 
@@ -110,7 +110,8 @@ def _dot(u, v, per_net):
 
 
 def loss_and_output_delta(loss, activation, z, a, y, scale, out, work, per_net=False):
-    """``scale · L``, and δᴸ = ``scale · ∂L/∂zᴸ`` written into ``out`` (the table above)."""
+    """``scale · L``, and δᴸ = ``scale · ∂L/∂zᴸ`` written into ``out`` (the table above).
+    ``work``: the output activation's scratch, as the forward pass left it."""
     if loss.output_activation is not None:
         value = loss.value(z, y, out, work, per_net)
         np.subtract(a, y, out=out)  # δᴸ = a − y: f′ has cancelled against ∂L/∂a
