@@ -299,7 +299,9 @@ def verify_datasets(args, out):
             f"--dataset brings its own net, data and training; drop {', '.join(given)} (docs/datasets.md)"
         )
     if backends.version("sklearn") is None:
-        raise UsageError("--dataset needs scikit-learn (its datasets): pip install 'backprop-by-hand[sklearn]'")
+        raise UsageError(
+            "--dataset needs scikit-learn (its datasets): pip install 'backprop-by-hand[sklearn]'"
+        )
     names = list(datasets.NAMES) if "all" in args.dataset else list(dict.fromkeys(args.dataset))
     problems = {name: datasets.load(name) for name in names}
     runs = 1 + len(backends.available()) + 1

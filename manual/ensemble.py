@@ -211,6 +211,7 @@ class Ensemble:
             "reduction": self.reduction,
             "bias": list(self.bias),
             "dtype": self.dtype.name,
+            "l2": 0.0,  # an Ensemble has no L2 penalty (from_nets refuses nets with one)
         }
 
     def net(self, i):
