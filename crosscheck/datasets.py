@@ -22,14 +22,6 @@ from references import sklearn_ref
 
 from .verify import Case, TrainConfig, verify_case
 
-try:
-    import sklearn.datasets
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.model_selection import train_test_split
-    from sklearn.neural_network import MLPClassifier, MLPRegressor
-except ImportError:  # pragma: no cover - exercised without the extra
-    sklearn = None
-
 SPLIT_SEED = 0
 TEST_SIZE = 0.25
 
@@ -118,7 +110,10 @@ def metric(task, y_true, output):
 
 def split(name):
     """``(x_train, x_test, t_train, t_test)``: the fixed split, standardized; t are labels or the target."""
-    sklearn_ref.require()
+    sklearn_ref.require()  # scikit-learn loads here, on first use, as in the references
+    import sklearn.datasets
+    from sklearn.model_selection import train_test_split
+
     recipe = RECIPES[name]
     x, t = getattr(sklearn.datasets, recipe.loader)(return_X_y=True)
     stratify = None if recipe.task == "regression" else t
@@ -225,6 +220,10 @@ def _curve(problem, run):
 def default_fit(problem):
     """``(metric, note)`` of scikit-learn's ``MLPClassifier()`` / ``MLPRegressor()``
     with every default but ``random_state=0``, fitted on the same standardized split."""
+    sklearn_ref.require()
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
     task = problem.recipe.task
     est = MLPRegressor(random_state=0) if task == "regression" else MLPClassifier(random_state=0)
     y = problem.y_train[:, 0] if task != "multiclass" else problem.y_train.argmax(axis=1)

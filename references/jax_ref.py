@@ -20,26 +20,29 @@ from ._common import (
     check_params,
     check_spec,
     check_stacked_params,
+    installed_version,
     missing,
 )
 
-try:
-    import jax
-    import jax.numpy as jnp
-    import optax
-except ImportError as _err:  # pragma: no cover - exercised without the extra
-    jax = None
-    _IMPORT_ERROR = _err
+jax = jnp = optax = None  # JAX and optax, loaded by _require() on first use
 
 
 def version():
     """The installed jax's version, or None without it."""
-    return None if jax is None else jax.__version__
+    return installed_version("jax", "jax")
 
 
 def _require():
+    """Load JAX and optax (once), or raise ImportError naming the extra to install."""
+    global jax, jnp, optax
     if jax is None:
-        raise missing("JAX", "jax", _IMPORT_ERROR)
+        try:
+            import jax
+            import jax.numpy as jnp
+            import optax
+        except ImportError as err:
+            jax = None
+            raise missing("JAX", "jax", err) from None
 
 
 def _activation(name):
@@ -56,6 +59,7 @@ def _activation(name):
 def apply(params, x, activations, logits=False):
     """The net's output for x ``(batch, n_in)``; with ``logits=True`` the last
     activation is left off."""
+    _require()
     h = x
     last = len(params) - 1
     for i, (layer, act) in enumerate(zip(params, activations)):
@@ -70,6 +74,7 @@ def apply(params, x, activations, logits=False):
 def loss(params, x, y, activations, loss_name, reduction, l2=0.0):
     """The reduced loss; optax's per-element losses on the logits for bce and cross_entropy;
     plus scikit-learn's L2 term ½·l2·Σ‖W‖² (/ batch for "mean") when l2 > 0."""
+    _require()
     if loss_name == "bce":
         per = optax.sigmoid_binary_cross_entropy(apply(params, x, activations, logits=True), y)
     elif loss_name == "cross_entropy":
@@ -91,6 +96,7 @@ def _loss_args(spec):
 @functools.cache
 def value_and_grad(activations, loss_name, reduction, l2):
     """The jitted ``(params, x, y) -> (loss, grads)`` for one architecture's losses."""
+    _require()
     return jax.jit(
         jax.value_and_grad(
             functools.partial(loss, activations=activations, loss_name=loss_name, reduction=reduction, l2=l2)
@@ -100,17 +106,26 @@ def value_and_grad(activations, loss_name, reduction, l2):
 
 @functools.cache
 def jitted_apply(activations):
+    _require()
     return jax.jit(functools.partial(apply, activations=activations))
 
 
 def x64(dtype):
     """The context a computation in ``dtype`` runs in: float64 needs x64 on, locally."""
+    _require()
     return jax.enable_x64(np.dtype(dtype) == np.float64)
 
 
 def to_jax(params):
     """Plain-data params as a pytree of jax arrays (call inside ``x64``)."""
-    return jax.tree_util.tree_map(jnp.asarray, params)
+    _require()
+    return jax.tree_util.tree_map(_device, params)
+
+
+def _device(a):
+    """A NumPy array on the device, as is: jnp.asarray stages a jit(stage) compile for
+    every new shape (10 ms each, most of a small net's parity check), device_put none."""
+    return jax.device_put(np.asarray(a))
 
 
 def _plain(params, dtype):
@@ -123,7 +138,9 @@ def forward(spec, params, x):
     spec = check_spec(spec)
     params = check_params(spec, params)
     with x64(spec["dtype"]):
-        out = jitted_apply(tuple(spec["activations"]))(to_jax(params), jnp.asarray(x, dtype=spec["dtype"]))
+        out = jitted_apply(tuple(spec["activations"]))(
+            to_jax(params), _device(np.asarray(x, dtype=spec["dtype"]))
+        )
         return np.array(out, dtype=spec["dtype"])
 
 
@@ -135,7 +152,7 @@ def loss_and_grads(spec, params, x, y):
     x, y = check_data(spec, x, y)
     f = value_and_grad(*_loss_args(spec))
     with x64(spec["dtype"]):
-        value, grads = f(to_jax(params), jnp.asarray(x), jnp.asarray(y))
+        value, grads = f(to_jax(params), _device(x), _device(y))
         return float(value), _plain(grads, spec["dtype"])
 
 
@@ -166,6 +183,7 @@ def _optax(optimizer):
 
 @functools.lru_cache(maxsize=64)
 def _step_fn(activations, loss_name, reduction, l2, optimizer_items):
+    _require()
     tx = _optax(dict(optimizer_items))
     grad_fn = jax.value_and_grad(
         functools.partial(loss, activations=activations, loss_name=loss_name, reduction=reduction, l2=l2)
@@ -183,6 +201,7 @@ def _step_fn(activations, loss_name, reduction, l2, optimizer_items):
 @functools.lru_cache(maxsize=64)
 def _update_fn(optimizer_items):
     """``(tx, update)``: the jitted ``update(params, opt_state, grads) -> (params, opt_state)``."""
+    _require()
     tx = _optax(dict(optimizer_items))
 
     @jax.jit
@@ -253,6 +272,7 @@ def train(spec, params, x, y, optimizer, batches, record_every=None, progress=No
 def ensemble_value_and_grad(activations, loss_name, reduction, l2, x_axis, y_axis):
     """The jitted ``(params, x, y) -> (losses (N,), grads)``, vmapped over the nets
     (axis 0 of every param; ``x_axis``/``y_axis``: 0 for per-net data, None for shared)."""
+    _require()
     f = functools.partial(loss, activations=activations, loss_name=loss_name, reduction=reduction, l2=l2)
     return jax.jit(jax.vmap(jax.value_and_grad(f), in_axes=(0, x_axis, y_axis)))
 
@@ -283,7 +303,7 @@ def ensemble_loss_and_grads(spec, params, x, y):
     x, y, x_axis, y_axis = check_ensemble_data(spec, x, y, n)
     f = ensemble_value_and_grad(*_loss_args(spec), x_axis, y_axis)
     with x64(spec["dtype"]):
-        values, grads = f(to_jax(params), jnp.asarray(x), jnp.asarray(y))
+        values, grads = f(to_jax(params), _device(x), _device(y))
         return np.array(values, dtype=spec["dtype"]), _plain(grads, spec["dtype"])
 
 
@@ -300,7 +320,7 @@ def ensemble_train(spec, params, x, y, lr, batches, record_every=None, progress=
     step = ensemble_sgd_step(*_loss_args(spec), x_axis, y_axis)
     dtype = spec["dtype"]
     with x64(dtype):
-        jparams, jlr = to_jax(params), jnp.asarray(lr)
+        jparams, jlr = to_jax(params), _device(lr)
         losses, snapshots = [], []
         for t, idx in enumerate(batches):
             if record_every is not None and t % record_every == 0:

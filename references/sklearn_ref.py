@@ -42,15 +42,9 @@ so its gradient is k times the gradient of the loss it reports (README, findings
 
 import numpy as np
 
-from ._common import Run, check_batches, check_data, check_params, check_spec, missing
+from ._common import Run, check_batches, check_data, check_params, check_spec, installed_version, missing
 
-try:
-    import sklearn
-    from sklearn.neural_network import MLPClassifier, MLPRegressor
-    from sklearn.preprocessing import LabelBinarizer
-except ImportError as _err:  # pragma: no cover - exercised without the extra
-    sklearn = None
-    _IMPORT_ERROR = _err
+MLPClassifier = MLPRegressor = LabelBinarizer = None  # scikit-learn's, loaded by require() on first use
 
 HIDDEN = {"identity": "identity", "sigmoid": "logistic", "tanh": "tanh", "relu": "relu"}
 OUTPUTS = {("identity", "mse"), ("sigmoid", "bce"), ("softmax", "cross_entropy")}
@@ -58,12 +52,19 @@ OUTPUTS = {("identity", "mse"), ("sigmoid", "bce"), ("softmax", "cross_entropy")
 
 def version():
     """The installed scikit-learn's version, or None without it."""
-    return None if sklearn is None else sklearn.__version__
+    return installed_version("scikit-learn", "sklearn")
 
 
 def require():
-    if sklearn is None:
-        raise missing("scikit-learn", "sklearn", _IMPORT_ERROR)
+    """Load scikit-learn's MLP (once), or raise ImportError naming the extra to install."""
+    global MLPClassifier, MLPRegressor, LabelBinarizer
+    if MLPClassifier is None:
+        try:
+            from sklearn.neural_network import MLPClassifier, MLPRegressor
+            from sklearn.preprocessing import LabelBinarizer
+        except ImportError as err:
+            MLPClassifier = None
+            raise missing("scikit-learn", "sklearn", err) from None
 
 
 def supports(spec, optimizer=None):

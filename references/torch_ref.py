@@ -20,26 +20,29 @@ from ._common import (
     check_params,
     check_spec,
     check_stacked_params,
+    installed_version,
     missing,
 )
 
-try:
-    import torch
-    import torch.nn.functional as F
-    from torch import nn
-except ImportError as _err:  # pragma: no cover - exercised without the extra
-    torch = None
-    _IMPORT_ERROR = _err
+torch = F = nn = None  # PyTorch, loaded by _require() on first use
 
 
 def version():
     """The installed torch's version, or None without it."""
-    return None if torch is None else torch.__version__
+    return installed_version("torch", "torch")
 
 
 def _require():
+    """Load PyTorch (once), or raise ImportError naming the extra to install."""
+    global torch, F, nn
     if torch is None:
-        raise missing("PyTorch", "torch", _IMPORT_ERROR)
+        try:
+            import torch
+            import torch.nn.functional as F
+            from torch import nn
+        except ImportError as err:
+            torch = None
+            raise missing("PyTorch", "torch", err) from None
 
 
 def _activation_module(name):

@@ -3,6 +3,7 @@ the fixed split, the four backends on one path (a fast variant: the recipe's
 first 2 epochs), each recipe at least as good as scikit-learn's default fit,
 and ``verify --dataset`` end to end on iris."""
 
+import functools
 import io
 import json
 
@@ -95,20 +96,47 @@ def test_an_unknown_dataset_is_refused_by_name():
         datasets.load("mnist")
 
 
-def test_verify_dataset_reports_four_backends_the_default_fit_and_the_curves(tmp_path):
+@functools.cache
+def iris_report():
+    """``verify --dataset iris``'s computation, once: the tests below drive the CLI on it."""
     require("torch", "jax")
-    out = io.StringIO()
+    return datasets.verify_dataset("iris")
+
+
+@pytest.fixture
+def iris_cli(monkeypatch):
+    report = iris_report()
+    monkeypatch.setattr(datasets, "verify_dataset", lambda name, progress=None: report)
+
+    def main(*args):
+        out = io.StringIO()
+        return cli.main(["verify", "--dataset", "iris", "--no-progress", *args], out=out), out.getvalue()
+
+    return main
+
+
+def test_verify_dataset_reports_four_backends_the_default_fit_and_the_curves(iris_cli, tmp_path):
     plot = tmp_path / "curves.png"
-    code = cli.main(["verify", "--dataset", "iris", "--no-progress", "--plot", str(plot)], out=out)
-    text = out.getvalue()
+    code, text = iris_cli("--plot", str(plot))
     assert code == 0, text
     assert "vs scikit-learn 1.9" in text and "manual-sklearn" in text
     assert "test accuracy after training: manual 1.0000, torch 1.0000, jax 1.0000, sklearn 1.0000" in text
     assert "MLPClassifier().fit with its defaults on the same split: 0.9737" in text
-    assert "time per epoch" in text
+    assert "time per epoch" in text and "finite differences: every parameter" in text
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    out = io.StringIO()
-    assert cli.main(["verify", "--dataset", "iris", "--no-progress", "--json"], out=out) == 0
-    data = json.loads(out.getvalue())["datasets"][0]
+
+
+def test_verify_dataset_json(iris_cli):
+    code, text = iris_cli("--json")
+    data = json.loads(text)["datasets"][0]
+    assert code == 0 and data["ok"] and data["metric"] == "accuracy"
     assert data["test_metric"]["manual"] == data["test_metric"]["sklearn"] == 1.0
     assert set(data["seconds_per_epoch"]) == {"manual", "torch", "jax", "sklearn"}
+    assert data["default_fit"]["metric"] == pytest.approx(0.9737, abs=1e-4)
+
+
+def test_verify_dataset_fails_when_the_recipe_is_worse_than_the_default_fit(iris_cli, monkeypatch):
+    monkeypatch.setattr(iris_report(), "default_fit", 1.5)
+    code, text = iris_cli()
+    assert code == 1 and "FAIL: the recipe is worse" in text
+    assert "the recipe scores below scikit-learn's default fit on: iris" in text
