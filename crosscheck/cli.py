@@ -267,17 +267,26 @@ def verify(args, out):
     for c in cases:
         c.training = training_from(args, c)
     runs = 1 + len(backends.available())
-    bar = _progress_bar(args, sum(c.training.steps(len(c.x)) for c in cases) * runs)
-    reports = [verify_case(c, progress=bar.update if bar else None) for c in cases]
+    steps = sum(c.training.steps(len(c.x)) for c in cases) * runs
+    return _report_all(
+        args, out, cases, steps, verify_case, plot_reports, "reports", _report_json, render_verify
+    )
+
+
+def _report_all(args, out, items, steps, compute, plot, key, to_json, render):
+    """``compute(item, progress=...)`` for every item under one progress bar of ``steps``
+    steps; then the plot, and the reports as text or JSON. Exit 0 when all agree."""
+    bar = _progress_bar(args, steps)
+    reports = [compute(item, progress=bar.update if bar else None) for item in items]
     if bar:
         bar.close()
     if args.plot:
-        plot_reports(reports, args.plot)
+        plot(reports, args.plot)
     ok = all(r.ok for r in reports)
     if args.json:
-        _dump({"ok": ok, "reports": [_report_json(r) for r in reports]}, out)
+        _dump({"ok": ok, key: [to_json(r) for r in reports]}, out)
     else:
-        out.write(render_verify(reports))
+        out.write(render(reports))
     return 0 if ok else 1
 
 
@@ -304,19 +313,12 @@ def verify_datasets(args, out):
         )
     names = list(datasets.NAMES) if "all" in args.dataset else list(dict.fromkeys(args.dataset))
     problems = {name: datasets.load(name) for name in names}
-    runs = 1 + len(backends.available()) + 1
-    bar = _progress_bar(args, sum(p.case().training.steps(len(p.x_train)) for p in problems.values()) * runs)
-    reports = [datasets.verify_dataset(name, progress=bar.update if bar else None) for name in names]
-    if bar:
-        bar.close()
-    if args.plot:
-        plot_datasets(reports, args.plot)
-    ok = all(r.ok for r in reports)
-    if args.json:
-        _dump({"ok": ok, "datasets": [_dataset_json(r) for r in reports]}, out)
-    else:
-        out.write(render_datasets(reports))
-    return 0 if ok else 1
+    runs = 1 + len(backends.available()) + 1  # the engine, the frameworks, scikit-learn
+    steps = sum(p.case().training.steps(len(p.x_train)) for p in problems.values()) * runs
+    compute = datasets.verify_dataset
+    return _report_all(
+        args, out, names, steps, compute, plot_datasets, "datasets", _dataset_json, render_datasets
+    )
 
 
 def render_datasets(reports):
