@@ -207,6 +207,26 @@ def test_a_batch_of_100000_agrees(dtype, reference):
     assert_grads_close(net, x, y, mine, theirs, names=("manual", reference))
 
 
+@pytest.mark.parametrize("reference", ["torch", "jax"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+def test_the_l2_penalty_agrees_with_both_frameworks(reduction, dtype, reference):
+    """l2 = 0.3 on a 3-4-2 identity net (float32 sees 1e-3 there) without a bias in its last
+    layer: ½·0.3·Σ‖W‖², divided by the batch for "mean" only, in both frameworks' losses."""
+    require(reference)
+    params = [
+        {"W": np.linspace(-1, 1, 12).reshape(3, 4), "b": np.linspace(0.2, 0.5, 4)},
+        {"W": np.linspace(0.5, -0.4, 8).reshape(4, 2)},
+    ]
+    net = manual.MLP.from_params(params, activation="identity", reduction=reduction, dtype=dtype, l2=0.3)
+    x = np.linspace(0.5, 1.5, 15).reshape(5, 3).astype(dtype)
+    y = np.full((5, 2), -2.0, dtype)
+    mine = net.loss_and_grads(x, y)
+    assert max(detectable(net, x, y, mine).values()) <= DETECT[dtype]
+    theirs = backends.loss_and_grads(reference, net, x, y)
+    assert_grads_close(net, x, y, mine, theirs, names=("manual", reference))
+
+
 def test_jax_float64_is_local_to_the_reference():
     """jax_ref runs float64 inside jax.enable_x64(True); the caller's JAX stays as it was."""
     require("jax")
