@@ -46,18 +46,16 @@ def epoch(problem, backend):
 
         step, params, opt_state = jax_ref.make_step(net.spec(), net.params, opt.config())
         state = [params, opt_state]
-        with jax_ref.x64(net.dtype):
-            pieces = [(jax.numpy.asarray(x[idx]), jax.numpy.asarray(y[idx])) for idx in batches]
 
         def jax_epoch():
-            # each step returns new params and optimizer state: feed them to the next call
+            # batches gathered by NumPy inside the timed call, as for manual and torch (and jax_ref.train)
             with jax_ref.x64(net.dtype):
-                for xb, yb in pieces:
-                    state[0], state[1], loss = step(state[0], state[1], xb, yb)
+                for idx in batches:
+                    state[0], state[1], loss = step(state[0], state[1], x[idx], y[idx])
                 return jax.block_until_ready(loss)
 
         return jax_epoch
-    est = sklearn_ref.start(net.spec(), net.params, opt.config())
+    est = sklearn_ref.estimator_at(net.spec(), net.params, opt.config())
     est.set_params(batch_size=r.batch_size, shuffle=True, random_state=0)
     targets = sklearn_ref.labels(net.spec(), y)
     return lambda: est.partial_fit(x, targets)

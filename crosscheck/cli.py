@@ -2,7 +2,8 @@
 
     walkthrough   every forward and backward number of one net, each gradient
                   beside its finite differences and the frameworks' values
-    verify        manual vs PyTorch vs JAX: gradients, then training runs
+    verify        manual vs PyTorch vs JAX: gradients, then training runs;
+                  --dataset: scikit-learn's bundled datasets, scikit-learn compared too
     check         a hand-written backprop of yours (file.py:function) against
                   PyTorch, JAX and finite differences, and the mistake that explains it
     study xor     how often seed 000's loop learns XOR: thousands of starts per
@@ -85,7 +86,9 @@ def build_parser():
         "--plot", metavar="FILE.png", help="draw the net, each gradient coloured by its agreement"
     )
 
-    ver = commands.add_parser("verify", help="manual vs PyTorch vs JAX: gradients and training")
+    ver = commands.add_parser(
+        "verify", help="manual vs PyTorch vs JAX (and scikit-learn with --dataset): gradients and training"
+    )
     _add_net_options(ver, several=True)
     ver.add_argument(
         "--dataset",
@@ -294,30 +297,32 @@ DISPLAY = {"torch": "PyTorch", "jax": "JAX", "sklearn": "scikit-learn"}
 
 # what --dataset brings itself: the net, its data and its training
 DATASET_CLASHES = (
-    "example", "sizes", "weights", "seed", "data", "x", "y", "activation", "output_activation", "loss",
-    "reduction", "dtype", "epochs", "lr", "batch_size", "shuffle_seed",
+    "example", "sizes", "weights", "seed", "init", "data", "x", "y", "activation", "output_activation",
+    "loss", "reduction", "dtype", "no_bias", "epochs", "optimizer", "lr", "batch_size", "shuffle_seed",
 )  # fmt: skip
 
 
 def verify_datasets(args, out):
-    given = [f"--{k.replace('_', '-')}" for k in DATASET_CLASHES if getattr(args, k) not in (None, False)]
-    given += ["--no-bias"] if args.no_bias else []
-    given += ["--optimizer"] if args.optimizer != "sgd" else []
+    defaults = vars(build_parser().parse_args(["verify"]))
+    given = [f"--{k.replace('_', '-')}" for k in DATASET_CLASHES if getattr(args, k) != defaults[k]]
     if given:
         raise UsageError(
             f"--dataset brings its own net, data and training; drop {', '.join(given)} (docs/datasets.md)"
         )
     if backends.version("sklearn") is None:
         raise UsageError(
-            "--dataset needs scikit-learn (its datasets): pip install 'backprop-by-hand[sklearn]'"
+            "--dataset needs scikit-learn (its datasets): "
+            "pip install -c constraints.txt 'backprop-by-hand[sklearn]'"
         )
+    if args.plot:
+        _plot_path(args.plot)
     names = list(datasets.NAMES) if "all" in args.dataset else list(dict.fromkeys(args.dataset))
-    problems = {name: datasets.load(name) for name in names}
+    problems = [datasets.load(name) for name in names]
     runs = 1 + len(backends.available()) + 1  # the engine, the frameworks, scikit-learn
-    steps = sum(p.case().training.steps(len(p.x_train)) for p in problems.values()) * runs
+    steps = sum(p.case().training.steps(len(p.x_train)) for p in problems) * runs
     compute = datasets.verify_dataset
     return _report_all(
-        args, out, names, steps, compute, plot_datasets, "datasets", _dataset_json, render_datasets
+        args, out, problems, steps, compute, plot_datasets, "datasets", _dataset_json, render_datasets
     )
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import manual
 from references import sklearn_ref
 
-from .verify import Case, TrainConfig, verify_case
+from .verify import Case, Report, TrainConfig, verify_case
 
 SPLIT_SEED = 0
 TEST_SIZE = 0.25
@@ -175,7 +175,7 @@ class Curve:
 @dataclass
 class DatasetReport:
     problem: Problem
-    report: object  # the verify Report: gradients, finite differences, the training pairs
+    report: Report  # gradients, finite differences, the training pairs
     curves: dict  # backend -> Curve
     metrics: dict  # backend -> the test metric of its final params
     default_fit: float  # scikit-learn's own fit, with its defaults, on the same split
@@ -191,10 +191,10 @@ class DatasetReport:
         return "R²" if self.problem.recipe.task == "regression" else "accuracy"
 
 
-def verify_dataset(name, progress=None, dtype=np.float64):
-    """Train the dataset's net with every backend from one start on one batch
-    order, compare them (``verify_case``), and score each on the test part."""
-    problem = load(name, dtype)
+def verify_dataset(problem, progress=None):
+    """Train a dataset's net (a ``Problem``, or a dataset's name) with every backend from
+    one start on one batch order, compare them (``verify_case``), score each on the test part."""
+    problem = load(problem) if isinstance(problem, str) else problem
     report = verify_case(problem.case(), progress=progress, record_every=problem.steps_per_epoch)
     curves = {k: _curve(problem, run) for k, run in report.runs.items()}
     metrics = {k: problem.metric(run.params) for k, run in report.runs.items()}
@@ -230,11 +230,14 @@ def default_fit(problem):
     if task == "binary":
         y = y.astype(int)
     start = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
+    with warnings.catch_warnings():
+        # said below, from n_iter_; any other warning still surfaces
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
         est.fit(np.asarray(problem.x_train, np.float64), y)
     seconds = time.perf_counter() - start
-    stopped = "hit max_iter=200 unconverged" if caught else "stopped by its tol"
+    stopped = (
+        f"hit max_iter={est.max_iter} unconverged" if est.n_iter_ == est.max_iter else "stopped by its tol"
+    )
     out = est.predict(problem.x_test) if task == "regression" else est.predict_proba(problem.x_test)
     out = out.reshape(len(out), -1)
     if task == "binary":

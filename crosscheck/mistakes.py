@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from manual.activations import ACTIVATIONS
-from manual.losses import LOSSES, chain_output_activation, loss_and_output_delta
+from manual.losses import LOSSES, chain_output_activation, l2_penalty, loss_and_output_delta
 
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 PRIME = {
@@ -200,7 +200,7 @@ def gradients(net, x, y, mistake=None, layer=None):
 
     delta = np.empty_like(a[L])
     value = loss_and_output_delta(
-        loss_fn, ACTIVATIONS[names[-1]], z[L], a[L], y, scale, out=delta, work=np.empty_like(delta)
+        loss_fn, ACTIVATIONS[names[-1]], z[L], a[L], y, scale, out=delta, work=_shifted(z[L])
     )
     delta = _output_mistake(key, net, a[L], z[L], y, scale, delta) if layer == L else delta
 
@@ -225,6 +225,8 @@ def gradients(net, x, y, mistake=None, layer=None):
             W = params[l - 1]["W"]
             back = delta @ (W if at("weights-not-transposed", l) else W.T)
             delta = back * _derivative(key if layer == l - 1 else None, names[l - 2], a[l - 1], z[l - 1])
+    if net.l2:
+        value += l2_penalty(params, net.l2, len(y) if net.reduction == "mean" else 1, grads)
     return value, grads
 
 
@@ -277,6 +279,12 @@ def _output_mistake(key, net, a, z, y, scale, delta):
     return delta
 
 
+def _shifted(z):
+    """Scratch for ``loss_and_output_delta``, holding z − max z as a forward pass's softmax
+    leaves it (the cross-entropy's value reads it there; other losses overwrite it)."""
+    return z - z.max(axis=1, keepdims=True)
+
+
 def step_with_update_first(net, x, y, lr, layer):
     """Plain SGD's new params when layer ``layer``'s W is updated before the delta
     is sent back through it (``STEP_MISTAKE``); float64."""
@@ -293,7 +301,7 @@ def step_with_update_first(net, x, y, lr, layer):
         y,
         loss_fn.scale(net.reduction, *y.shape),
         out=delta,
-        work=np.empty_like(delta),
+        work=_shifted(z[L]),
     )
     new = [{k: v.copy() for k, v in p.items()} for p in params]
     for l in range(L, 0, -1):

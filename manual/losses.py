@@ -111,7 +111,9 @@ def _dot(u, v, per_net):
 
 def loss_and_output_delta(loss, activation, z, a, y, scale, out, work, per_net=False):
     """``scale · L``, and δᴸ = ``scale · ∂L/∂zᴸ`` written into ``out`` (the table above).
-    ``work``: the output activation's scratch, as the forward pass left it."""
+    ``work``: the output activation's scratch, as the forward pass left it; for
+    cross-entropy it must hold z − max z (what ``Softmax.apply`` leaves there), which
+    the value reads instead of computing it again."""
     if loss.output_activation is not None:
         value = loss.value(z, y, out, work, per_net)
         np.subtract(a, y, out=out)  # δᴸ = a − y: f′ has cancelled against ∂L/∂a

@@ -25,7 +25,8 @@ class MLP:
     reduction: ``"sum"`` over the batch (the seeds) or ``"mean"`` (PyTorch's:
     over every element for mse and bce, over samples for cross_entropy).
     l2: scikit-learn's ``alpha``, an L2 penalty ½·l2·Σ‖W‖² on the weights (not the
-    biases) added to the loss, divided by the batch size for ``reduction="mean"``.
+    biases) added to the loss, divided by the batch size for ``reduction="mean"``
+    (by the samples only, where mse's "mean" divides by samples × outputs).
     init: ``"uniform"`` (U[0, 1), seed 000), ``"xavier"`` or ``"he"``,
     drawn from ``np.random.default_rng(seed)``.
     dtype: float32 or float64; params and every intermediate keep it.
@@ -199,7 +200,7 @@ class MLP:
             )
             for l in range(self.n_layers)
         ]
-        return Trace(self.sizes, self.loss_name, self.reduction, self.dtype, x, y, loss, layers)
+        return Trace(self.sizes, self.loss_name, self.reduction, self.dtype, x, y, loss, layers, self.l2)
 
     # ----------------------------------------------------------- internals
 

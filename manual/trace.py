@@ -32,6 +32,7 @@ class Trace:
     y: np.ndarray
     loss: float
     layers: list = field(default_factory=list)
+    l2: float = 0.0  # the net's L2 penalty: in loss and every dW
 
     @property
     def grads(self):
@@ -53,9 +54,10 @@ def _lines(t, precision, beside):
     arch = "-".join(str(s) for s in t.sizes)
     acts = " -> ".join(layer.activation for layer in t.layers)
     batch = t.x.shape[0]
+    l2 = f", l2 = {t.l2:g}" if t.l2 else ""
     yield (
         f"{arch} MLP, activations {acts}, loss {t.loss_name} "
-        f"({t.reduction} over the batch), {np.dtype(t.dtype).name}, batch of {batch}"
+        f"({t.reduction} over the batch){l2}, {np.dtype(t.dtype).name}, batch of {batch}"
     )
     yield ""
     yield "forward"
@@ -68,7 +70,8 @@ def _lines(t, precision, beside):
         rows.append(("", f"a{i} = {layer.activation}(z{i})", layer.a))
     rows.append(("", "y", t.y))
     yield from _table(rows, precision)
-    yield f"  loss = {t.loss_name}(a{L}, y), {t.reduction}: {_num(t.loss, precision)}"
+    penalty = f" + l2/2 * sum(W**2){_l2_divisor(t)}" if t.l2 else ""
+    yield f"  loss = {t.loss_name}(a{L}, y), {t.reduction}{penalty}: {_num(t.loss, precision)}"
     yield ""
     yield "backward"
     rows = []
@@ -80,7 +83,8 @@ def _lines(t, precision, beside):
         else:
             formula = f"delta{i} = (delta{i + 1} @ W{i + 1}.T) * {layer.activation}'(z{i})"
         rows.append((f"layer {i}", formula, layer.delta))
-        rows.append(("", f"dW{i} = {prev}.T @ delta{i}", layer.dW))
+        penalty = f" + l2 * W{i}{_l2_divisor(t)}" if t.l2 else ""
+        rows.append(("", f"dW{i} = {prev}.T @ delta{i}{penalty}", layer.dW))
         rows += [("", f"  {label}", arr, verdict) for label, arr, verdict in beside.get(f"W{i}", [])]
         if layer.db is not None:
             rows.append(("", f"db{i} = sum of delta{i} over the batch", layer.db))
@@ -89,6 +93,10 @@ def _lines(t, precision, beside):
     out = t.layers[-1].activation
     if LOSSES[t.loss_name].output_activation is not None:
         yield f"  ({out} + {t.loss_name}: dL/da{L} * {out}'(z{L}) simplifies to a{L} - y, see seed 002)"
+
+
+def _l2_divisor(t):
+    return f" / {len(t.y)}" if t.reduction == "mean" else ""
 
 
 def _output_delta_formula(t, layer):

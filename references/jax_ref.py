@@ -29,7 +29,7 @@ jax = jnp = optax = None  # JAX and optax, loaded by _require() on first use
 
 def version():
     """The installed jax's version, or None without it."""
-    return installed_version("jax", "jax")
+    return installed_version("jax", "jax", "jaxlib", "optax")
 
 
 def _require():

@@ -40,9 +40,20 @@ scikit-learn computes it: an ``MLPRegressor`` with k outputs reports
 so its gradient is k times the gradient of the loss it reports (README, findings).
 """
 
+import warnings
+
 import numpy as np
 
-from ._common import Run, check_batches, check_data, check_params, check_spec, installed_version, missing
+from ._common import (
+    Run,
+    check_batches,
+    check_data,
+    check_optimizer,
+    check_params,
+    check_spec,
+    installed_version,
+    missing,
+)
 
 MLPClassifier = MLPRegressor = LabelBinarizer = None  # scikit-learn's, loaded by require() on first use
 
@@ -68,7 +79,18 @@ def require():
 
 
 def supports(spec, optimizer=None):
-    """None if scikit-learn expresses this net (and optimizer), else the reason it does not."""
+    """None if scikit-learn computes this net's loss and gradient (and optimizer), else
+    the reason it does not. An ``MLPRegressor`` with several outputs can be built,
+    but its gradient is not its loss's (the README's finding): not supported."""
+    reason = _unbuildable(spec, optimizer)
+    n_out = check_spec(spec)["sizes"][-1]
+    if reason is None and spec["loss"] == "mse" and n_out > 1:
+        return f"mse with {n_out} outputs (its gradient is {n_out}x that of the loss it reports)"
+    return reason
+
+
+def _unbuildable(spec, optimizer=None):
+    """None if an estimator of this net (and optimizer) can be built, else why not."""
     spec = check_spec(spec)
     hidden, (output, loss) = spec["activations"][:-1], (spec["activations"][-1], spec["loss"])
     n_out = spec["sizes"][-1]
@@ -86,7 +108,7 @@ def supports(spec, optimizer=None):
     elif loss == "cross_entropy" and n_out < 3:
         reasons.append(f"softmax with {n_out} outputs (2 classes get one logistic output)")
     if optimizer is not None:
-        name = optimizer.get("name")
+        name = check_optimizer(optimizer)["name"]
         if name not in ("sgd", "adam"):
             reasons.append(f"optimizer {name!r} (solver 'sgd' or 'adam')")
         elif optimizer.get("weight_decay"):
@@ -94,8 +116,8 @@ def supports(spec, optimizer=None):
     return "; ".join(reasons) or None
 
 
-def _check_supported(spec, optimizer=None):
-    reason = supports(spec, optimizer)
+def _check_buildable(spec, optimizer=None):
+    reason = _unbuildable(spec, optimizer)
     if reason is not None:
         raise ValueError(f"scikit-learn cannot express this net: {reason}")
 
@@ -104,7 +126,7 @@ def estimator(spec, optimizer=None):
     """An unfitted ``MLPRegressor``/``MLPClassifier`` of the spec's net (and optimizer)."""
     require()
     spec = check_spec(spec)
-    _check_supported(spec, optimizer)
+    _check_buildable(spec, optimizer)
     settings = dict(
         hidden_layer_sizes=tuple(spec["sizes"][1:-1]),
         activation=HIDDEN[spec["activations"][0]] if len(spec["sizes"]) > 2 else "identity",
@@ -126,7 +148,7 @@ def estimator(spec, optimizer=None):
     return kind(**settings)
 
 
-def start(spec, params, optimizer=None):
+def estimator_at(spec, params, optimizer=None):
     """An estimator holding a copy of ``params``, as if ``partial_fit`` had begun
     from them: ``_initialize`` sets what its first call would, then the weights
     are replaced by the given ones."""
@@ -167,7 +189,7 @@ def labels(spec, y):
 
 def forward(spec, params, x):
     """The output ``(batch, n_out)`` from the public ``predict`` / ``predict_proba``."""
-    est = start(spec, params)
+    est = estimator_at(spec, params)
     spec = check_spec(spec)
     x = np.asarray(x, dtype=spec["dtype"])
     if isinstance(est, MLPRegressor):
@@ -178,7 +200,7 @@ def forward(spec, params, x):
 
 def loss_and_grads(spec, params, x, y):
     """``(loss, grads)`` as scikit-learn's ``_backprop`` computes them (alpha included)."""
-    est = start(spec, params)
+    est = estimator_at(spec, params)
     spec = check_spec(spec)
     x, y = check_data(spec, x, y)
     layers = len(spec["sizes"]) - 1
@@ -194,7 +216,7 @@ def loss_and_grads(spec, params, x, y):
 def train(spec, params, x, y, optimizer, batches, record_every=None, progress=None):
     """``partial_fit`` once per batch (index arrays, one per step); returns a ``Run``.
     A step's loss is the estimator's ``loss_`` after it: the batch's loss before the update."""
-    est = start(spec, params, optimizer)
+    est = estimator_at(spec, params, optimizer)
     spec = check_spec(spec)
     x, y = check_data(spec, x, y)
     batches = check_batches(batches, len(x))
@@ -204,10 +226,25 @@ def train(spec, params, x, y, optimizer, batches, record_every=None, progress=No
         if record_every is not None and step % record_every == 0:
             snapshots.append((step, params_of(est)))
         est.batch_size = len(idx)  # one partial_fit = one step on exactly this batch
-        est.partial_fit(x[idx], targets[idx])
+        _partial_fit(est, x[idx], targets[idx])
         losses.append(est.loss_)
         if progress is not None:
             progress()
     if record_every is not None and len(batches) % record_every == 0:
         snapshots.append((len(batches), params_of(est)))
     return Run(np.asarray(losses, dtype=spec["dtype"]), params_of(est), snapshots)
+
+
+INTERRUPTED = "Training interrupted by user."
+
+
+def _partial_fit(est, x, y):
+    """``est.partial_fit(x, y)``, with Ctrl-C raised: scikit-learn catches KeyboardInterrupt
+    inside its epoch and only warns, which would let a run go on half-updated."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.partial_fit(x, y)
+    for w in caught:
+        if str(w.message) == INTERRUPTED:
+            raise KeyboardInterrupt
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

@@ -10,9 +10,10 @@ import pytest
 import student
 
 import manual
-from crosscheck import assert_backprop_matches, check, check_training, mistakes, seed_code
+from crosscheck import assert_backprop_matches, backends, check, check_training, mistakes, seed_code
 from crosscheck.cli import check_drawing
 from crosscheck.layouts import CHOICES, Layout, LayoutError
+from crosscheck.testing import assert_grads_close
 
 from conftest import require
 from helpers import make_data
@@ -108,6 +109,26 @@ def test_the_seeds_other_code_agrees(frameworks):
     training = check_training(code.fn, code.net, code.x, code.y, code.lr, code.steps, code.layout)
     assert training.ok and [r.first_step for r in training.rows] == [None, None], training.text()
     assert max(r.worst_gap for r in training.rows) < 1e-9
+
+
+@pytest.mark.parametrize(
+    "output, loss, l2",
+    [
+        ("sigmoid", "mse", 0.0),
+        ("sigmoid", "bce", 0.0),
+        ("softmax", "cross_entropy", 0.0),
+        ("softmax", "cross_entropy", 0.4),
+    ],
+)
+def test_the_catalogues_correct_gradient_is_the_frameworks(output, loss, l2, frameworks):
+    """crosscheck.mistakes computes the gradients it plants mistakes in: without a
+    mistake, its loss and gradients are PyTorch's (the loss from the logits, l2 included)."""
+    net = manual.MLP([3, 4, 3], activation="tanh", output_activation=output, loss=loss,
+                     reduction="mean", init="xavier", seed=1, l2=l2)  # fmt: skip
+    x, y = make_data(net, 5, seed=2)
+    value, grads = mistakes.gradients(net, x, y)
+    truth = backends.loss_and_grads("torch", net, x, y)
+    assert_grads_close(net, x, y, truth, (value, grads), names=("torch", "crosscheck.mistakes"))
 
 
 def test_what_no_mistake_explains_is_described(frameworks):

@@ -361,11 +361,16 @@ def bad_usage(tmp_path):
             ["verify", "--dataset", "iris", "--lr", "0.1"],
             "--dataset brings its own net, data and training; drop --lr",
         ),
+        (["verify", "--dataset", "iris", "--init", "xavier", "--no-bias"], "drop --init, --no-bias"),
+        (
+            ["verify", "--dataset", "iris", "--optimizer", "adam", "--epochs", "3"],
+            "drop --epochs, --optimizer",
+        ),
         (["verify", "--dataset", "mnist"], "invalid choice: 'mnist'"),
     ]
 
 
-@pytest.mark.parametrize("i", range(15))
+@pytest.mark.parametrize("i", range(17))
 def test_bad_usage_is_one_line_and_exit_2(tmp_path, capsys, i):
     args, fragment = bad_usage(tmp_path)[i]
     code, out = main(*args)

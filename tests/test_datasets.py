@@ -106,7 +106,7 @@ def iris_report():
 @pytest.fixture
 def iris_cli(monkeypatch):
     report = iris_report()
-    monkeypatch.setattr(datasets, "verify_dataset", lambda name, progress=None: report)
+    monkeypatch.setattr(datasets, "verify_dataset", lambda problem, progress=None: report)
 
     def main(*args):
         out = io.StringIO()

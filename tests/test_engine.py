@@ -427,6 +427,15 @@ def test_the_l2_penalty_is_half_alpha_w_squared_over_the_batch_on_weights_only()
     ) == pytest.approx(3.25)
 
 
+def test_the_trace_of_an_l2_net_says_so_in_its_equations():
+    params = [{"W": np.array([[2.0]]), "b": np.array([1.0])}, {"W": np.array([[3.0]]), "b": np.array([1.0])}]
+    net = manual.MLP.from_params(params, activation="identity", reduction="mean", l2=0.5)
+    text = str(net.trace(np.array([[1.0], [0.0]]), np.array([[0.0], [0.0]])))
+    assert "l2 = 0.5" in text and "loss = mse(a2, y), mean + l2/2 * sum(W**2) / 2: 30.625" in text
+    # dW2 = a1.T @ delta2 + l2 * W2 / 2 = [3, 1] @ [5, 2] + 0.75 = 17.75, by hand
+    assert re.search(r"dW2 = a1\.T @ delta2 \+ l2 \* W2 / 2 +\(1, 1\) +\[\[17\.75\]\]", text), text
+
+
 def test_an_ensemble_of_nets_with_l2_is_refused():
     with pytest.raises(ValueError, match="an Ensemble has no L2 penalty"):
         manual.Ensemble.from_nets([manual.MLP([2, 2, 1], seed=0, l2=0.1)])

@@ -48,12 +48,32 @@ for ref in (torch_ref, jax_ref):
     assert "JAX is not installed" in lines[1] and "'backprop-by-hand[jax]'" in lines[1]
 
 
+def test_a_partly_installed_framework_counts_as_missing():
+    """jax without optax: the JAX reference cannot load, so it is not installed (verify goes
+    on with the others) rather than found, then failing with a traceback."""
+    code = """
+import importlib.abc, sys
+
+class NoOptax(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "optax":
+            raise ModuleNotFoundError(name)
+
+sys.meta_path.insert(0, NoOptax())
+from crosscheck import backends
+print(backends.installed())
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "'jax': None" in out.stdout and "'torch': None" not in out.stdout
+
+
 def test_verify_dataset_without_scikit_learn_is_one_line_naming_the_extra():
     out = python("from crosscheck.cli import main; raise SystemExit(main(['verify', '--dataset', 'iris']))")
     assert out.returncode == 2, out.stderr
     assert out.stderr.strip() == (
         "backprop-by-hand: error: --dataset needs scikit-learn (its datasets): "
-        "pip install 'backprop-by-hand[sklearn]'"
+        "pip install -c constraints.txt 'backprop-by-hand[sklearn]'"
     )
 
 

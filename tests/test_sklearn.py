@@ -16,6 +16,7 @@ from crosscheck import backends
 from crosscheck.compare import max_errors, params_gap, trajectory_gap
 from crosscheck.testing import assert_grads_close
 from crosscheck.tolerances import tolerance
+from crosscheck.verify import Case, verify_case
 from references import sklearn_ref
 
 from conftest import require
@@ -189,6 +190,42 @@ def test_an_optimizer_sklearn_lacks_is_refused(optimizer, reason):
     assert reason in backends.unsupported("sklearn", net, optimizer)
 
 
+def test_a_multi_output_regressor_is_built_but_not_compared():
+    """Its gradient is k times its loss's (the finding above): verify must not judge the
+    engine by it, though sklearn_ref still computes it."""
+    net = sk_net("tanh", "regression", np.float64, n_out=3)
+    assert backends.unsupported("sklearn", net) == (
+        "mse with 3 outputs (its gradient is 3x that of the loss it reports)"
+    )
+    x, y = make_data(net, 4)
+    case = Case("three outputs", "", net, x, y, None, peers=("sklearn",))
+    report = verify_case(case, finite_differences=False)
+    assert "sklearn" in report.not_compared and all(g.framework != "sklearn" for g in report.gradients)
+
+
+def test_ctrl_c_during_partial_fit_stops_the_run(monkeypatch):
+    """scikit-learn catches KeyboardInterrupt inside its epoch and only warns; the
+    reference raises it, so a run never goes on half-updated."""
+    from sklearn.neural_network import MLPClassifier
+
+    calls = []
+
+    def interrupted(self, *args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return original(self, *args)
+
+    original = MLPClassifier._backprop
+    monkeypatch.setattr(MLPClassifier, "_backprop", interrupted)
+    net = sk_net("tanh", "binary", np.float64)
+    x, y = one_sided_data(net, 4)
+    batches = [np.arange(4)] * 10
+    with pytest.raises(KeyboardInterrupt):
+        sklearn_ref.train(net.spec(), net.params, x, y, manual.SGD(lr=0.1).config(), batches)
+    assert len(calls) == 3
+
+
 def test_soft_targets_are_refused_by_the_classifier():
     net = sk_net("tanh", "binary", np.float64)
     x, _ = make_data(net, 4)
@@ -310,8 +347,10 @@ def test_sklearns_adam_eps_gap_is_measured_and_bounded():
     """scikit-learn adds ε to √v, PyTorch and the engine to √v̂ = √v/√(1−β₂ᵗ): in
     the engine's form scikit-learn's ε is ε/√(1−β₂ᵗ), from 31.6ε at step 1 down
     to ε. Its path lies within the engine's paths for ε and the largest ε it
-    ever uses, 31.6ε (the gap grows with ε, so the larger shift bounds it)."""
+    ever uses, 31.6ε (the gap grows with ε, so the larger shift bounds it): both
+    measured with torch.optim.Adam, the reference the engine's Adam is held to."""
+    require("torch")
     eps = 1e-8
-    gap = trajectory_gap(adam_run("manual", eps), adam_run("sklearn", eps)).loss.max()
-    bound = trajectory_gap(adam_run("manual", eps), adam_run("manual", eps / np.sqrt(1 - 0.999))).loss.max()
+    gap = trajectory_gap(adam_run("torch", eps), adam_run("sklearn", eps)).loss.max()
+    bound = trajectory_gap(adam_run("torch", eps), adam_run("torch", eps / np.sqrt(1 - 0.999))).loss.max()
     assert tolerance("trajectory", np.float64).rtol < gap <= bound, f"gap {gap:.2e}, bound {bound:.2e}"
