@@ -27,6 +27,9 @@ def start(benchmark, op, size, dtype, backend):
     if benchmark.disabled and size in ("medium", "large"):
         # the untimed smoke run (nox -s tests): the same code as at the small sizes, on bigger arrays
         pytest.skip("medium and large: timed in nox -s benchmarks only")
+    if benchmark.disabled and backend in backends.FRAMEWORKS and dtype == "float32":
+        # the same code as float64; each is a JAX compile (or a torch warm-up) of its own
+        pytest.skip("the frameworks in float32: timed in nox -s benchmarks only")
     case = cases.CASES[size]
     prepared = backends.prepare(op, backend, case, dtype)
     benchmark.group = f"{op} {size} {dtype}"

@@ -29,7 +29,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import manual  # noqa: E402
-from crosscheck import backends  # noqa: E402
 from crosscheck.compare import compare, params_gap, rounding_scale, trajectory_gap  # noqa: E402
 from crosscheck.tolerances import tolerance  # noqa: E402
 
@@ -306,13 +305,14 @@ def _replace_everywhere(monkeypatch, old, new):
 
 @functools.cache
 def _parity_cases(dtype_name):
-    from test_parity import COMBOS, chosen
+    # test_parity's own cached PyTorch results: a worker that has run its checks reuses them
+    from test_parity import COMBOS, chosen, result
 
     cases = []
     for cid, combo in COMBOS.items():
         if np.dtype(combo["dtype"]).name == dtype_name:
             _, net, x, y = chosen(cid)
-            cases.append((cid, net, x, y, backends.loss_and_grads("torch", net, x, y)))
+            cases.append((cid, net, x, y, result(cid, "torch")))
     return cases
 
 
@@ -334,13 +334,14 @@ def parity(dtype_name, stop=False):
 
 @functools.cache
 def _trajectory_cases():
-    from test_trajectories import BATCHING, OPTIMIZERS, RUNS, problem
+    # test_trajectories' own cached torch.optim runs, as above
+    from test_trajectories import BATCHING, OPTIMIZERS, RUNS, problem, run
 
     cases = []
     for opt, loss, batching in RUNS:
         net, x, y = problem(loss, np.float64)
         args = dict(optimizer=OPTIMIZERS[opt](), **BATCHING[batching])
-        cases.append((net, x, y, args, backends.train("torch", net, x, y, **args)))
+        cases.append((net, x, y, args, run("torch", loss, opt, batching, "float64")))
     return cases
 
 
