@@ -366,11 +366,12 @@ def bad_usage(tmp_path):
             ["verify", "--dataset", "iris", "--optimizer", "adam", "--epochs", "3"],
             "drop --epochs, --optimizer",
         ),
+        (["verify", "--dataset", "iris", "--plot", str(tmp_path / "no" / "c.png")], "does not exist"),
         (["verify", "--dataset", "mnist"], "invalid choice: 'mnist'"),
     ]
 
 
-@pytest.mark.parametrize("i", range(17))
+@pytest.mark.parametrize("i", range(18))
 def test_bad_usage_is_one_line_and_exit_2(tmp_path, capsys, i):
     args, fragment = bad_usage(tmp_path)[i]
     code, out = main(*args)

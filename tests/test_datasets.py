@@ -126,6 +126,7 @@ def test_verify_dataset_reports_four_backends_the_default_fit_and_the_curves(iri
     assert "vs scikit-learn 1.9" in text and "manual-sklearn" in text
     assert "test accuracy after training: manual 1.0000, torch 1.0000, jax 1.0000, sklearn 1.0000" in text
     assert "MLPClassifier().fit with its defaults on the same split: 0.9737" in text
+    assert "(200 epochs (hit max_iter=200 unconverged)" in text  # its ConvergenceWarning, said
     assert "time per epoch" in text and "finite differences: every parameter" in text
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -226,6 +226,13 @@ def test_ctrl_c_during_partial_fit_stops_the_run(monkeypatch):
     assert len(calls) == 3
 
 
+def test_a_numpy_l2_is_a_number_to_the_references_too():
+    spec = sk_net("tanh", "regression", np.float64).spec()
+    assert sklearn_ref.supports({**spec, "l2": np.float32(0.5)}) is None
+    with pytest.raises(ValueError, match="l2 must be a finite number >= 0, got -1"):
+        sklearn_ref.supports({**spec, "l2": -1})
+
+
 def test_soft_targets_are_refused_by_the_classifier():
     net = sk_net("tanh", "binary", np.float64)
     x, _ = make_data(net, 4)
