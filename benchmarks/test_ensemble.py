@@ -48,16 +48,7 @@ XOR_Y = [[0], [1], [1], [0]]
 
 
 @dataclasses.dataclass(frozen=True)
-class EnsembleCase:
-    name: str
-    sizes: tuple
-    batch: int
-    activation: str
-    output_activation: str
-    loss: str
-    reduction: str
-    init: str
-    lr: float
+class EnsembleCase(cases.Case):
     n_nets: int
 
     @property

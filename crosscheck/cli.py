@@ -319,7 +319,7 @@ def verify_datasets(args, out):
     names = list(datasets.NAMES) if "all" in args.dataset else list(dict.fromkeys(args.dataset))
     problems = [datasets.load(name) for name in names]
     runs = 1 + len(backends.available()) + 1  # the engine, the frameworks, scikit-learn
-    steps = sum(p.case().training.steps(len(p.x_train)) for p in problems) * runs
+    steps = sum(p.steps for p in problems) * runs
     compute = datasets.verify_dataset
     return _report_all(
         args, out, problems, steps, compute, plot_datasets, "datasets", _dataset_json, render_datasets

@@ -16,7 +16,7 @@ import numpy as np
 
 from manual import train
 from manual.activations import ACTIVATIONS
-from manual.losses import LOSSES
+from manual.losses import LOSSES, l2_divisor
 
 from .tolerances import tolerance
 
@@ -138,7 +138,7 @@ def rounding_scale(net, x, y):
     l2 = getattr(net, "l2", 0.0)
     if l2:
         # the L2 term's own: ½·l2·Σ W² / divisor in the loss, l2·|W| / divisor per gradient entry
-        scale = l2 / (y.shape[-2] if net.reduction == "mean" else 1)
+        scale = l2 / l2_divisor(net.reduction, y.shape[-2])
         loss_scale = loss_scale + 0.5 * scale * sum(float(np.vdot(p["W"], p["W"])) for p in params)
         for g, p in zip(grads, params):
             g["W"] = g["W"] + scale * np.abs(p["W"])

@@ -88,6 +88,10 @@ class Problem:
     def steps_per_epoch(self):
         return -(-len(self.x_train) // self.recipe.batch_size)
 
+    @property
+    def steps(self):
+        return self.recipe.epochs * self.steps_per_epoch
+
     def metric(self, params):
         """Test accuracy (classifiers) or R² (regression) of a net with ``params``."""
         return metric(self.recipe.task, self.y_test, self.net.with_params(params).forward(self.x_test))
@@ -199,19 +203,22 @@ def verify_dataset(problem, progress=None):
     curves = {k: _curve(problem, run) for k, run in report.runs.items()}
     metrics = {k: problem.metric(run.params) for k, run in report.runs.items()}
     fit, note = default_fit(problem)
-    per_epoch = problem.steps_per_epoch
-    seconds = {
-        k: float(np.median(s[: len(s) // per_epoch * per_epoch].reshape(-1, per_epoch).sum(axis=1)))
-        for k, s in report.step_seconds.items()
-    }
+    seconds = {k: float(np.median(_by_epoch(problem, s).sum(axis=1))) for k, s in report.step_seconds.items()}
     return DatasetReport(problem, report, curves, metrics, fit, note, seconds)
+
+
+def _by_epoch(problem, per_step):
+    """Per-step values as ``(epochs, steps per epoch)``, the whole epochs only."""
+    per_epoch = problem.steps_per_epoch
+    whole = len(per_step) // per_epoch
+    return np.asarray(per_step, np.float64)[: whole * per_epoch].reshape(whole, per_epoch)
 
 
 def _curve(problem, run):
     per_epoch = problem.steps_per_epoch
-    losses = np.asarray(run.losses, np.float64)
-    epochs = len(losses) // per_epoch
-    train_loss = np.concatenate([[np.nan], losses[: epochs * per_epoch].reshape(epochs, per_epoch).mean(1)])
+    losses = _by_epoch(problem, run.losses)
+    epochs = len(losses)
+    train_loss = np.concatenate([[np.nan], losses.mean(axis=1)])
     snaps = dict(run.snapshots)
     test = np.array([problem.metric(snaps[e * per_epoch]) for e in range(epochs + 1)])
     return Curve(np.arange(epochs + 1), train_loss, test)

@@ -226,7 +226,7 @@ def gradients(net, x, y, mistake=None, layer=None):
             back = delta @ (W if at("weights-not-transposed", l) else W.T)
             delta = back * _derivative(key if layer == l - 1 else None, names[l - 2], a[l - 1], z[l - 1])
     if net.l2:
-        value += l2_penalty(params, net.l2, len(y) if net.reduction == "mean" else 1, grads)
+        value += l2_penalty(params, net.l2, net.reduction, len(y), grads)
     return value, grads
 
 

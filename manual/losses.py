@@ -125,11 +125,16 @@ def loss_and_output_delta(loss, activation, z, a, y, scale, out, work, per_net=F
     return scale * value
 
 
-def l2_penalty(params, l2, divisor, grads=None):
-    """scikit-learn's ``alpha``: ½·l2·Σₗ‖Wˡ‖² / divisor over the weights (never the
-    biases); adds its gradient l2·Wˡ / divisor to each ``grads[l]["W"]``.
-    ``divisor`` is the batch for ``reduction="mean"``, 1 for ``"sum"``."""
-    scale = l2 / divisor
+def l2_divisor(reduction, batch):
+    """What the L2 penalty is divided by: the batch's samples for "mean" (scikit-learn's
+    n_samples, whatever the outputs), nothing for "sum"."""
+    return batch if reduction == "mean" else 1
+
+
+def l2_penalty(params, l2, reduction, batch, grads=None):
+    """scikit-learn's ``alpha``: ½·l2·Σₗ‖Wˡ‖² / ``l2_divisor`` over the weights (never
+    the biases); adds its gradient l2·Wˡ / ``l2_divisor`` to each ``grads[l]["W"]``."""
+    scale = l2 / l2_divisor(reduction, batch)
     total = 0.0
     for l, layer in enumerate(params):
         W = layer["W"]

@@ -211,7 +211,7 @@ class MLP:
         loss = loss_and_output_delta(
             self._loss, self._acts[-1], ws.z[-1], out, y, self._scale(y), out=ws.delta[-1], work=ws.work[-1]
         )
-        return loss + l2_penalty(self._params, self.l2, self._l2_divisor(y)) if self.l2 else loss
+        return loss + l2_penalty(self._params, self.l2, self.reduction, len(y)) if self.l2 else loss
 
     def _loss_and_grads(self, x, y, grads):
         """The hot path: no validation, writes into ``grads``."""
@@ -224,7 +224,7 @@ class MLP:
         )
         backprop.backward(self._params, self._acts, ws, grads)
         if self.l2:
-            loss += l2_penalty(self._params, self.l2, self._l2_divisor(y), grads)
+            loss += l2_penalty(self._params, self.l2, self.reduction, len(y), grads)
         return loss
 
     def _workspace(self, batch):
@@ -240,9 +240,6 @@ class MLP:
 
     def _scale(self, y):
         return self._loss.scale(self.reduction, *y.shape)
-
-    def _l2_divisor(self, y):
-        return len(y) if self.reduction == "mean" else 1
 
     def _check_x(self, x):
         return checks.check_x(x, self.sizes[0], self.dtype)

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .losses import LOSSES
+from .losses import LOSSES, l2_divisor
 
 
 @dataclass
@@ -96,7 +96,8 @@ def _lines(t, precision, beside):
 
 
 def _l2_divisor(t):
-    return f" / {len(t.y)}" if t.reduction == "mean" else ""
+    divisor = l2_divisor(t.reduction, len(t.y))
+    return f" / {divisor}" if divisor != 1 else ""
 
 
 def _output_delta_formula(t, layer):
