@@ -7,14 +7,19 @@ framework references (``references``) and with finite differences.
 - ``examples``: the three seeds, with their printed claims;
 - ``verify``: one net checked end to end; ``cli``: ``backprop-by-hand``;
 - ``testing``: assertion helpers for pytest suites;
-- ``check``: anyone's hand-written backprop against the same truths, and the
-  classic mistake (``mistakes``) that explains a difference; ``layouts`` the
-  layouts people write their params, data and gradients in; ``seed_code`` the
-  seeds' own code as such functions; ``drawing`` the net as a picture.
+- ``check`` and ``steps``: anyone's hand-written backprop and training step
+  against the same truths; ``diagnosis`` the rules a difference is explained by,
+  ``mistakes`` the catalogue of classic mistakes; ``usercode`` runs the user's
+  code guarded; ``layouts`` the layouts people write their params, data and
+  gradients in; ``seed_code`` the seeds' own code as such functions;
+  ``drawing`` the net as a picture.
+- ``walkthrough``, ``verify``, ``datasets``, ``study``: each command's computation
+  and its report; ``cli`` parses, validates, calls and prints.
 """
 
-from .check import assert_backprop_matches, check, check_training
+from .check import assert_backprop_matches, check
 from .layouts import Layout
+from .steps import check_training
 from .testing import assert_grads_close
 from .tolerances import tolerance
 

@@ -43,6 +43,15 @@ def installed():
     return {name: ref.version() for name, ref in REFERENCES.items()}
 
 
+def missing_note(found):
+    """One line per framework of ``found`` (name -> version or None) that is not installed."""
+    return "".join(
+        f"({k} is not installed: pip install 'backprop-by-hand[{EXTRAS[k]}]' to compare with it)\n"
+        for k, version in found.items()
+        if version is None
+    )
+
+
 def available():
     """The frameworks that are installed, in order."""
     return [name for name, version in installed().items() if version is not None]

@@ -10,13 +10,19 @@
                   learning rate, trained at once (manual.Ensemble)
 
 Exit status: 0 when everything agrees, 1 when something differs, 2 for bad
-usage (one line on stderr, no traceback).
+usage or for code of yours that fails (one line on stderr; your code's
+traceback above it when it raised).
+
+This module parses, validates, calls and prints: each command's computation
+and its report live with it (``walkthrough``, ``verify``, ``datasets``,
+``check``, ``study``). Every option is checked before anything is computed.
 """
 
 import argparse
 import json
+import os
+import re
 import sys
-import traceback
 from pathlib import Path
 
 import numpy as np
@@ -25,21 +31,26 @@ import manual
 from manual.initializers import INITS
 from manual.losses import LOSSES
 
-from . import backends, datasets, drawing, examples, seed_code, study
-from .check import check, check_training, dumps
-from .compare import compare, rounding_scale
+from . import backends, datasets, drawing, examples, progress, seed_code, study, usercode, verify
+from .check import check, check_drawing, dumps
 from .errors import UsageError, UserCodeError
-from .inputs import arch, cases_from, load_function, user_data, user_net
+from .inputs import cases_from, user_data, user_net
 from .layouts import PRESETS, LayoutError, layout_from
 from .plot import plot_datasets, plot_reports
-from .tolerances import tolerance
-from .verify import TrainConfig, verify_case
+from .steps import check_training
+from .walkthrough import walkthrough
 
 PROG = "backprop-by-hand"
+# what matplotlib's savefig writes (checked before a run, so a long one is not lost at the end)
+PLOT_FORMATS = ("png", "pdf", "svg", "svgz", "eps", "ps", "jpg", "jpeg", "tif", "tiff", "webp", "pgf", "raw")
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
+        missing = re.match(r"argument (--[\w-]+): expected one argument", message)
+        if missing:
+            flag = missing.group(1)
+            message += f" (a value that starts with '-' is written {flag}=VALUE)"
         raise UsageError(message)
 
 
@@ -49,7 +60,7 @@ def build_parser():
 
     walk = commands.add_parser("walkthrough", help="every number of one forward and backward pass")
     _add_net_options(walk)
-    walk.add_argument("--precision", type=int, default=4, help="decimals shown (default 4)")
+    walk.add_argument("--precision", type=int, default=4, help="decimals shown, 0 to 16 (default 4)")
     walk.add_argument(
         "--plot",
         metavar="FILE.png",
@@ -78,9 +89,13 @@ def build_parser():
         action="store_true",
         help="the function is a training step, checked step by step against torch.optim.SGD and optax",
     )
-    chk.add_argument("--lr", type=float, default=0.1, help="with --training: the learning rate (default 0.1)")
+    chk.add_argument("--lr", type=float, help="with --training: the learning rate (default 0.1)")
+    chk.add_argument("--steps", type=int, help="with --training: full-batch steps (default 100)")
     chk.add_argument(
-        "--steps", type=int, help="with --training: full-batch steps (default 100; seed000: 10,000)"
+        "--timeout",
+        type=float,
+        default=usercode.DEFAULT_TIMEOUT,
+        help=f"seconds each call of your function may take (default {usercode.DEFAULT_TIMEOUT:g})",
     )
     chk.add_argument(
         "--plot", metavar="FILE.png", help="draw the net, each gradient coloured by its agreement"
@@ -154,7 +169,7 @@ def _add_net_options(p, several=False, examples_=examples.CASE_NAMES, example_he
         "(which brings its own architecture)",
     )
     source.add_argument("--seed", type=int, help="draw the params from this seed")
-    p.add_argument("--init", default="uniform", help=f"with --seed: {', '.join(INITS)} (default uniform)")
+    p.add_argument("--init", help=f"with --seed: {', '.join(INITS)} (default uniform)")
     data = p.add_mutually_exclusive_group()
     data.add_argument(
         "--data", metavar="FILE", help=".npz with arrays x and y, or .csv: n_in columns of x, then y"
@@ -162,6 +177,19 @@ def _add_net_options(p, several=False, examples_=examples.CASE_NAMES, example_he
     data.add_argument("--x", help='inputs, rows separated by ";": "1,0;0,1"')
     p.add_argument("--y", help='targets, rows separated by ";": "1;0"')
     p.add_argument("--json", action="store_true", help="print the results as JSON")
+
+
+def plot_path(path):
+    """``path`` if a plot can be saved there (its folder exists, matplotlib writes its format)."""
+    if path is None:
+        return None
+    folder = Path(path).resolve().parent
+    if not folder.is_dir():
+        raise UsageError(f"--plot {path}: directory {folder} does not exist")
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in PLOT_FORMATS:
+        raise UsageError(f"--plot {path}: expected a file ending in one of .{', .'.join(PLOT_FORMATS)}")
+    return path
 
 
 def training_from(args, case):
@@ -182,118 +210,30 @@ def training_from(args, case):
         raise UsageError(f"--batch-size: expected at least 1, got {args.batch_size}")
     if args.shuffle_seed is not None and args.shuffle_seed < 0:
         raise UsageError(f"--shuffle-seed: expected an integer >= 0, got {args.shuffle_seed}")
-    return TrainConfig(opt, epochs, args.batch_size, args.shuffle_seed)
+    return verify.TrainConfig(opt, epochs, args.batch_size, args.shuffle_seed)
 
 
 # ------------------------------------------------------------------ walkthrough
 
 
-def walkthrough(args, out):
+def walkthrough_command(args, out):
+    if not 0 <= args.precision <= 16:
+        raise UsageError(f"--precision: expected a number of decimals from 0 to 16, got {args.precision}")
+    path = plot_path(args.plot)
     (case,) = cases_from(args)
-    net, x, y = case.net, case.x, case.y
-    if args.plot:  # refused before anything is printed
-        drawing.check_size(net.sizes)
-        _plot_path(args.plot)
-    trace = net.trace(x, y)
-    fd = manual.gradcheck(net, x, y, rtol=tolerance("finite_differences", np.float64).rtol)
-    by_param = {f"{ch.name}{ch.layer}": ch for ch in fd.checks}
-    scale = rounding_scale(net, x, y)
-    others = {name: backends.loss_and_grads(name, net, x, y) for name in backends.available()}
-    verdicts = {
-        name: {r.name: r for r in compare((trace.loss, trace.grads), res, scale, net.dtype)}
-        for name, res in others.items()
-    }
-    beside = {}
-    for l, layer in enumerate(trace.grads, start=1):
-        for k in layer:
-            p = f"{k}{l}"
-            ch = by_param[p]
-            rows = [("finite differences", ch.numeric, f"max rel err {ch.max_rel:.1e}  {_agrees(ch.ok)}")]
-            for name, res in others.items():
-                v = verdicts[name][p]
-                rows.append((name, res[1][l - 1][k], f"err/scale {v.max_scaled:.1e}  {_agrees(v.ok)}"))
-            beside[p] = rows
-    ok = fd.ok and all(v.ok for rows in verdicts.values() for v in rows.values())
+    if path:
+        drawing.check_size(case.net.sizes)
+    result = walkthrough(case)
     if args.json:
-        _dump(_walkthrough_json(case, trace, fd, others, ok), out)
-        return 0 if ok else 1
-    out.write(f"walkthrough: {case.name}: {case.title}\n\n")
-    out.write(trace.format(args.precision, beside=beside) + "\n\n")
-    losses = ", ".join(
-        [f"manual {trace.loss:.10g}"]
-        + [f"{name} {res[0]:.10g} ({_agrees(verdicts[name]['loss'].ok)})" for name, res in others.items()]
-    )
-    out.write(f"  loss: {losses}\n")
-    out.write(
-        f"  every gradient {'agrees' if ok else 'does NOT agree'} with "
-        f"{' and '.join(['finite differences', *others])}\n"
-    )
-    if case.claims:
-        out.write("\n" + "\n".join(_claim_lines(case)) + "\n")
-    if case.findings:
-        out.write("\nfindings:\n" + "".join(f"  - {f}\n" for f in case.findings))
-    out.write(_missing_note(backends.installed()))
-    if args.plot:
-        first = lambda values: [np.asarray(v, np.float64)[0] for v in values]  # noqa: E731 - the batch's first sample
-        sample = f", sample 1 of {len(x)}" if len(x) > 1 else ""
-        picture = drawing.layout_net(
-            net.sizes,
-            net.params,
-            trace.grads,
-            first(t.z for t in trace.layers),
-            first(t.a for t in trace.layers),
-            first(t.delta for t in trace.layers),
-            x=np.asarray(x, np.float64)[0],
-            title=f"{case.name}: {case.title}{sample}, loss {trace.loss:.4g}",
-        )
-        drawing.save(picture, _plot_path(args.plot))
-    return 0 if ok else 1
-
-
-def _plot_path(path):
-    if not Path(path).resolve().parent.is_dir():
-        raise UsageError(f"--plot {path}: directory {Path(path).resolve().parent} does not exist")
-    return path
-
-
-def _agrees(ok):
-    return "agrees" if ok else "DIFFERS"
+        _dump(result.to_json(), out)
+    else:
+        out.write(result.text(args.precision))
+    if path:
+        drawing.save(result.drawing(), path)
+    return 0 if result.ok else 1
 
 
 # ------------------------------------------------------------------ verify
-
-
-def verify(args, out):
-    if args.dataset:
-        return verify_datasets(args, out)
-    cases = cases_from(args)
-    for c in cases:
-        c.training = training_from(args, c)
-    runs = 1 + len(backends.available())
-    steps = sum(c.training.steps(len(c.x)) for c in cases) * runs
-    return _report_all(
-        args, out, cases, steps, verify_case, plot_reports, "reports", _report_json, render_verify
-    )
-
-
-def _report_all(args, out, items, steps, compute, plot, key, to_json, render):
-    """``compute(item, progress=...)`` for every item under one progress bar of ``steps``
-    steps; then the plot, and the reports as text or JSON. Exit 0 when all agree."""
-    bar = _progress_bar(args, steps)
-    reports = [compute(item, progress=bar.update if bar else None) for item in items]
-    if bar:
-        bar.close()
-    if args.plot:
-        plot(reports, args.plot)
-    ok = all(r.ok for r in reports)
-    if args.json:
-        _dump({"ok": ok, key: [to_json(r) for r in reports]}, out)
-    else:
-        out.write(render(reports))
-    return 0 if ok else 1
-
-
-DISPLAY = {"torch": "PyTorch", "jax": "JAX", "sklearn": "scikit-learn"}
 
 # what --dataset brings itself: the net, its data and its training
 DATASET_CLASHES = (
@@ -302,7 +242,20 @@ DATASET_CLASHES = (
 )  # fmt: skip
 
 
-def verify_datasets(args, out):
+def verify_command(args, out):
+    path = plot_path(args.plot)
+    if args.dataset:
+        return verify_datasets(args, out, path)
+    cases = cases_from(args)
+    for c in cases:
+        c.training = training_from(args, c)
+    runs = 1 + len(backends.available())
+    steps = sum(c.training.steps(len(c.x)) for c in cases) * runs
+    return _run_all(args, out, cases, steps, verify.verify_case, plot_reports, path, "reports",
+                    verify.report_json, verify.render)  # fmt: skip
+
+
+def verify_datasets(args, out, path):
     defaults = vars(build_parser().parse_args(["verify"]))
     given = [f"--{k.replace('_', '-')}" for k in DATASET_CLASHES if getattr(args, k) != defaults[k]]
     if given:
@@ -314,258 +267,150 @@ def verify_datasets(args, out):
             "--dataset needs scikit-learn (its datasets): "
             "pip install -c constraints.txt 'backprop-by-hand[sklearn]'"
         )
-    if args.plot:
-        _plot_path(args.plot)
     names = list(datasets.NAMES) if "all" in args.dataset else list(dict.fromkeys(args.dataset))
     problems = [datasets.load(name) for name in names]
     runs = 1 + len(backends.available()) + 1  # the engine, the frameworks, scikit-learn
     steps = sum(p.steps for p in problems) * runs
-    compute = datasets.verify_dataset
-    return _report_all(
-        args, out, problems, steps, compute, plot_datasets, "datasets", _dataset_json, render_datasets
-    )
+    return _run_all(args, out, problems, steps, datasets.verify_dataset, plot_datasets, path, "datasets",
+                    datasets.dataset_json, datasets.render)  # fmt: skip
 
 
-def render_datasets(reports):
-    lines = [f"verify: {_versions(reports[0].report.frameworks)}", ""]
-    for r in reports:
-        lines += _render_report(r.report)
-        lines += _dataset_lines(r) + [""]
-    lines.append(_summary([r.report for r in reports]))
-    worse = [r.problem.name for r in reports if r.metrics["manual"] < r.default_fit]
-    if worse:
-        lines.append(f"the recipe scores below scikit-learn's default fit on: {', '.join(worse)}")
-    return "\n".join(lines) + "\n" + _missing_note(backends.installed())
-
-
-def _dataset_lines(r):
-    name, metric = r.problem.name, r.metric_name
-    scores = ", ".join(f"{k} {v:.4f}" for k, v in r.metrics.items())
-    better = r.metrics["manual"] >= r.default_fit
-    est = "MLPRegressor()" if r.problem.recipe.task == "regression" else "MLPClassifier()"
-    lines = [
-        f"  test {metric} after training: {scores}",
-        f"  scikit-learn's own {est}.fit with its defaults on the same split: {r.default_fit:.4f} "
-        f"({r.default_fit_note})  {'PASS' if better else 'FAIL'}: the recipe is "
-        f"{'at least as good' if better else 'worse'}",
-    ]
-    base = r.seconds_per_epoch["manual"]
-    times = ", ".join(
-        f"{k} {s * 1e3:.2f} ms" + ("" if k == "manual" else f" ({s / base:.1f}x)")
-        for k, s in r.seconds_per_epoch.items()
-    )
-    lines.append(f"  time per epoch, the median epoch of these runs: {times}")
-    if "sklearn" in r.seconds_per_epoch:
-        lines.append(
-            "    (sklearn here is one partial_fit per batch, each with its input checks; its own epoch, "
-            "one partial_fit over the data, is timed in nox -s benchmarks)"
-        )
-    for peer, why in r.report.not_compared.items():
-        lines.append(f"  {name}: {peer} not compared: {why}")
-    return lines
-
-
-def _dataset_json(r):
-    return {
-        **_report_json(r.report),
-        "recipe": r.problem.recipe.describe(r.problem.x_train.shape[1], r.problem.net.sizes[-1]),
-        "metric": r.metric_name,
-        "test_metric": r.metrics,
-        "default_fit": {"metric": r.default_fit, "note": r.default_fit_note},
-        "seconds_per_epoch": r.seconds_per_epoch,
-        "ok": r.ok,
-    }
-
-
-def _versions(fw):
-    return " vs ".join(["manual"] + [f"{DISPLAY[k]} {v}" for k, v in fw.items() if v])
-
-
-def render_verify(reports):
-    fw = reports[0].frameworks
-    lines = [f"verify: {_versions(fw)}", ""]
-    for r in reports:
-        lines += _render_report(r) + [""]
-    lines.append(_summary(reports))
-    return "\n".join(lines) + "\n" + _missing_note(fw)
-
-
-def _render_report(r):
-    c = r.case
-    lines = [f"{c.name}: {c.title}, {c.net.dtype.name}, batch of {len(c.x)}"]
-    if r.gradients:
-        lines.append(
-            f"  gradients against each framework: max abs err, max rel err, err / rounding scale "
-            f"(pass: <= {r.gradients[0].tolerance:.1e})"
-        )
-        by_param = {}
-        for g in r.gradients:
-            by_param.setdefault(g.param, {})[g.framework] = g
-        names = list(next(iter(by_param.values())))
-        lines.append("    param  " + "".join(f"{name:<36}" for name in names).rstrip())
-        for param, row in by_param.items():
-            cells = [
-                f"{g.max_abs:.1e}  {g.max_rel:.1e}  {g.max_scaled:.1e}  {'PASS' if g.ok else 'FAIL'}    "
-                for g in row.values()
-            ]
-            lines.append(f"    {param:<6} " + "".join(cells).rstrip())
-    if r.gradcheck is not None:
-        worst = max(r.gradcheck.checks, key=lambda ch: ch.worst)
-        lines.append(
-            f"  finite differences: every parameter, largest rel err {r.gradcheck.max_rel:.1e} "
-            f"({worst.name}{worst.layer})  {'PASS' if r.gradcheck.ok else 'FAIL'}"
-        )
-    if c.claims:
-        lines += ["  " + line for line in _claim_lines(c)]
-    if r.pairs:
-        lines.append(
-            f"  training: {c.training.describe()}, from the same start (pass: <= {r.pairs[0].tolerance:.1e})"
-        )
-        lines.append(f"    {'backends':<14} {'loss gap, any step':>18} {'final params gap':>17}")
-        for p in r.pairs:
-            lines.append(
-                f"    {p.pair:<14} {p.loss_gap:>18.1e} {p.params_gap:>17.1e}  {'PASS' if p.ok else 'FAIL'}"
-            )
-        final = ", ".join(f"{k} {run.losses[-1]:.6g}" for k, run in r.runs.items())
-        lines.append(f"    last loss: {final}")
-    return lines
-
-
-def _claim_lines(case):
-    lines = ["the seed's printed numbers:"]
-    for claim in case.claims:
-        if claim.ok:
-            lines.append(f"  ok     {claim.name}: {_short(claim.printed)}")
-        else:
-            lines.append(
-                f"  WRONG  {claim.name}: printed {_short(claim.printed)}, right {_short(claim.computed)}"
-            )
-            if claim.note:
-                lines.append(f"         {claim.note}")
-    return lines
-
-
-def _summary(reports):
+def _run_all(args, out, items, steps, compute, plot, path, key, to_json, render):
+    """``compute(item, progress=...)`` for every item under one progress bar of ``steps``
+    steps; then the plot, and the reports as text or JSON. Exit 0 when all agree."""
+    bar = progress.bar(args, steps, "step", "training manual, torch, jax")
+    reports = [compute(item, progress=bar.update if bar else None) for item in items]
+    if bar:
+        bar.close()
+    if path:
+        plot(reports, path)
     ok = all(r.ok for r in reports)
-    compared = reports[0].compared
-    if not ok:
-        text = "DISAGREEMENT: see the FAIL lines above"
-    elif compared == ["finite differences"]:
-        text = (
-            "the engine agrees with finite differences; nothing else was compared "
-            "(no framework is installed, so no framework gradient and no training run)"
-        )
+    if args.json:
+        _dump({"ok": ok, key: [to_json(r) for r in reports]}, out)
     else:
-        text = f"all agree: the engine's gradients and training runs match {' and '.join(compared)}"
-    for r in reports:
-        for c in r.case.claims:
-            if not c.ok:
-                text += (
-                    f"\n{r.case.name} printed a wrong number: {c.name}, {_short(c.printed)} "
-                    f"(right: {_short(c.computed)}, on which {' and '.join(['the engine', *compared])} agree)"
-                )
-    return text
-
-
-def _missing_note(found):
-    missing = [k for k, version in found.items() if version is None]
-    return "".join(
-        f"({k} is not installed: pip install 'backprop-by-hand[{backends.EXTRAS[k]}]' to compare with it)\n"
-        for k in missing
-    )
-
-
-def _progress_bar(args, total):
-    if args.no_progress or args.json or not sys.stderr.isatty():
-        return None
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return None
-    return tqdm(total=total, unit="step", desc="training manual, torch, jax", leave=False)
+        out.write(render(reports))
+    return 0 if ok else 1
 
 
 # ------------------------------------------------------------------ check
 
+# what a seed's code brings itself: its net, data and layout
+EXAMPLE_CLASHES = (
+    "sizes", "weights", "seed", "init", "data", "x", "y", "activation", "output_activation", "loss",
+    "reduction", "dtype", "no_bias", "layout",
+)  # fmt: skip
+
 
 def check_command(args, out):
+    path = plot_path(args.plot)
+    if not args.timeout > 0:
+        raise UsageError(f"--timeout: expected a positive number of seconds, got {args.timeout:g}")
+    if args.steps is not None and args.steps < 1:
+        raise UsageError(f"--steps: expected at least 1, got {args.steps}")
+    if args.lr is not None and not (args.lr > 0 and np.isfinite(args.lr)):
+        raise UsageError(f"--lr: expected a positive learning rate, got {args.lr:g}")
     if args.example:
-        if args.target:
-            raise UsageError("give either FILE.py:FUNCTION or --example, not both")
-        code = seed_code.CASES[args.example]()
-        fn, layout, net, x, y, name = code.fn, code.layout, code.net, code.x, code.y, code.title
-        training = code.training
-        lr, steps = (code.lr, code.steps) if training and args.steps is None else (args.lr, args.steps or 100)
+        fn, net, x, y, layout, name, training, lr, steps = _example(args)
     else:
-        if not args.target:
-            raise UsageError("name your function: FILE.py:FUNCTION (or --example seed000|seed001|seed002)")
-        fn, name = load_function(args.target), args.target
-        try:
-            layout = layout_from(args.layout)
-        except LayoutError as err:
-            raise UsageError(f"--layout: {err}") from None
-        if args.sizes is None and args.weights is None:
-            raise UsageError(
-                "your function needs a net: --sizes (with --seed or --weights), or --weights FILE"
-            )
-        net = user_net(args)
-        x, y = user_data(args, net)
-        training, lr, steps = args.training, args.lr, args.steps or 100
-    if steps < 1 or not lr > 0:
-        raise UsageError(f"--steps and --lr: expected a positive count and rate, got {steps} and {lr}")
-    if args.plot and training:
+        fn, net, x, y, layout, name, training, lr, steps = _users(args)
+    if path and training:
         raise UsageError("--plot draws a gradient check; with --training there is none to draw")
-    if args.plot:
+    if path:
         drawing.check_size(net.sizes)
-        _plot_path(args.plot)
+    user = fn if isinstance(fn, usercode.UserFunction) else usercode.as_user_function(fn, name)
+    user.name = name
     try:
         if training:
-            report = check_training(fn, net, x, y, lr, steps, layout, name=name)
+            report = check_training(user, net, x, y, lr, steps, layout, timeout=args.timeout)
         else:
-            report = check(fn, net, x, y, layout, name=name)
+            report = check(user, net, x, y, layout, timeout=args.timeout)
     except LayoutError as err:
         raise UsageError(f"{name}: {err} (layout: {layout.describe()})") from None
-    except Exception as err:
-        raise UserCodeError(f"{name} raised {type(err).__name__}: {err}") from err
     out.write((dumps(report) if args.json else report.text()) + "\n")
-    if args.plot:
-        drawing.save(check_drawing(report), _plot_path(args.plot))
+    if path:
+        drawing.save(check_drawing(report), path)
     return 0 if report.ok else 1
 
 
-def check_drawing(report):
-    """The check's net with every gradient coloured: red where the user's parts from the truth."""
-    net = report.net
-    differs = {
-        f"{k}{l}": report.differs(f"{k}{l}") for l, layer in enumerate(net.params, start=1) for k in layer
-    }
-    caption = "; ".join(f.sentence() for f in report.findings) or "every gradient agrees with the truth"
-    trace = net.trace(report.x, report.y)
-    first = (
-        [np.asarray(t.z, np.float64)[0] for t in trace.layers],
-        [np.asarray(t.a, np.float64)[0] for t in trace.layers],
+def _example(args):
+    if args.target:
+        raise UsageError("give either FILE.py:FUNCTION or --example, not both")
+    given = [f"--{k.replace('_', '-')}" for k in EXAMPLE_CLASHES if _given(args, k)]
+    if given:
+        raise UsageError(
+            f"--example {args.example} brings the seed's own net, data and layout; drop {', '.join(given)}"
+        )
+    code = seed_code.CASES[args.example]()
+    if args.training and not code.training:
+        raise UsageError(f"--example {args.example} is a backward pass, not a training step: drop --training")
+    if not code.training and (args.lr is not None or args.steps is not None):
+        raise UsageError(
+            f"--lr and --steps go with a training step; --example {args.example} is a backward pass"
+        )
+    lr = code.lr if args.lr is None else args.lr
+    steps = code.steps if args.steps is None else args.steps
+    return code.fn, code.net, code.x, code.y, code.layout, code.title, code.training, lr, steps
+
+
+def _users(args):
+    if not args.target:
+        raise UsageError("name your function: FILE.py:FUNCTION (or --example seed000|seed001|seed002)")
+    try:
+        layout = layout_from(args.layout)
+    except LayoutError as err:
+        raise UsageError(f"--layout: {err}") from None
+    if args.sizes is None and args.weights is None:
+        raise UsageError("your function needs a net: --sizes (with --seed or --weights), or --weights FILE")
+    if not args.training and (args.lr is not None or args.steps is not None):
+        raise UsageError("--lr and --steps go with --training")
+    net = user_net(args)
+    data = user_data(args, net, optional=not args.training)
+    if data is None and args.training:
+        raise UsageError("--training needs data: --x and --y, or --data FILE")
+    x, y = data if data is not None else (None, None)
+    fn = usercode.load_function(args.target, args.timeout)
+    lr = 0.1 if args.lr is None else args.lr
+    steps = 100 if args.steps is None else args.steps
+    return fn, net, x, y, layout, args.target, args.training, lr, steps
+
+
+def _given(args, key):
+    value = getattr(args, key)
+    return value not in (None, False)
+
+
+# ------------------------------------------------------------------ study
+
+
+def study_command(args, out):
+    lrs = _numbers("--lr", args.lr)
+    names = [v.strip() for v in args.init.split(",")], [v.strip() for v in args.data.split(",")]
+    study.check_arguments(args.nets, lrs, args.epochs, *names, args.check_every)
+    path = plot_path(args.plot)
+    total = args.epochs * len(names[0]) * len(names[1])
+    bar = progress.bar(args, total, "epoch", f"training {args.nets * len(lrs):,} nets at once")
+    result = study.xor_study(
+        args.nets, lrs, args.epochs, *names, args.check_every, bar.update if bar else None
     )
-    return drawing.layout_net(
-        net.sizes,
-        net.params,
-        report.grads,
-        z=first[0],
-        a=first[1],
-        x=np.asarray(report.x, np.float64)[0],
-        differs=differs,
-        truth=report.truths[report.reference][1],
-        caption=caption,
-        title=f"{report.name}: your dW and db, coloured against {report.reference}",
-    )
+    if bar:
+        bar.close()
+    if path:
+        study.plot(result, path)
+    if args.json:
+        _dump(study.as_json(result), out)
+    else:
+        out.write(study.render(result) + "\n")
+    return 0
 
 
-# ------------------------------------------------------------------ formatting helpers
+def _numbers(flag, text):
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise UsageError(f"{flag}: expected comma-separated numbers, got {text!r}") from None
 
 
-def _short(value):
-    if np.ndim(value) == 0:
-        return f"{float(value):.10g}"
-    return "[" + ", ".join(f"{v:.10g}" for v in np.asarray(value, dtype=float).ravel()) + "]"
+# ------------------------------------------------------------------ printing
 
 
 def _jsonable(obj):
@@ -581,126 +426,32 @@ def _dump(data, out):
     out.write("\n")
 
 
-def _report_json(r):
-    c = r.case
-    return {
-        "name": c.name,
-        "title": c.title,
-        "architecture": arch(c.net.sizes),
-        "dtype": c.net.dtype.name,
-        "frameworks": r.frameworks,
-        "compared": r.compared,
-        "gradients": [vars(g) for g in r.gradients],
-        "gradcheck": None
-        if r.gradcheck is None
-        else {
-            "ok": r.gradcheck.ok,
-            "params": [
-                {"param": f"{ch.name}{ch.layer}", "max_abs": ch.max_abs, "max_rel": ch.max_rel, "ok": ch.ok}
-                for ch in r.gradcheck.checks
-            ],
-        },
-        "claims": [
-            {"name": cl.name, "printed": cl.printed, "computed": cl.computed, "ok": cl.ok} for cl in c.claims
-        ],
-        "training": None
-        if c.training is None
-        else {
-            "config": c.training.describe(),
-            "pairs": [vars(p) for p in r.pairs],
-            "final_loss": {k: float(run.losses[-1]) for k, run in r.runs.items()},
-        },
-        "ok": r.ok,
-    }
-
-
-def _walkthrough_json(case, trace, fd, others, ok):
-    numeric = {f"{ch.name}{ch.layer}": ch.numeric for ch in fd.checks}
-    layers = []
-    for l, t in enumerate(trace.layers, start=1):
-        layers.append(
-            {
-                "layer": l,
-                "activation": t.activation,
-                "z": t.z,
-                "a": t.a,
-                "delta": t.delta,
-                "dW": t.dW,
-                "db": t.db,
-                "numeric": {k: numeric[f"{k}{l}"] for k in trace.grads[l - 1]},
-                **{name: res[1][l - 1] for name, res in others.items()},
-            }
-        )
-    return {
-        "name": case.name,
-        "title": case.title,
-        "loss": trace.loss,
-        "ok": ok,
-        "frameworks_loss": {name: res[0] for name, res in others.items()},
-        "layers": layers,
-    }
-
-
-# ------------------------------------------------------------------ study
-
-
-def study_command(args, out):
-    lrs = _numbers("--lr", args.lr)
-    names = [v.strip() for v in args.init.split(",")], [v.strip() for v in args.data.split(",")]
-    study.check_arguments(args.nets, lrs, args.epochs, *names, args.check_every)
-    if args.plot:
-        _plot_path(args.plot)
-    bar = None
-    if not (args.no_progress or args.json or not sys.stderr.isatty()):
-        try:
-            from tqdm import tqdm
-
-            total = args.epochs * len(names[0]) * len(names[1])
-            bar = tqdm(
-                total=total, unit="epoch", desc=f"training {args.nets * len(lrs):,} nets at once", leave=False
-            )
-        except ImportError:
-            pass
-    result = study.xor_study(
-        args.nets, lrs, args.epochs, *names, args.check_every, bar.update if bar else None
-    )
-    if bar:
-        bar.close()
-    if args.plot:
-        study.plot(result, args.plot)
-    if args.json:
-        _dump(study.as_json(result), out)
-    else:
-        out.write(study.render(result) + "\n")
-    return 0
-
-
-def _numbers(flag, text):
-    try:
-        return tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise UsageError(f"{flag}: expected comma-separated numbers, got {text!r}") from None
-
-
 # ------------------------------------------------------------------ entry point
+
+COMMANDS = {
+    "walkthrough": walkthrough_command,
+    "verify": verify_command,
+    "check": check_command,
+    "study": study_command,
+}
 
 
 def main(argv=None, out=None):
     out = out or sys.stdout
-    parser = build_parser()
     try:
-        args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-        commands = {
-            "walkthrough": walkthrough,
-            "verify": verify,
-            "check": check_command,
-            "study": study_command,
-        }
-        return commands[args.command](args, out)
+        args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+        return COMMANDS[args.command](args, out)
     except UsageError as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return 2
     except UserCodeError as err:
-        traceback.print_exception(err.__cause__, file=sys.stderr)
+        if err.user_traceback:
+            print(err.user_traceback, file=sys.stderr, end="")
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader went away (| head): stop quietly; stdout is pointed at devnull so that
+        # the interpreter's own flush at exit does not complain a second time
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1

@@ -20,6 +20,21 @@ from manual.losses import LOSSES, l2_divisor
 
 from .tolerances import tolerance
 
+# central differences cost two forward passes per parameter: walkthrough, verify and check
+# take them on nets of up to this many parameters, and say so when they skip them
+FINITE_DIFFERENCES_MAX_PARAMS = 20_000
+
+
+def finite_differences_skipped(net):
+    """None when finite differences are taken on ``net``, else why they are not."""
+    n = sum(p.size for layer in net.params for p in layer.values())
+    if n <= FINITE_DIFFERENCES_MAX_PARAMS:
+        return None
+    return (
+        f"{n:,} parameters, above the limit of {FINITE_DIFFERENCES_MAX_PARAMS:,} "
+        "(two forward passes per parameter)"
+    )
+
 
 @dataclass(frozen=True)
 class Comparison:

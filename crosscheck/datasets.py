@@ -20,7 +20,8 @@ import numpy as np
 import manual
 from references import sklearn_ref
 
-from .verify import Case, Report, TrainConfig, verify_case
+from . import backends
+from .verify import Case, Report, TrainConfig, report_json, report_lines, summary, verify_case, versions
 
 SPLIT_SEED = 0
 TEST_SIZE = 0.25
@@ -251,3 +252,58 @@ def default_fit(problem):
         out = out[:, 1:]
     note = f"{est.n_iter_} epochs ({stopped}), {seconds:.2f} s"
     return metric(task, problem.y_test, out), note
+
+
+# ------------------------------------------------------------------ the report
+
+
+def render(reports):
+    """``verify --dataset``'s text for a list of ``DatasetReport``."""
+    lines = [f"verify: {versions(reports[0].report.frameworks)}", ""]
+    for r in reports:
+        lines += report_lines(r.report)
+        lines += _dataset_lines(r) + [""]
+    lines.append(summary([r.report for r in reports]))
+    worse = [r.problem.name for r in reports if r.metrics["manual"] < r.default_fit]
+    if worse:
+        lines.append(f"the recipe scores below scikit-learn's default fit on: {', '.join(worse)}")
+    return "\n".join(lines) + "\n" + backends.missing_note(backends.installed())
+
+
+def _dataset_lines(r):
+    name, metric_name = r.problem.name, r.metric_name
+    scores = ", ".join(f"{k} {v:.4f}" for k, v in r.metrics.items())
+    better = r.metrics["manual"] >= r.default_fit
+    est = "MLPRegressor()" if r.problem.recipe.task == "regression" else "MLPClassifier()"
+    lines = [
+        f"  test {metric_name} after training: {scores}",
+        f"  scikit-learn's own {est}.fit with its defaults on the same split: {r.default_fit:.4f} "
+        f"({r.default_fit_note})  {'PASS' if better else 'FAIL'}: the recipe is "
+        f"{'at least as good' if better else 'worse'}",
+    ]
+    base = r.seconds_per_epoch["manual"]
+    times = ", ".join(
+        f"{k} {s * 1e3:.2f} ms" + ("" if k == "manual" else f" ({s / base:.1f}x)")
+        for k, s in r.seconds_per_epoch.items()
+    )
+    lines.append(f"  time per epoch, the median epoch of these runs: {times}")
+    if "sklearn" in r.seconds_per_epoch:
+        lines.append(
+            "    (sklearn here is one partial_fit per batch, each with its input checks; its own epoch, "
+            "one partial_fit over the data, is timed in nox -s benchmarks)"
+        )
+    for peer, why in r.report.not_compared.items():
+        lines.append(f"  {name}: {peer} not compared: {why}")
+    return lines
+
+
+def dataset_json(r):
+    return {
+        **report_json(r.report),
+        "recipe": r.problem.recipe.describe(r.problem.x_train.shape[1], r.problem.net.sizes[-1]),
+        "metric": r.metric_name,
+        "test_metric": r.metrics,
+        "default_fit": {"metric": r.default_fit, "note": r.default_fit_note},
+        "seconds_per_epoch": r.seconds_per_epoch,
+        "ok": r.ok,
+    }

@@ -2,8 +2,7 @@
 the user's own net (``--sizes``, ``--weights`` or ``--seed``) and data
 (``--x``/``--y`` or ``--data``). Every problem is a ``UsageError``, one line."""
 
-import importlib.util
-import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +11,7 @@ import manual
 from manual.checkpoint import META_KEY
 
 from . import examples
-from .errors import UsageError, UserCodeError
+from .errors import UsageError
 from .verify import Case
 
 # the net options' defaults; None on the parser, so an explicit flag can be told from a default
@@ -43,6 +42,10 @@ def user_net(args):
         data = load_npz(args.weights)
         if META_KEY in data:
             return checkpoint_net(args)
+        if args.init is not None:
+            raise UsageError(
+                f"--init draws weights; --weights {args.weights} brings them: give one of the two"
+            )
     if args.sizes is None:
         raise UsageError(f"--weights {args.weights}: arrays W1, b1, ... need --sizes to say the architecture")
     sizes = parse_sizes(args.sizes)
@@ -56,17 +59,23 @@ def user_net(args):
     )
     try:
         if args.weights is not None:
-            net = manual.MLP.from_params(
-                weight_arrays(data, args.weights, len(sizes) - 1), dtype=options["dtype"], **common
-            )
+            arrays = weight_arrays(data, args.weights, len(sizes) - 1)
+            biases = [f"b{l}" for l, layer in enumerate(arrays, start=1) if "b" in layer]
+            if args.no_bias and biases:
+                raise UsageError(
+                    f"--no-bias: {args.weights} has biases ({', '.join(biases)}); drop --no-bias, or the "
+                    "biases from the file"
+                )
+            net = manual.MLP.from_params(arrays, dtype=options["dtype"], **common)
             if net.sizes != sizes:
                 raise UsageError(
                     f"{args.weights}: its weights make a {arch(net.sizes)} net, --sizes says {arch(sizes)}"
                 )
             return net
         seed = 0 if args.seed is None else args.seed
+        init = args.init or "uniform"
         return manual.MLP(
-            sizes, bias=not args.no_bias, init=args.init, seed=seed, dtype=options["dtype"], **common
+            sizes, bias=not args.no_bias, init=init, seed=seed, dtype=options["dtype"], **common
         )
     except (ValueError, TypeError) as err:
         raise UsageError(str(err)) from None
@@ -94,9 +103,15 @@ def checkpoint_net(args):
             given[key] = getattr(args, key)
     if args.no_bias:
         given["bias"] = [False] * len(spec["bias"])
+    if args.init is not None:
+        given["init"] = args.init
     clashes = [
-        f"{k} {spec[k]} in the file, {v} on the command line" for k, v in given.items() if v != spec[k]
+        f"{k} {spec[k]} in the file, {v} on the command line"
+        for k, v in given.items()
+        if k != "init" and v != spec[k]
     ]
+    if "init" in given:
+        clashes.append(f"--init {given['init']} draws weights, the checkpoint brings them")
     if clashes:
         raise UsageError(
             f"--weights {args.weights} is a checkpoint of a {describe(net)}, {net.dtype.name} net: "
@@ -135,13 +150,18 @@ def weight_arrays(data, path, n_layers):
     return params
 
 
-def user_data(args, net):
+def user_data(args, net, optional=False):
+    """x, y from ``--x``/``--y`` or ``--data``; with ``optional``, None when neither is given."""
     if args.data is not None:
         if args.y is not None:
             raise UsageError("--y goes with --x; with --data the targets are in the file")
         x, y = load_data(args.data, net)
     elif args.x is not None and args.y is not None:
         x, y = parse_matrix("--x", args.x), parse_matrix("--y", args.y)
+    elif (args.x is None) != (args.y is None):
+        raise UsageError("--x and --y go together: give both")
+    elif optional:
+        return None
     else:
         raise UsageError("a net of your own needs data: --x and --y, or --data FILE")
     try:
@@ -161,14 +181,24 @@ def parse_matrix(name, text):
 
 def load_data(path, net):
     """x, y from an .npz (arrays x and y) or a .csv (n_in columns of x, then y; one header line allowed)."""
+    if Path(path).is_dir():
+        raise UsageError(f"--data {path}: is a directory; expected a .npz or .csv file")
+    if not Path(path).is_file():
+        raise UsageError(f"--data {path}: no such file")
     if str(path).endswith(".csv"):
         try:
-            table = np.loadtxt(path, delimiter=",", ndmin=2)
-        except OSError:
-            raise UsageError(f"{path}: no such file") from None
+            lines = [line for line in Path(path).read_text().splitlines() if line.strip()]
+        except (OSError, UnicodeDecodeError) as err:
+            raise UsageError(f"{path}: cannot be read as text ({err})") from None
+        if not lines:
+            raise UsageError(f"{path}: the file is empty; expected rows of numbers (x's columns, then y's)")
+        try:
+            table = np.loadtxt(lines, delimiter=",", ndmin=2)
         except ValueError as err:
+            if len(lines) == 1:
+                raise UsageError(f"{path}: has a header line and no rows of numbers") from None
             try:
-                table = np.loadtxt(path, delimiter=",", ndmin=2, skiprows=1)
+                table = np.loadtxt(lines[1:], delimiter=",", ndmin=2)
             except ValueError:
                 raise UsageError(f"{path}: not a CSV of numbers ({err})") from None
         n_in, n_out = net.sizes[0], net.sizes[-1]
@@ -182,14 +212,20 @@ def load_data(path, net):
 
 
 def load_npz(path):
+    if Path(path).is_dir():
+        raise UsageError(f"{path}: is a directory; expected a .npz file")
     if not Path(path).is_file():
         raise UsageError(f"{path}: no such file")
+    if not zipfile.is_zipfile(path):
+        raise UsageError(f"{path}: not an .npz archive (a zip of .npy arrays, what np.savez writes)")
     try:
         # our own handle: np.load given a path leaks it when the file is not a zip
         with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:
             return {k: f[k] for k in f.files}
-    except Exception as err:  # zipfile, pickle refusal, truncated data: all mean "not an npz we can read"
-        raise UsageError(f"{path}: not a readable .npz file ({type(err).__name__}: {err})") from None
+    except ValueError:  # an object array inside: refused, never unpickled
+        raise UsageError(f"{path}: holds an array of Python objects, which is never read") from None
+    except Exception as err:  # a truncated or corrupt member
+        raise UsageError(f"{path}: not a readable .npz archive ({type(err).__name__}: {err})") from None
 
 
 def arch(sizes):
@@ -198,32 +234,3 @@ def arch(sizes):
 
 def describe(net):
     return f"{arch(net.sizes)} net, {', '.join(net.activations)}, {net.loss_name} ({net.reduction})"
-
-
-def load_function(target):
-    """The function ``FILE.py:NAME`` names, its file run as a module (its own
-    directory first on sys.path, for its imports)."""
-    path, sep, name = target.rpartition(":")
-    if not sep or not path or not name:
-        raise UsageError(f"{target}: expected FILE.py:FUNCTION, e.g. my_backprop.py:backprop")
-    file = Path(path)
-    if not file.is_file():
-        raise UsageError(f"{path}: no such file")
-    spec = importlib.util.spec_from_file_location(f"_user_{file.stem}", file)
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(file.resolve().parent))
-    try:
-        spec.loader.exec_module(module)
-    except Exception as err:
-        raise UserCodeError(f"{path} raised {type(err).__name__} when run: {err}") from err
-    finally:
-        sys.path.remove(str(file.resolve().parent))
-    fn = getattr(module, name, None)
-    if not callable(fn):
-        found = sorted(
-            k
-            for k, v in vars(module).items()
-            if callable(v) and getattr(v, "__module__", "") == module.__name__
-        )
-        raise UsageError(f"{path}: no function {name!r} (found: {', '.join(found) or 'none'})")
-    return fn

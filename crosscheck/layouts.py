@@ -18,6 +18,12 @@ A gradient may also come squeezed, a vector where its layout has a
 dimension of 1 (seed 002's dW2 is (2,) for a (1, 2) W). The loss may be a
 float or a 0-d or one-element array. Shapes that fit the layout nowhere are
 a ``LayoutError`` that says which layout they would fit.
+
+Arrays may be NumPy arrays, lists or numbers, PyTorch tensors (detached and
+moved to the CPU first, so a tensor that still requires grad is fine), JAX
+arrays, or anything else NumPy converts (``__array__``). The dtype each came in
+is kept (``from_user``'s second result): a float32 gradient for a float64 net
+is a matter of precision, which the diagnosis tells from a mistake.
 """
 
 import dataclasses
@@ -91,33 +97,36 @@ class Layout:
     # ------------------------------------------------------------ from the user
 
     def loss_from_user(self, loss):
-        """A float from a float, a 0-d or a one-element array."""
-        if isinstance(loss, numbers.Real) and not isinstance(loss, bool):
-            return float(loss)
-        arr = np.asarray(loss)
+        """``(value, dtype name)``: a float from a float, a 0-d or a one-element array."""
+        if isinstance(loss, numbers.Real) and not isinstance(loss, (bool, np.bool_)):
+            return float(loss), np.asarray(loss).dtype.name if isinstance(loss, np.generic) else "float64"
+        arr, dtype = to_numpy(loss, "loss")
         if arr.size != 1 or arr.dtype.kind not in "fiu":
             raise LayoutError(
                 f"loss: expected a number or a one-element array, got {type(loss).__name__} "
                 f"of shape {arr.shape}"
             )
-        return float(arr.reshape(()))
+        return float(arr.reshape(())), dtype
 
     def params_from_user(self, values, spec, what="grads"):
-        """Plain-layout arrays (float64) from what the function returned, checked against the spec."""
+        """``(arrays, dtypes)``: plain-layout arrays (float64) from what the function
+        returned, checked against the spec, and beside each the name of the dtype it
+        came in (``[{"W": "float32", ...}, ...]``)."""
         layers = self._unpack(values, spec, what)
-        out = []
+        out, dtypes = [], []
         for l, (layer, n_in, n_out, has_bias) in enumerate(
             zip(layers, spec["sizes"][:-1], spec["sizes"][1:], spec["bias"]), start=1
         ):
-            W = self._fit(
+            W, dW = self._fit(
                 layer["W"], self.weight_shape(n_in, n_out), f"{what}: W{l}", self._weights_hint(n_in, n_out)
             )
-            entry = {"W": W if self.weights == "in_out" else W.T}
+            entry, kinds = {"W": W if self.weights == "in_out" else W.T}, {"W": dW}
             if has_bias:
-                b = self._fit(layer["b"], self.bias_shape(n_out), f"{what}: b{l}", self._bias_hint(n_out))
-                entry["b"] = b.reshape(n_out)
+                b, db = self._fit(layer["b"], self.bias_shape(n_out), f"{what}: b{l}", self._bias_hint(n_out))
+                entry["b"], kinds["b"] = b.reshape(n_out), db
             out.append(entry)
-        return out
+            dtypes.append(kinds)
+        return out, dtypes
 
     def _unpack(self, values, spec, what):
         names = [
@@ -169,16 +178,17 @@ class Layout:
 
     @staticmethod
     def _fit(value, shape, name, hint):
-        arr = np.asarray(value)
+        """``(array as float64 in shape, the dtype name it came in)``."""
+        arr, dtype = to_numpy(value, name)
         if arr.dtype.kind not in "fiu":
             raise LayoutError(f"{name}: expected an array of numbers, got dtype {arr.dtype}")
         if arr.shape == shape:
-            return arr.astype(np.float64)
+            return arr.astype(np.float64), dtype
         # a squeezed vector where the layout has a dimension of 1 (seed 002's dW2)
         if arr.size == int(np.prod(shape)) and tuple(d for d in arr.shape if d != 1) == tuple(
             d for d in shape if d != 1
         ):
-            return arr.reshape(shape).astype(np.float64)
+            return arr.reshape(shape).astype(np.float64), dtype
         raise LayoutError(f"{name} has shape {arr.shape}, expected {shape}{hint(arr.shape)}")
 
     def _weights_hint(self, n_in, n_out):
@@ -234,6 +244,25 @@ def layout_from(value=None, **keywords):
     if unknown:
         raise LayoutError(f"unknown layout keywords {sorted(unknown)}; expected {', '.join(CHOICES)}")
     return dataclasses.replace(base, **keywords)
+
+
+def to_numpy(value, name):
+    """``(ndarray, dtype name)`` from an array of any kind the module accepts. A PyTorch
+    tensor is detached and moved to the CPU (read without importing torch: it has
+    ``detach``, ``cpu`` and ``numpy``); a dtype NumPy lacks (bfloat16) is widened to
+    float32 and reported by its own name."""
+    if all(hasattr(value, a) for a in ("detach", "cpu", "numpy")):
+        tensor = value.detach().cpu()
+        dtype = str(tensor.dtype).removeprefix("torch.")
+        try:
+            return np.asarray(tensor.resolve_conj().resolve_neg().numpy()), dtype
+        except (TypeError, RuntimeError):
+            return np.asarray(tensor.float().numpy()), dtype
+    try:
+        arr = np.asarray(value)
+    except Exception as err:  # a ragged list, an object NumPy cannot read
+        raise LayoutError(f"{name}: expected an array, got {type(value).__name__} ({err})") from None
+    return arr, arr.dtype.name
 
 
 def _kind(value):

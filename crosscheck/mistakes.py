@@ -1,14 +1,16 @@
 """The classic backprop mistakes, each a named transformation of the correct
-backward pass applied at one layer, and the gradients each one produces.
+backward pass applied at one layer, and the loss and gradients each one produces.
 
 ``gradients(net, x, y, mistake, layer)`` is the textbook backward pass in
 float64, written plainly so that one step of it can be replaced: the engine's
 activations and derivatives (``manual.activations``) and its output-delta
 table (``manual.losses``), the recursion spelled out here. With no mistake it
-is the true gradient (the tests hold it to PyTorch and JAX).
+is the true loss and gradient (the tests hold it to PyTorch and JAX). A
+mistake that changes how the loss is reduced changes the loss's value too:
+the loss a user reports is evidence (``crosscheck.diagnosis``).
 
 Layers are 1-based here, as in the seeds' W1, z2: layer l computes
-zˡ = aˡ⁻¹ Wˡ + bˡ and aˡ = f(zˡ), and a⁰ = x.
+zˡ = aˡ⁻¹ Wˡ + bˡ and aˡ = f(zˡ), and a⁰ = x; gˡ = ∂L/∂aˡ and δˡ = ∂L/∂zˡ.
 """
 
 from dataclasses import dataclass
@@ -26,29 +28,53 @@ PRIME = {
     "leaky_relu": "leaky_relu′",
     "identity": "identity′",
 }
-A_FORMULA = {"sigmoid": "a(1−a)", "tanh": "1−a²"}  # derivatives written in terms of a = f(z)
+A_FORMULA = {"sigmoid": "a(1 − a)", "tanh": "1 − a²"}  # derivatives written in terms of a = f(z)
 
 
 @dataclass(frozen=True)
 class Mistake:
-    """One entry of the catalogue. ``title`` is a template: {l} the layer, {sl} and
-    {slm1} it and the one before as subscripts (z₂), {f} the derivative's name
-    there, {a} its formula in terms of a."""
+    """One entry of the catalogue. ``title`` is a template, a phrase that stands on
+    its own: {l} the layer, {sl}, {slm1} it and the one before as subscripts (z₂),
+    {f} the derivative's name there, {a} its formula in terms of a, {where} "the
+    output layer" or "layer l", {net_rule} and {n}, {nk} what the net's loss divides
+    by and the batch and batch × outputs (for the reduction mistakes)."""
 
     key: str
     title: str
     doc: str
     applies: object  # (net, l) -> bool, l 1-based
 
-    def describe(self, net, l):
+    def describe(self, net, l, batch=None):
         name = net.activations[l - 1] if 1 <= l <= net.n_layers else ""
+        n_out = net.sizes[-1]
+        where = "the output layer" if l == net.n_layers else f"layer {l}"
         return self.title.format(
-            l=l, sl=_sub(l), slm1=_sub(l - 1), f=PRIME.get(name, name), a=A_FORMULA.get(name, "f′")
+            l=l,
+            sl=_sub(l),
+            slm1=_sub(l - 1),
+            lm1=l - 1,
+            f=PRIME.get(name, name),
+            a=A_FORMULA.get(name, "f′"),
+            where=where,
+            net_rule=_net_rule(net, batch),
+            n="N" if batch is None else batch,
+            nk="N·k" if batch is None else batch * n_out,
         )
 
 
 def _sub(n):
     return str(n).translate(SUBSCRIPTS)
+
+
+def _net_rule(net, batch):
+    """What the net's loss does with its terms, in words."""
+    if net.reduction == "sum":
+        return "sums (reduction='sum')"
+    count = LOSSES[net.loss_name].mean_count(batch or 1, net.sizes[-1]) if batch else None
+    if net.loss_name == "cross_entropy":
+        return f"divides by the batch ({count})" if count else "divides by the batch"
+    shown = f" ({count})" if count else ""
+    return f"divides by batch × outputs{shown}, PyTorch's mean over every element"
 
 
 def _elementwise(net, l):
@@ -63,11 +89,17 @@ def _mse(net):
     return net.loss_name == "mse"
 
 
+def _divides_by_batch(net):
+    """Whether the net's loss divides by the batch alone (cross-entropy's mean)."""
+    return net.reduction == "mean" and (net.loss_name == "cross_entropy" or net.sizes[-1] == 1)
+
+
 CATALOGUE = [
     Mistake(
         "output-derivative-dropped",
-        "{f}(z{sl}) dropped at the output layer",
-        "δᴸ = ∂L/∂a instead of ∂L/∂a ⊙ f′(zᴸ): the output activation's derivative left out (seed 001).",
+        "{f}(z{sl}) left out of the output layer's delta (δ{sl} = ∂L/∂a{sl})",
+        "δᴸ = ∂L/∂a instead of ∂L/∂a ⊙ f′(zᴸ): the output activation's derivative left out, for dWᴸ "
+        "and for every layer below.",
         lambda net, l: (
             l == net.n_layers
             and not _fused(net)
@@ -76,8 +108,20 @@ CATALOGUE = [
         ),
     ),
     Mistake(
+        "derivative-dropped-going-down",
+        "{f}(z{sl}) left out of the delta sent back from {where} to layer {lm1} (dW{sl} keeps it)",
+        "dWˡ uses δˡ = gˡ ⊙ f′(zˡ), but δˡ⁻¹ is computed from gˡ: the derivative is dropped on the way "
+        "down only (seed 001, which writes one chain-rule expression per weight).",
+        lambda net, l: (
+            l > 1
+            and _elementwise(net, l)
+            and net.activations[l - 1] != "identity"
+            and not (l == net.n_layers and _fused(net))
+        ),
+    ),
+    Mistake(
         "hidden-derivative-dropped",
-        "{f}(z{sl}) dropped in layer {l}",
+        "{f}(z{sl}) left out of layer {l}'s delta",
         "δˡ = δˡ⁺¹ Wˡ⁺¹ᵀ instead of (δˡ⁺¹ Wˡ⁺¹ᵀ) ⊙ f′(zˡ): a hidden layer's derivative left out.",
         lambda net, l: l < net.n_layers and net.activations[l - 1] != "identity",
     ),
@@ -96,31 +140,62 @@ CATALOGUE = [
     ),
     Mistake(
         "mse-half-forgotten",
-        "the ½ of mse forgotten (∂L/∂a = 2(a − y))",
+        "the gradient taken of (a − y)² where the loss is ½(a − y)² (∂L/∂a = 2(a − y); the loss keeps its ½)",
         "The loss is ½(a − y)², but the gradient is taken of (a − y)²: every gradient doubled.",
         lambda net, l: l == net.n_layers and _mse(net),
     ),
     Mistake(
         "mse-half-doubled",
-        "the ½ of mse applied twice (∂L/∂a = ½(a − y))",
+        "the ½ of mse applied twice in the gradient (∂L/∂a = ½(a − y))",
         "The ½ that cancels the derivative's 2 kept as well: every gradient halved.",
         lambda net, l: l == net.n_layers and _mse(net),
     ),
     Mistake(
+        "mse-without-half",
+        "the loss and its gradient taken without mse's ½: Σ(a − y)² where the net's mse is ½Σ(a − y)²",
+        "A loss of (a − y)² with its own, correct gradient 2(a − y): the loss and every gradient doubled.",
+        lambda net, l: l == net.n_layers and _mse(net),
+    ),
+    Mistake(
         "sum-for-mean",
-        "summed over the batch where the loss is a mean",
+        "the gradient summed over the batch where the loss averages (the loss itself is averaged)",
         "reduction='mean' (the loss averages), but the gradient is the sum: every gradient times the count.",
         lambda net, l: l == net.n_layers and net.reduction == "mean",
     ),
     Mistake(
         "mean-for-sum",
-        "averaged over the batch where the loss is a sum",
+        "the gradient divided by the batch size where the loss sums (the loss itself is summed)",
         "reduction='sum' (the seeds'), but the gradient is divided by the batch size.",
         lambda net, l: l == net.n_layers and net.reduction == "sum",
     ),
     Mistake(
+        "loss-summed",
+        "the loss and its gradient summed where the net's loss {net_rule}",
+        "The loss summed over the batch, with its own correct gradient, where reduction='mean'.",
+        lambda net, l: l == net.n_layers and net.reduction == "mean",
+    ),
+    Mistake(
+        "loss-mean-over-samples",
+        "the loss and its gradient divided by the batch ({n}) where the net's loss {net_rule}",
+        "The loss divided by the number of samples only, with its own correct gradient: for mse and bce "
+        "with several outputs PyTorch's mean divides by batch × outputs; a 'sum' net does not divide.",
+        lambda net, l: l == net.n_layers and not _divides_by_batch(net),
+    ),
+    Mistake(
+        "loss-mean-over-all",
+        "the loss and its gradient divided by batch × outputs ({nk}, np.mean over every element) where the "
+        "net's loss {net_rule}",
+        "np.mean over every element, with its own correct gradient, where the net sums or (cross-entropy) "
+        "divides by the batch only.",
+        lambda net, l: (
+            l == net.n_layers
+            and net.sizes[-1] > 1
+            and (net.reduction == "sum" or net.loss_name == "cross_entropy")
+        ),
+    ),
+    Mistake(
         "sign-flipped",
-        "the sign of ŷ − y flipped (y − ŷ)",
+        "the sign of ŷ − y flipped (y − ŷ) in the output delta",
         "∂L/∂a taken as y − a: every gradient negated; descent climbs.",
         lambda net, l: l == net.n_layers,
     ),
@@ -179,21 +254,36 @@ STEP_MISTAKE = Mistake(
 )
 
 
+def describe(key, net, layer, batch=None):
+    """The phrase for mistake ``key`` made at ``layer``."""
+    return (STEP_MISTAKE if key == STEP_MISTAKE.key else BY_KEY[key]).describe(net, layer, batch)
+
+
 def applicable(net):
     """``[(mistake, layer)]``: every catalogue entry at every layer it applies to."""
     return [(m, l) for m in CATALOGUE for l in range(1, net.n_layers + 1) if m.applies(net, l)]
 
 
+def _loss_factor(key, net, y):
+    """What a reduction mistake multiplies the data term of the loss (and its gradient) by."""
+    batch, n_out = y.shape
+    rule = LOSSES[net.loss_name].mean_count(batch, n_out) if net.reduction == "mean" else 1
+    theirs = {"loss-summed": 1, "loss-mean-over-samples": batch, "loss-mean-over-all": batch * n_out}
+    return rule / theirs[key] if key in theirs else 2.0 if key == "mse-without-half" else 1.0
+
+
 def gradients(net, x, y, mistake=None, layer=None):
     """``(loss, grads)`` of ``net`` on x ``(batch, n_in)``, y ``(batch, n_out)`` in
-    float64, with ``mistake`` (a key of the catalogue) made at ``layer`` (1-based)."""
+    float64, with ``mistake`` (a key of the catalogue) made at ``layer`` (1-based):
+    the loss the mistake reports and the gradients it computes."""
     key = None if mistake is None else getattr(mistake, "key", mistake)
     params, a, z = _forward(net, x)
     y = np.asarray(y, np.float64)
     L = net.n_layers
     names = net.activations
     loss_fn = LOSSES[net.loss_name]
-    scale = loss_fn.scale(net.reduction, *y.shape)
+    factor = _loss_factor(key, net, y) if layer == L else 1.0
+    scale = loss_fn.scale(net.reduction, *y.shape) * factor
 
     def at(k, l):
         return key == k and layer == l
@@ -202,6 +292,7 @@ def gradients(net, x, y, mistake=None, layer=None):
     value = loss_and_output_delta(
         loss_fn, ACTIVATIONS[names[-1]], z[L], a[L], y, scale, out=delta, work=_shifted(z[L])
     )
+    g = (a[L] - y) * scale  # ∂L/∂aᴸ, for a derivative dropped on the way down from the output
     delta = _output_mistake(key, net, a[L], z[L], y, scale, delta) if layer == L else delta
 
     grads = [None] * L
@@ -223,8 +314,9 @@ def gradients(net, x, y, mistake=None, layer=None):
                 grads[l - 1]["b"] = delta.sum(axis=0)
         if l > 1:
             W = params[l - 1]["W"]
-            back = delta @ (W if at("weights-not-transposed", l) else W.T)
-            delta = back * _derivative(key if layer == l - 1 else None, names[l - 2], a[l - 1], z[l - 1])
+            sent = g if at("derivative-dropped-going-down", l) else delta
+            g = sent @ (W if at("weights-not-transposed", l) else W.T)  # ∂L/∂aˡ⁻¹
+            delta = g * _derivative(key if layer == l - 1 else None, names[l - 2], a[l - 1], z[l - 1])
     if net.l2:
         value += l2_penalty(params, net.l2, net.reduction, len(y), grads)
     return value, grads
@@ -254,7 +346,8 @@ def _derivative(key, name, a, z):
 
 
 def _output_mistake(key, net, a, z, y, scale, delta):
-    """The output delta with an output-layer mistake made (``delta`` is the correct one)."""
+    """The output delta with an output-layer mistake made (``delta`` is the correct one,
+    already scaled by a reduction mistake's factor)."""
     name = net.activations[-1]
     act = ACTIVATIONS[name]
     count = LOSSES[net.loss_name].mean_count(*y.shape)

@@ -1,6 +1,6 @@
 """Run the engine and the framework references on one net and judge whether
-they agree: the computations behind ``backprop-by-hand verify`` (printing is
-``cli.py``'s job)."""
+they agree, and say so: ``backprop-by-hand verify``'s computation and its report
+(``render``, ``report_json``)."""
 
 import time
 from dataclasses import dataclass, field
@@ -10,10 +10,16 @@ import numpy as np
 import manual
 
 from . import backends
-from .compare import compare, drift_bound, params_gap, rounding_scale, trajectory_gap
+from .compare import (
+    compare,
+    drift_bound,
+    finite_differences_skipped,
+    params_gap,
+    rounding_scale,
+    trajectory_gap,
+)
 from .tolerances import tolerance
 
-GRADCHECK_MAX_PARAMS = 20_000  # central differences cost two forward passes per parameter
 SNAPSHOTS = 50  # params recorded per training run, for the params gap (and the plot)
 
 
@@ -82,6 +88,7 @@ class Report:
     gaps: dict  # pair -> TrajectoryGap
     step_seconds: dict = field(default_factory=dict)  # backend -> (steps,) wall time of each step
     not_compared: dict = field(default_factory=dict)  # peer -> why it was not compared
+    gradcheck_skipped: str | None = None  # why finite differences were not taken
 
     @property
     def ok(self):
@@ -112,10 +119,10 @@ def verify_case(case, progress=None, record_every=None, finite_differences=True)
             available.append(peer)
         else:
             not_compared[peer] = why
-    gradients = check_gradients(case, available)
+    gradients, _ = gradient_rows(case.net, case.x, case.y, case.net.loss_and_grads(case.x, case.y), available)
     fd = None
-    n_params = sum(p.size for layer in case.net.params for p in layer.values())
-    if finite_differences and n_params <= GRADCHECK_MAX_PARAMS:
+    skipped = finite_differences_skipped(case.net) if finite_differences else "not asked for"
+    if skipped is None:
         fd = manual.gradcheck(case.net, case.x, case.y, rtol=tolerance("finite_differences", np.float64).rtol)
     pairs, runs, gaps, step_seconds = [], {}, {}, {}
     if case.training is not None:
@@ -142,23 +149,24 @@ def verify_case(case, progress=None, record_every=None, finite_differences=True)
                 progress=tick,
             )
             step_seconds[name] = np.diff(stamps)
-        pairs, gaps = check_training(case, runs)
-    return Report(case, found, gradients, fd, pairs, runs, gaps, step_seconds, not_compared)
+        pairs, gaps = training_pairs(case, runs)
+    return Report(case, found, gradients, fd, pairs, runs, gaps, step_seconds, not_compared, skipped)
 
 
-def check_gradients(case, frameworks):
-    mine = case.net.loss_and_grads(case.x, case.y)
-    scale = rounding_scale(case.net, case.x, case.y)
-    tol = tolerance("parity", case.net.dtype).rtol
-    rows = []
+def gradient_rows(net, x, y, mine, frameworks):
+    """``(rows, results)``: the engine's ``mine = (loss, grads)`` against each of
+    ``frameworks`` (a ``GradRow`` per quantity and framework), and their results."""
+    scale = rounding_scale(net, x, y)
+    tol = tolerance("parity", net.dtype).rtol
+    rows, results = [], {}
     for name in frameworks:
-        theirs = backends.loss_and_grads(name, case.net, case.x, case.y)
-        for r in compare(mine, theirs, scale, case.net.dtype):
+        results[name] = theirs = backends.loss_and_grads(name, net, x, y)
+        for r in compare(mine, theirs, scale, net.dtype):
             rows.append(GradRow(r.name, name, r.max_abs, r.max_rel, r.max_scaled, tol, r.ok))
-    return rows
+    return rows, results
 
 
-def check_training(case, runs):
+def training_pairs(case, runs):
     cfg = case.training
     if case.net.dtype == np.float64:
         tol = tolerance("trajectory", np.float64).rtol
@@ -179,3 +187,143 @@ def check_training(case, runs):
             pairs.append(PairRow(f"{a}-{b}", loss_gap, final, tol, loss_gap <= tol and final <= tol))
             gaps[f"{a}-{b}"] = gap
     return pairs, gaps
+
+
+# ------------------------------------------------------------------ the report
+
+
+DISPLAY = {"torch": "PyTorch", "jax": "JAX", "sklearn": "scikit-learn"}
+
+
+def versions(frameworks):
+    return " vs ".join(["manual"] + [f"{DISPLAY[k]} {v}" for k, v in frameworks.items() if v])
+
+
+def render(reports):
+    """``verify``'s text for a list of ``Report``."""
+    fw = reports[0].frameworks
+    lines = [f"verify: {versions(fw)}", ""]
+    for r in reports:
+        lines += report_lines(r) + [""]
+    lines.append(summary(reports))
+    return "\n".join(lines) + "\n" + backends.missing_note(fw)
+
+
+def report_lines(r):
+    c = r.case
+    lines = [f"{c.name}: {c.title}, {c.net.dtype.name}, batch of {len(c.x)}"]
+    if r.gradients:
+        lines.append(
+            f"  gradients against each framework: max abs err, max rel err, err / rounding scale "
+            f"(pass: <= {r.gradients[0].tolerance:.1e})"
+        )
+        by_param = {}
+        for g in r.gradients:
+            by_param.setdefault(g.param, {})[g.framework] = g
+        names = list(next(iter(by_param.values())))
+        lines.append("    param  " + "".join(f"{name:<36}" for name in names).rstrip())
+        for param, row in by_param.items():
+            cells = [
+                f"{g.max_abs:.1e}  {g.max_rel:.1e}  {g.max_scaled:.1e}  {'PASS' if g.ok else 'FAIL'}    "
+                for g in row.values()
+            ]
+            lines.append(f"    {param:<6} " + "".join(cells).rstrip())
+    if r.gradcheck is not None:
+        worst = max(r.gradcheck.checks, key=lambda ch: ch.worst)
+        lines.append(
+            f"  finite differences: every parameter, largest rel err {r.gradcheck.max_rel:.1e} "
+            f"({worst.name}{worst.layer})  {'PASS' if r.gradcheck.ok else 'FAIL'}"
+        )
+    elif r.gradcheck_skipped and r.gradcheck_skipped != "not asked for":
+        lines.append(f"  finite differences skipped: {r.gradcheck_skipped}")
+    if c.claims:
+        lines += ["  " + line for line in claim_lines(c)]
+    if r.pairs:
+        lines.append(
+            f"  training: {c.training.describe()}, from the same start (pass: <= {r.pairs[0].tolerance:.1e})"
+        )
+        lines.append(f"    {'backends':<14} {'loss gap, any step':>18} {'final params gap':>17}")
+        for p in r.pairs:
+            lines.append(
+                f"    {p.pair:<14} {p.loss_gap:>18.1e} {p.params_gap:>17.1e}  {'PASS' if p.ok else 'FAIL'}"
+            )
+        final = ", ".join(f"{k} {run.losses[-1]:.6g}" for k, run in r.runs.items())
+        lines.append(f"    last loss: {final}")
+    return lines
+
+
+def claim_lines(case):
+    """A seed's printed numbers, each ok or WRONG with the right value."""
+    lines = ["the seed's printed numbers:"]
+    for claim in case.claims:
+        if claim.ok:
+            lines.append(f"  ok     {claim.name}: {short(claim.printed)}")
+        else:
+            lines.append(
+                f"  WRONG  {claim.name}: printed {short(claim.printed)}, right {short(claim.computed)}"
+            )
+            if claim.note:
+                lines.append(f"         {claim.note}")
+    return lines
+
+
+def summary(reports):
+    ok = all(r.ok for r in reports)
+    compared = reports[0].compared
+    if not ok:
+        text = "DISAGREEMENT: see the FAIL lines above"
+    elif compared == ["finite differences"]:
+        text = (
+            "the engine agrees with finite differences; nothing else was compared "
+            "(no framework is installed, so no framework gradient and no training run)"
+        )
+    else:
+        text = f"all agree: the engine's gradients and training runs match {' and '.join(compared)}"
+    for r in reports:
+        for c in r.case.claims:
+            if not c.ok:
+                text += (
+                    f"\n{r.case.name} printed a wrong number: {c.name}, {short(c.printed)} "
+                    f"(right: {short(c.computed)}, on which {' and '.join(['the engine', *compared])} agree)"
+                )
+    return text
+
+
+def short(value):
+    if np.ndim(value) == 0:
+        return f"{float(value):.10g}"
+    return "[" + ", ".join(f"{v:.10g}" for v in np.asarray(value, dtype=float).ravel()) + "]"
+
+
+def report_json(r):
+    c = r.case
+    return {
+        "name": c.name,
+        "title": c.title,
+        "architecture": "-".join(map(str, c.net.sizes)),
+        "dtype": c.net.dtype.name,
+        "frameworks": r.frameworks,
+        "compared": r.compared,
+        "gradients": [vars(g) for g in r.gradients],
+        "gradcheck": None
+        if r.gradcheck is None
+        else {
+            "ok": r.gradcheck.ok,
+            "params": [
+                {"param": f"{ch.name}{ch.layer}", "max_abs": ch.max_abs, "max_rel": ch.max_rel, "ok": ch.ok}
+                for ch in r.gradcheck.checks
+            ],
+        },
+        "gradcheck_skipped": r.gradcheck_skipped,
+        "claims": [
+            {"name": cl.name, "printed": cl.printed, "computed": cl.computed, "ok": cl.ok} for cl in c.claims
+        ],
+        "training": None
+        if c.training is None
+        else {
+            "config": c.training.describe(),
+            "pairs": [vars(p) for p in r.pairs],
+            "final_loss": {k: float(run.losses[-1]) for k, run in r.runs.items()},
+        },
+        "ok": r.ok,
+    }

@@ -75,8 +75,12 @@ def backprop(net, x, y, mistake=None, layer=None):
             a.append(f(acts[l], z[l]))
         out, t = a[L], y[s]
         if net.loss_name == "mse":
-            total += 0.5 * float(((out - t) ** 2).sum())
-            g = out - t
+            if here("mse-without-half", L):  # the loss (a - y)**2, and its own gradient
+                total += float(((out - t) ** 2).sum())
+                g = 2 * (out - t)
+            else:
+                total += 0.5 * float(((out - t) ** 2).sum())
+                g = out - t
             if here("mse-half-forgotten", L):
                 g = 2 * g
             if here("mse-half-doubled", L):
@@ -101,6 +105,7 @@ def backprop(net, x, y, mistake=None, layer=None):
                     delta = (np.diag(out) - np.outer(out, out)).T @ delta
                 else:
                     delta = delta * f_prime(acts[L], z[L])
+        g_here = g if net.loss_name == "mse" else None  # dL/da of the layer, before its f'
         for l in range(L, 0, -1):
             source = (
                 a[l]
@@ -113,16 +118,26 @@ def backprop(net, x, y, mistake=None, layer=None):
             if db[l] is not None and not (here("bias-grad-one-sample", l) and s > 0):
                 db[l] += delta
             if l > 1:
-                back = (W[l] @ delta) if here("weights-not-transposed", l) else (W[l].T @ delta)
+                sent = g_here if here("derivative-dropped-going-down", l) else delta
+                back = (W[l] @ sent) if here("weights-not-transposed", l) else (W[l].T @ sent)
+                g_here = back
                 delta = back * wrong_prime(acts[l - 1], z[l - 1], mistake if layer == l - 1 else None)
-    # the reduction
+    # the reduction: what the loss is divided by, and what the gradients are
     count = batch * y.shape[1] if net.loss_name != "cross_entropy" else batch
     divide = count if net.reduction == "mean" else 1
+    loss_divide = divide
     if here("sum-for-mean", L):
         divide = 1
     if here("mean-for-sum", L):
         divide = batch
-    total /= count if net.reduction == "mean" else 1
+    for key, theirs in (
+        ("loss-summed", 1),
+        ("loss-mean-over-samples", batch),
+        ("loss-mean-over-all", batch * y.shape[1]),
+    ):
+        if here(key, L):
+            divide = loss_divide = theirs
+    total /= loss_divide
     dW = [None] + [d / divide for d in dW[1:]]
     db = [None] + [None if d is None else d / divide for d in db[1:]]
     for l in range(1, L + 1):

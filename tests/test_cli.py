@@ -15,6 +15,8 @@ import pytest
 
 import manual
 from crosscheck import backends, cli, examples
+from crosscheck.verify import Case
+from crosscheck.walkthrough import walkthrough
 
 from conftest import require
 
@@ -304,6 +306,10 @@ def bad_usage(tmp_path):
     np.savez(weights, W1=np.ones((3, 2)), W2=np.ones((2, 1)))
     corrupt = tmp_path / "corrupt.npz"
     corrupt.write_bytes(b"PK\x03\x04 this is not a zip archive at all")
+    empty, header, pickled = tmp_path / "empty.csv", tmp_path / "header.csv", tmp_path / "pickled.npz"
+    empty.write_text("\n")
+    header.write_text("x1,x2,y\n")
+    np.savez(pickled, x=np.array([{"a": 1}], dtype=object), y=np.ones((1, 1)))
     return [
         (["verify", "--example", "seed999"], "invalid choice: 'seed999'"),
         (["walkthrough", "--sizes", "2,x,1", "--x", "1,0", "--y", "1"], "--sizes: expected comma-separated"),
@@ -327,7 +333,19 @@ def bad_usage(tmp_path):
         ),
         (
             ["walkthrough", "--sizes", "2,2,1", "--weights", str(corrupt), "--x", "1,0", "--y", "1"],
-            "corrupt.npz: not a readable .npz file",
+            "corrupt.npz: not an .npz archive (a zip of .npy arrays, what np.savez writes)",
+        ),
+        (
+            ["walkthrough", "--sizes", "2,2,1", "--seed", "0", "--data", str(empty)],
+            "empty.csv: the file is empty; expected rows of numbers",
+        ),
+        (
+            ["walkthrough", "--sizes", "2,2,1", "--seed", "0", "--data", str(header)],
+            "header.csv: has a header line and no rows of numbers",
+        ),
+        (
+            ["walkthrough", "--sizes", "2,2,1", "--seed", "0", "--data", str(pickled)],
+            "pickled.npz: holds an array of Python objects, which is never read",
         ),
         (["walkthrough", "--sizes", "2,2,1", "--seed", "0"], "needs data"),
         (
@@ -371,7 +389,7 @@ def bad_usage(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("i", range(18))
+@pytest.mark.parametrize("i", range(21))
 def test_bad_usage_is_one_line_and_exit_2(tmp_path, capsys, i):
     args, fragment = bad_usage(tmp_path)[i]
     code, out = main(*args)
@@ -385,6 +403,17 @@ def test_bad_usage_from_the_shell_exits_2_without_a_traceback():
     assert proc.returncode == 2 and proc.stdout == ""
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
     assert "invalid choice: 'seed999'" in proc.stderr
+
+
+def test_walkthrough_says_when_it_skips_finite_differences(frameworks):
+    net = manual.MLP([150, 150, 1], seed=0, init="xavier")
+    case = Case("big", "a 150-150-1 net", net, np.zeros((1, 150)), np.zeros((1, 1)), None)
+    result = walkthrough(case)
+    assert result.gradcheck is None and result.ok
+    assert (
+        "  finite differences skipped: 22,801 parameters, above the limit of 20,000 (two forward passes per "
+        "parameter)" in result.text()
+    )
 
 
 def test_console_script_is_installed_as_backprop_by_hand():

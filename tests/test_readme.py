@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from crosscheck import check, seed_code
+
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
 
@@ -29,8 +31,15 @@ def test_readme_python_blocks_run_and_print_what_they_claim():
     trace_block = next(b for b in blocks("text") if b.startswith("backward\n  layer 2"))
     assert trace_block.rstrip("\n") in printed
     assert "all ok" in printed  # the gradcheck report
-    diagnosis = "it equals the gradient with σ′(z₂) dropped at the output layer"
-    assert printed.count(diagnosis) == 4  # W2, b2, W1, b1: the checked function's mistake, named
+    diagnosis = (
+        "one mistake of the catalogue gives exactly these values: σ′(z₂) left out of the output layer's delta"
+    )
+    assert printed.count(diagnosis) == 1  # the checked function's mistake, named
+    check_block = next(b for b in blocks("text") if b.startswith("check: seed 001"))
+    code = seed_code.seed001()
+    shown = " ".join(check(code.fn, code.net, code.x, code.y, code.layout).text().split())
+    for line in check_block.splitlines()[1:]:
+        assert " ".join(line.split()) in shown, line
     np.testing.assert_array_equal(
         ns["history"].net.forward(ns["x"]).round(2).ravel(), [0.03, 0.97, 0.97, 0.03]
     )
