@@ -36,7 +36,7 @@ class StraightLineStep:
                 ("d2", n2),
             )
         }
-        self.grads_flat, self.grads = allocate_like(self.net._params)
+        self.grads_flat, self.grads = allocate_like(self.net.param_views)
         self.scratch = np.empty_like(self.grads_flat)
 
     def __call__(self):
@@ -44,8 +44,8 @@ class StraightLineStep:
             self.x,
             self.y,
             self.lr,
-            self.net._params,
-            self.net._flat,
+            self.net.param_views,
+            self.net.flat_params,
             self.grads,
             self.grads_flat,
             self.scratch,

@@ -43,10 +43,10 @@ def test_step_ablation(benchmark, monkeypatch, size, dtype, variant):
         monkeypatch.setattr(
             trainer.optimizer,
             "step_flat",
-            lambda p, g, state: trainer.optimizer.step(net._params, trainer.grads, state),
+            lambda p, g, state: trainer.optimizer.step(net.param_views, trainer.grads, state),
         )
     trainer.step(x, y)
     benchmark.group = f"ablation {size} {dtype}"
     benchmark.extra_info.update(op="ablation", size=size, dtype=dtype, backend=variant)
     benchmark(trainer.step, x, y)
-    assert len(flat(net._params)) == 2 * case.n_layers
+    assert len(flat(net.param_views)) == 2 * case.n_layers

@@ -284,7 +284,7 @@ def test_the_byte_counts_are_the_buffers(case_name):
     trainer.step(*make_data(case, "float32"))
     (ws,) = ens._ws.values()
     workspace = sum(arr.nbytes for arrays in (ws.z, ws.a[1:], ws.delta, ws.work) for arr in arrays)
-    buffers = ens._flat.nbytes + trainer._grads_flat.nbytes + trainer.state.flat_scratch.nbytes
+    buffers = ens.flat_params.nbytes + trainer._grads_flat.nbytes + trainer.state.flat_scratch.nbytes
     assert step_traffic(case, "float32")["footprint_bytes"] == buffers + workspace
     counted = budget_bytes(case, "float32")
     assert counted["grads_bytes"] == trainer._grads_flat.nbytes

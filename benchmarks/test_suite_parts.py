@@ -76,7 +76,7 @@ def test_the_floor_does_a_real_sgd_step(dtype):
     run = backends.train("torch", net, x, y, manual.SGD(lr=case.lr), epochs=3)
     np.testing.assert_allclose(losses, run.losses, rtol=1e-5)
     np.testing.assert_allclose(
-        floor.net._flat,
+        floor.net.flat_params,
         np.concatenate([p.ravel() for layer in run.params for p in layer.values()]),
         rtol=1e-5,
     )

@@ -208,7 +208,7 @@ def _data(net, x, y):
         raise TypeError("x, y: give both, or neither (the check then draws data that shows every mistake)")
     if x is None:
         return (*draw_data(net), True)
-    return (*net._check_xy(x, y), False)
+    return (*net.check_data(x, y), False)
 
 
 def run_user(user, net, x, y, layout, timeout, calls):

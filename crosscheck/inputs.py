@@ -165,7 +165,7 @@ def user_data(args, net, optional=False):
     else:
         raise UsageError("a net of your own needs data: --x and --y, or --data FILE")
     try:
-        return net._check_xy(np.asarray(x, dtype=net.dtype), np.asarray(y, dtype=net.dtype))
+        return net.check_data(np.asarray(x, dtype=net.dtype), np.asarray(y, dtype=net.dtype))
     except (ValueError, TypeError) as err:
         raise UsageError(str(err)) from None
 

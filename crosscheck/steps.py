@@ -109,7 +109,7 @@ def check_training(
     optimizer = manual.SGD(lr=lr)  # refuses a learning rate that is not a positive number
     check_timeout(timeout)
     user = usercode.as_user_function(step_fn, name or getattr(step_fn, "__name__", "your step"))
-    x, y = net._check_xy(x, y)
+    x, y = net.check_data(x, y)
     frameworks = backends.available()
     if not frameworks:
         raise RuntimeError("check_training compares with torch.optim and optax: install torch or jax")

@@ -1,29 +1,40 @@
-"""Activation functions f and their derivatives f′, the only place either is written.
+"""Activation functions f and their derivatives, the only place either is written.
 
-Each activation has two methods, both writing into a caller-owned buffer so
-a training step allocates nothing:
+Each activation has, writing into caller-owned buffers so a training step
+allocates nothing:
 
 - ``apply(z, out, work)``: ``out = f(z)``; ``work`` (same shape) is scratch.
-- ``derivative(a, out)``: ``out = f′(z)``, read off the *output* ``a = f(z)``
-  (as scikit-learn does): σ′(z) = a(1 − a) and tanh′(z) = 1 − a² reuse the
-  forward pass instead of recomputing f.
+- ``backward(g, saved, out, work)``: ``out = ∂L/∂z`` from ``g = ∂L/∂f(z)``, where
+  ``saved`` is what the derivative is written in terms of: the output a = f(z)
+  where it is cheapest so (σ′ = a(1 − a), tanh′ = 1 − a², as scikit-learn does),
+  z itself where f is not monotonic and a does not tell z (GELU, SiLU).
+  ``saves`` says which: "a" or "z".
+- ``derivative(a, out)``: f′(z) read off a = f(z), for the elementwise
+  activations whose ``saves`` is "a" (the MLP's and the Ensemble's fast paths).
 
 Calling an activation, ``SIGMOID(z)``, allocates and returns f(z);
 ``SIGMOID.prime(a)`` allocates and returns f′(z).
 
-softmax couples the units of a row, so it has no elementwise derivative: it
-is allowed on the output layer only, where ``losses.output_delta`` takes its
-Jacobian.
+Softmax and log-softmax couple the units along an axis (``axis``; the MLP's is
+1, its rows' units), so they have no elementwise derivative: their backward
+is the Jacobian's product, written below.
 """
+
+import math
 
 import numpy as np
 
+from .special import INV_SQRT_2PI, normal_cdf
+
 LEAKY_SLOPE = 0.01
+GELU_TANH_C = math.sqrt(2 / math.pi)  # the tanh approximation's √(2/π) and 0.044715
+GELU_TANH_A = 0.044715
 
 
 class Activation:
     name = "?"
     elementwise = True
+    saves = "a"
 
     def __call__(self, z):
         z = np.asarray(z)
@@ -33,6 +44,11 @@ class Activation:
         """f′(z) for ``a = f(z)``, in a new array."""
         a = np.asarray(a)
         return self.derivative(a, np.empty_like(a))
+
+    def backward(self, g, saved, out, work):
+        """``out = g ⊙ f′(z)`` (``out`` may be ``g``), f′ from ``saved`` (a or z)."""
+        self.derivative(saved, out=work)
+        return np.multiply(g, work, out=out)
 
     def __repr__(self):
         return self.name
@@ -87,19 +103,22 @@ class ReLU(Activation):
 
 
 class LeakyReLU(Activation):
-    """z for z > 0, 0.01 z otherwise; f′(0) = 0.01, as in PyTorch."""
+    """z for z > 0, slope · z otherwise (slope 0.01); f′(0) = slope, as in PyTorch."""
 
     name = "leaky_relu"
 
+    def __init__(self, slope=LEAKY_SLOPE):
+        self.slope = slope
+
     def apply(self, z, out, work):
-        np.multiply(z, LEAKY_SLOPE, out=out)
-        return np.maximum(z, out, out=out)  # max(z, 0.01 z): z above 0, 0.01 z below
+        np.multiply(z, self.slope, out=out)
+        return np.maximum(z, out, out=out)  # max(z, slope z): z above 0, slope z below (0 <= slope < 1)
 
     def derivative(self, a, out):
         # a keeps the sign of z: f′ = 1 where a > 0, else the slope
         np.greater(a, 0, out=out)
-        out *= 1 - LEAKY_SLOPE
-        out += LEAKY_SLOPE
+        out *= 1 - self.slope
+        out += self.slope
         return out
 
 
@@ -114,25 +133,143 @@ class Identity(Activation):
         out.fill(1)
         return out
 
+    def backward(self, g, saved, out, work):
+        if out is not g:
+            np.copyto(out, g)
+        return out
+
 
 class Softmax(Activation):
-    """Row-wise exp(z) / Σ exp(z), shifted by the row max so exp never overflows.
+    """exp(z) / Σ exp(z) along ``axis``, shifted by the max so exp never overflows.
 
-    ``apply`` leaves the shifted logits z − max(z) in ``work``: the cross-entropy's
-    value reads them there (``losses.CrossEntropy.value``) rather than computing
-    them again (3.5 µs of a 64-64-10 step)."""
+    ``apply`` leaves the shifted logits z − max(z) in ``work``: the MLP's
+    cross-entropy reads them there (``losses.CrossEntropy.value``) rather than
+    computing them again (3.5 µs of a 64-64-10 step).
+
+    backward: with s = softmax(z), J = diag(s) − s sᵀ, so ∂L/∂z = Jᵀ g = s ⊙ (g − Σ g s).
+    """
 
     name = "softmax"
     elementwise = False
 
+    def __init__(self, axis=1):
+        self.axis = axis
+
     def apply(self, z, out, work):
-        np.subtract(z, z.max(axis=1, keepdims=True), out=work)
+        np.subtract(z, z.max(axis=self.axis, keepdims=True), out=work)
         np.exp(work, out=out)
-        out /= out.sum(axis=1, keepdims=True)
+        out /= out.sum(axis=self.axis, keepdims=True)
         return out
 
     def derivative(self, a, out):
-        raise TypeError("softmax has no elementwise derivative; it is only allowed on the output layer")
+        raise TypeError("softmax has no elementwise derivative: its backward is the Jacobian's product")
+
+    def backward(self, g, saved, out, work):
+        np.multiply(g, saved, out=work)
+        total = work.sum(axis=self.axis, keepdims=True)
+        np.subtract(g, total, out=out)
+        return np.multiply(out, saved, out=out)
+
+
+class LogSoftmax(Softmax):
+    """log softmax(z) = z − m − log Σ exp(z − m) along ``axis``, m the max.
+
+    backward: ∂L/∂z = g − softmax(z) Σ g = g − exp(a) Σ g, from the output a itself.
+    """
+
+    name = "log_softmax"
+
+    def apply(self, z, out, work):
+        np.subtract(z, z.max(axis=self.axis, keepdims=True), out=out)
+        np.exp(out, out=work)
+        out -= np.log(work.sum(axis=self.axis, keepdims=True))
+        return out
+
+    def backward(self, g, saved, out, work):
+        total = g.sum(axis=self.axis, keepdims=True)
+        np.exp(saved, out=work)
+        work *= total
+        return np.subtract(g, work, out=out)
+
+
+class GELU(Activation):
+    """z Φ(z), Φ the standard normal's distribution function (``special.normal_cdf``).
+
+    f′(z) = Φ(z) + z φ(z), φ(z) = exp(−z²/2) / √(2π): written in terms of z, since
+    f is not monotonic (f(−0.75) = f(−0.24)) and a does not tell z.
+    """
+
+    name = "gelu"
+    saves = "z"
+
+    def apply(self, z, out, work):
+        np.copyto(work, normal_cdf(z))
+        return np.multiply(z, work, out=out)
+
+    def derivative(self, z, out):
+        np.multiply(z, z, out=out)
+        out *= -0.5
+        np.exp(out, out=out)
+        out *= INV_SQRT_2PI
+        out *= z
+        out += normal_cdf(z)  # f′ = Φ(z) + z φ(z)
+        return out
+
+
+class GELUTanh(Activation):
+    """GELU's tanh approximation: ½ z (1 + tanh(u)), u = √(2/π) (z + 0.044715 z³).
+
+    f′(z) = ½ (1 + t) + ½ z (1 − t²) √(2/π) (1 + 3 · 0.044715 z²), t = tanh(u); in terms of z.
+    """
+
+    name = "gelu_tanh"
+    saves = "z"
+
+    def _t(self, z, out):
+        np.multiply(z, z, out=out)
+        out *= GELU_TANH_A
+        out += 1
+        out *= z
+        out *= GELU_TANH_C
+        return np.tanh(out, out=out)
+
+    def apply(self, z, out, work):
+        t = self._t(z, work)
+        t += 1
+        np.multiply(z, t, out=out)
+        out *= 0.5
+        return out
+
+    def derivative(self, z, out):
+        t = self._t(z, np.empty_like(z))
+        np.multiply(z, z, out=out)
+        out *= 3 * GELU_TANH_A
+        out += 1
+        out *= GELU_TANH_C
+        out *= z
+        out *= 1 - t * t
+        out += 1 + t
+        out *= 0.5
+        return out
+
+
+class SiLU(Activation):
+    """z σ(z) (swish); f′(z) = σ(z) (1 + z (1 − σ(z))), in terms of z (f is not monotonic)."""
+
+    name = "silu"
+    saves = "z"
+
+    def apply(self, z, out, work):
+        SIGMOID.apply(z, out=work, work=out)
+        return np.multiply(z, work, out=out)
+
+    def derivative(self, z, out):
+        s = SIGMOID(z)
+        np.subtract(1, s, out=out)
+        out *= z
+        out += 1
+        out *= s
+        return out
 
 
 SIGMOID = Sigmoid()
@@ -140,6 +277,7 @@ TANH = Tanh()
 RELU = ReLU()
 LEAKY_RELU = LeakyReLU()
 IDENTITY = Identity()
-SOFTMAX = Softmax()
+SOFTMAX = Softmax(axis=1)
 
+# the MLP's and the Ensemble's activations, by the name their specs use
 ACTIVATIONS = {act.name: act for act in (SIGMOID, TANH, RELU, LEAKY_RELU, IDENTITY, SOFTMAX)}

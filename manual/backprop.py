@@ -10,14 +10,17 @@ input x, and layer ``l`` (0-based) takes ``a[l]`` to ``a[l + 1]`` with
     backward   δ[l-1] = (δ[l] @ W[l]ᵀ) ⊙ f′(z[l-1])
                ∂L/∂W[l] = a[l]ᵀ @ δ[l];  ∂L/∂b[l] = Σ over the batch of δ[l]
 
+The products are ``layers.linear``'s and each f′ is ``activations``', the same
+code a ``Sequential``'s Linear and activation layers run: this module only
+gives them the workspace.
+
 Both passes write into a ``Workspace`` of preallocated buffers, so a training
 step allocates nothing the size of the batch or of the params.
 """
 
 import numpy as np
 
-# a column sum adds at most this many rows one after another (see column_sum)
-SUM_CHAIN = 128
+from .layers.linear import affine, affine_backward
 
 
 class Workspace:
@@ -51,44 +54,24 @@ def forward(params, activations, x, ws):
     """
     ws.a[0] = x
     for l, (layer, f) in enumerate(zip(params, activations)):
-        # np.dot rather than @: half the per-call overhead on small arrays (docs/performance.md)
-        np.dot(ws.a[l], layer["W"], out=ws.z[l])  # z[l] = a[l] @ W[l] + b[l]
-        if "b" in layer:
-            ws.z[l] += layer["b"]
+        affine(ws.a[l], layer["W"], layer.get("b"), out=ws.z[l])  # z[l] = a[l] @ W[l] + b[l]
         f.apply(ws.z[l], out=ws.a[l + 1], work=ws.work[l])  # a[l+1] = f(z[l])
     return ws.a[-1]
 
 
 def backward(params, activations, ws, grads):
     """Fill ``grads`` (shaped like ``params``) from the output delta ``ws.delta[-1]``
-    (``losses.loss_and_output_delta``) down to the first layer."""
+    (``losses.loss_and_output_delta``) down to the first layer: each layer's Linear
+    backward, then the previous activation's (``layers.linear``, ``activations``)."""
     for l in reversed(range(len(params))):
-        delta = ws.delta[l]
-        np.dot(ws.a[l].T, delta, out=grads[l]["W"])  # ∂L/∂W[l] = a[l]ᵀ @ δ[l]
-        if "b" in grads[l]:
-            column_sum(delta, out=grads[l]["b"], work=ws.work[l])  # ∂L/∂b[l] = Σ over the batch of δ[l]
+        # ∂L/∂W[l] = a[l]ᵀ δ[l], ∂L/∂b[l] = Σ δ[l], and ∂L/∂a[l] = δ[l] W[l]ᵀ into δ[l-1]
+        below = ws.delta[l - 1] if l > 0 else None
+        affine_backward(
+            ws.delta[l], ws.a[l], params[l]["W"], grads[l]["W"], grads[l].get("b"), below, ws.work[l]
+        )
         if l > 0:
+            # δ[l-1] = ∂L/∂a[l] ⊙ f′(z[l-1]), f′ read off a[l] = f(z[l-1]) (or z[l-1])
             f_prev = activations[l - 1]
-            # δ[l-1] = (δ[l] W[l]ᵀ) ⊙ f′(z[l-1]), f′ read off a[l] = f(z[l-1])
-            np.dot(delta, params[l]["W"].T, out=ws.delta[l - 1])
-            ws.delta[l - 1] *= f_prev.derivative(ws.a[l], out=ws.work[l - 1])
+            saved = ws.a[l] if f_prev.saves == "a" else ws.z[l - 1]
+            f_prev.backward(below, saved, out=below, work=ws.work[l - 1])
     return grads
-
-
-def column_sum(rows, out, work):
-    """Σ over the rows of ``rows`` ``(batch, n)`` into ``out`` ``(n,)``; ``work``
-    (like ``rows``) is scratch.
-
-    np.add.reduce(rows, axis=0) adds the rows one after another: its rounding
-    error grows with the batch (at 100,000 float32 rows of 0.1, by 5e-4). Above
-    ``SUM_CHAIN`` rows the halves are added pairwise first, so no chain of
-    roundings is longer than SUM_CHAIN + log2(batch), whatever the batch.
-    """
-    n = len(rows)
-    while n > SUM_CHAIN:
-        half = n // 2
-        np.add(rows[:half], rows[half : 2 * half], out=work[:half])
-        if n % 2:
-            work[0] += rows[n - 1]
-        rows, n = work, half
-    return np.add.reduce(rows[:n], axis=0, out=out)

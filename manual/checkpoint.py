@@ -9,11 +9,16 @@ The file is a NumPy ``.npz`` archive (a zip of ``.npy`` arrays) holding
 - ``checkpoint``: a one-element string array, the JSON metadata: the format
   marker and version, the architecture (``net.spec()``, dtype included)
   and, if a state was saved, its plain-data part (step count, epoch, the
-  shuffling generator's state, batch_size, shuffle_seed, optimizer config
-  and the names of the optimizer's buffers);
-- ``param.<layer>.W`` / ``param.<layer>.b``: the parameters, layer 0 first;
+  shuffling generator's state, batch_size, shuffle_seed, optimizer config,
+  the names of the optimizer's buffers, and what the model keeps of a run:
+  a Sequential's dropout generator);
+- ``param.<layer>.<name>``: the parameters (``param.0.W``, ``param.0.b``, ...), layer 0 first;
+- ``buffer.<layer>.<name>``: a Sequential's running statistics;
 - ``optimizer.<buffer>.<i>``: the optimizer's buffers, one per parameter in
   flat order (W1, b1, W2, ...).
+
+A net is an ``MLP`` or a ``Sequential``; a file written before Sequential (no
+"kind" in its spec, no "model" in its state) loads as it always did.
 
 No array is an object array, so everything loads with
 ``allow_pickle=False``. The optimizer's scratch memory is not saved.
@@ -31,16 +36,18 @@ import zipfile
 import numpy as np
 
 from . import checks
+from .layers import from_config as layer_from_config
 from .mlp import MLP
 from .optim import OptimizerState, flat, from_config
+from .sequential import Sequential
+from .spec import from_spec, normalize
 from .train import TrainState, copy_rng_state
 
 FORMAT = "backprop-by-hand checkpoint"
 VERSION = 1
 META_KEY = "checkpoint"
 
-_SPEC_KEYS = ("sizes", "activations", "loss", "reduction", "bias", "dtype", "l2")
-_STATE_KEYS = ("step", "epoch", "rng", "batch_size", "shuffle_seed", "optimizer_config", "buffers")
+_STATE_KEYS = ("step", "epoch", "rng", "batch_size", "shuffle_seed", "optimizer_config", "buffers", "model")
 _ZIP_MAGIC = b"PK\x03\x04"
 
 
@@ -71,13 +78,13 @@ def save(path, net, state=None):
 
 def _arrays_to_save(net, state):
     """Every array of the file by name, the JSON metadata included; checks the arguments."""
-    if not isinstance(net, MLP):
-        raise TypeError(f"net: expected a manual.MLP, got {type(net).__name__}")
+    if not isinstance(net, (MLP, Sequential)):
+        raise TypeError(f"net: expected a manual.MLP or manual.Sequential, got {type(net).__name__}")
     if state is not None and not isinstance(state, TrainState):
         raise TypeError(
             f"state: expected None or a manual.TrainState (history.state), got {type(state).__name__}"
         )
-    arrays = dict(zip(_param_keys(net.spec()), flat(net._params)))
+    arrays = _named(net)
     for name, p in arrays.items():
         # MLP.from_params refuses non-finite weights: such a file could never be loaded
         if not np.isfinite(p).all():
@@ -115,12 +122,13 @@ def _state_meta(state):
         "shuffle_seed": _optional_count("state.shuffle_seed", state.shuffle_seed, 0),
         "optimizer_config": dict(state.optimizer_config),
         "buffers": list(state.optimizer.buffers),
+        "model": {k: copy_rng_state(v) if isinstance(v, dict) else v for k, v in state.model.items()},
     }
 
 
 def _buffer_arrays(state, net):
     """``optimizer.<name>.<i>`` -> buffer, checked against the net's params."""
-    params = flat(net._params)
+    params = flat(net.param_views)
     out = {}
     for name, bufs in state.optimizer.buffers.items():
         # names become array keys inside the zip: keep them plain
@@ -201,14 +209,16 @@ def _fsync_directory(directory):
 def load(path, expect=None):
     """``(net, state)`` from a checkpoint; ``state`` is None if none was saved.
 
-    ``expect``: an MLP whose architecture and dtype (``expect.spec()``) the
+    ``expect``: a net whose architecture and dtype (``expect.spec()``) the
     checkpoint must have. A missing file raises FileNotFoundError; a file
     that is not a checkpoint, is truncated or corrupt, disagrees with its own
     spec or with ``expect`` raises ValueError naming the file and the problem.
     Either everything is returned or nothing is built.
     """
-    if expect is not None and not isinstance(expect, MLP):
-        raise TypeError(f"expect: expected None or a manual.MLP, got {type(expect).__name__}")
+    if expect is not None and not isinstance(expect, (MLP, Sequential)):
+        raise TypeError(
+            f"expect: expected None, a manual.MLP or a manual.Sequential, got {type(expect).__name__}"
+        )
     path = os.fspath(path)
     try:
         return _from_contents(_read_archive(path), expect)
@@ -303,19 +313,26 @@ def _parse_meta(raw):
 
 
 def _check_spec(spec):
-    """The recorded architecture, checked for shape (MLP.from_params checks the names)."""
-    if isinstance(spec, dict) and "l2" not in spec:
-        spec = {**spec, "l2": 0.0}  # written before nets had an L2 penalty
-    _check_keys("spec", spec, _SPEC_KEYS)
-    sizes = spec["sizes"]
-    if not (isinstance(sizes, list) and len(sizes) >= 2 and all(_is_count(s, 1) for s in sizes)):
-        raise _Bad(f"corrupt spec: sizes {sizes!r}")
-    n_layers = len(sizes) - 1
-    for key, kind in (("activations", str), ("bias", bool)):
-        value = spec[key]
-        fits = isinstance(value, list) and len(value) == n_layers and all(isinstance(v, kind) for v in value)
-        if not fits:
-            raise _Bad(f"corrupt spec: {key} {value!r} for {n_layers} layers")
+    """The recorded architecture, its kind and defaults filled in (``spec.normalize``); an
+    MLP's checked for shape here (``from_spec`` checks the names)."""
+    try:
+        spec = normalize(spec)
+    except (TypeError, ValueError) as err:
+        raise _Bad(f"corrupt spec: {err}") from None
+    if spec["kind"] == "MLP":
+        sizes = spec["sizes"]
+        if not (isinstance(sizes, list) and len(sizes) >= 2 and all(_is_count(s, 1) for s in sizes)):
+            raise _Bad(f"corrupt spec: sizes {sizes!r}")
+        n_layers = len(sizes) - 1
+        for key, kind in (("activations", str), ("bias", bool)):
+            value = spec[key]
+            fits = (
+                isinstance(value, list) and len(value) == n_layers and all(isinstance(v, kind) for v in value)
+            )
+            if not fits:
+                raise _Bad(f"corrupt spec: {key} {value!r} for {n_layers} layers")
+    elif not (isinstance(spec["layers"], list) and spec["layers"]):
+        raise _Bad(f"corrupt spec: layers {spec['layers']!r}")
     try:
         checks.check_dtype(spec["dtype"])
     except TypeError:
@@ -324,38 +341,54 @@ def _check_spec(spec):
 
 
 def _compare_spec(got, want):
-    diffs = [f"{k} {got[k]!r} in the file, {want[k]!r} expected" for k in _SPEC_KEYS if got[k] != want[k]]
+    want = normalize(want)
+    diffs = [f"{k} {got.get(k)!r} in the file, {want[k]!r} expected" for k in want if got.get(k) != want[k]]
     if diffs:
         raise _Bad("does not match the expected net: " + "; ".join(diffs))
 
 
-def _build_net(spec, arrays):
-    """The MLP, from the ``param.*`` arrays (popped from ``arrays``), as the spec says."""
-    dtype = np.dtype(spec["dtype"])
-    params = []
-    for l, (n_in, n_out) in enumerate(zip(spec["sizes"][:-1], spec["sizes"][1:])):
-        layer = {"W": _take(arrays, f"param.{l}.W", (n_in, n_out), dtype)}
-        if spec["bias"][l]:
-            layer["b"] = _take(arrays, f"param.{l}.b", (n_out,), dtype)
-        params.append(layer)
+def _shapes(spec):
+    """``(params, buffers)``: per layer, the name -> shape of each array the spec implies."""
+    if spec["kind"] == "MLP":
+        params = []
+        for l, (n_in, n_out) in enumerate(zip(spec["sizes"][:-1], spec["sizes"][1:])):
+            params.append({"W": (n_in, n_out), **({"b": (n_out,)} if spec["bias"][l] else {})})
+        return params, [{} for _ in params]
     try:
-        net = MLP.from_params(
-            params,
-            activation=spec["activations"],
-            loss=spec["loss"],
-            reduction=spec["reduction"],
-            dtype=dtype,
-            l2=spec["l2"],
-        )
+        layers = [layer_from_config(dict(layer)) for layer in spec["layers"]]
+    except (TypeError, ValueError) as err:
+        raise _Bad(f"corrupt spec: {err}") from err
+    dtype = np.dtype(spec["dtype"])
+    return [layer.param_shapes() for layer in layers], [
+        {k: v.shape for k, v in layer.init_buffers(dtype).items()} for layer in layers
+    ]
+
+
+def _build_net(spec, arrays):
+    """The net, from the ``param.*`` and ``buffer.*`` arrays (popped from ``arrays``), as the spec says."""
+    dtype = np.dtype(spec["dtype"])
+    param_shapes, buffer_shapes = _shapes(spec)
+    params = [
+        {k: _take(arrays, f"param.{i}.{k}", s, dtype) for k, s in p.items()}
+        for i, p in enumerate(param_shapes)
+    ]
+    buffers = [
+        {k: _take(arrays, f"buffer.{i}.{k}", s, dtype) for k, s in b.items()}
+        for i, b in enumerate(buffer_shapes)
+    ]
+    try:
+        net = from_spec(spec, params, buffers if spec["kind"] == "Sequential" else None)
     except (TypeError, ValueError) as err:
         raise _Bad(f"corrupt spec or params: {err}") from err
-    if net.spec() != spec:
+    if normalize(net.spec()) != spec:
         raise _Bad(f"corrupt spec: it rebuilds as {net.spec()}, the file records {spec}")
     return net
 
 
 def _build_state(meta, net, arrays):
     """The TrainState, from its metadata and the ``optimizer.*`` arrays (popped from ``arrays``)."""
+    if isinstance(meta, dict) and "model" not in meta:
+        meta = {**meta, "model": {}}  # written before a model kept anything of a run
     _check_keys("state", meta, _STATE_KEYS)
     for key, minimum in (("step", 0), ("epoch", 0)):
         if not _is_count(meta[key], minimum):
@@ -365,7 +398,8 @@ def _build_state(meta, net, arrays):
             raise _Bad(f"corrupt state: {key} {meta[key]!r}")
     config, names = _check_optimizer(meta["optimizer_config"], meta["buffers"])
     rng = _check_rng(meta["rng"], meta["shuffle_seed"])
-    params = flat(net._params)
+    model = _check_model_state(meta["model"], net)
+    params = flat(net.param_views)
     buffers = {
         name: [_take(arrays, f"optimizer.{name}.{i}", p.shape, net.dtype) for i, p in enumerate(params)]
         for name in names
@@ -377,6 +411,7 @@ def _build_state(meta, net, arrays):
         batch_size=meta["batch_size"],
         shuffle_seed=meta["shuffle_seed"],
         optimizer_config=config,
+        model=model,
     )
 
 
@@ -417,6 +452,17 @@ def _check_rng(rng, shuffle_seed):
     return rng
 
 
+def _check_model_state(model, net):
+    """What the model keeps of a run, checked by restoring it into a copy of the net."""
+    if not isinstance(model, dict):
+        raise _Bad(f"corrupt state: model {model!r}")
+    try:
+        net.copy().restore_run_state(model)
+    except (TypeError, ValueError, KeyError) as err:
+        raise _Bad(f"corrupt state: the model's run state does not restore ({err})") from err
+    return model
+
+
 def _take(arrays, key, shape, dtype):
     """Pop one array, checked against the shape and dtype the spec implies."""
     if key not in arrays:
@@ -433,12 +479,12 @@ def _take(arrays, key, shape, dtype):
 # ------------------------------------------------------------------ helpers
 
 
-def _param_keys(spec):
-    """The params' array names in flat order (W1, b1, W2, ...), as ``optim.flat`` orders them."""
-    keys = []
-    for l, has_bias in enumerate(spec["bias"]):
-        keys += [f"param.{l}.W", f"param.{l}.b"] if has_bias else [f"param.{l}.W"]
-    return keys
+def _named(net):
+    """Every param (and buffer) of the net by its array name, in flat order."""
+    arrays = {f"param.{i}.{k}": v for i, layer in enumerate(net.param_views) for k, v in layer.items()}
+    for i, layer in enumerate(getattr(net, "buffers", [])):
+        arrays.update({f"buffer.{i}.{k}": v for k, v in layer.items()})
+    return arrays
 
 
 def _check_keys(what, value, keys):

@@ -17,11 +17,13 @@ import numbers
 
 import numpy as np
 
-from . import backprop, checks
+from . import checks
 from .activations import ACTIVATIONS
 from .initializers import initial_params
+from .layers.linear import column_sum
 from .losses import LOSSES, loss_and_output_delta
 from .mlp import MLP, check_architecture, check_loss, layer_activations
+from .model import Model
 
 
 def _allocate(sizes, bias, n_nets, dtype):
@@ -80,7 +82,7 @@ def backward(params, activations, ws, grads):
         delta, a = ws.delta[l], _subscripts(ws.a[l])
         np.einsum(f"{a},bjn->ijn", ws.a[l], delta, out=grads[l]["W"])  # ∂L/∂W[l] = a[l]ᵀ δ[l]
         if "b" in grads[l]:
-            backprop.column_sum(delta, out=grads[l]["b"], work=ws.work[l])  # ∂L/∂b[l] = Σ over the batch
+            column_sum(delta, out=grads[l]["b"], work=ws.work[l])  # ∂L/∂b[l] = Σ over the batch
         if l > 0:
             # δ[l-1] = (δ[l] W[l]ᵀ) ⊙ f′(z[l-1]), f′ read off a[l] = f(z[l-1])
             np.einsum("bjn,ijn->bin", delta, params[l]["W"], out=ws.delta[l - 1])
@@ -88,7 +90,7 @@ def backward(params, activations, ws, grads):
     return grads
 
 
-class Ensemble:
+class Ensemble(Model):
     """N nets of one architecture, trained at once: ``manual.train(ens, ...)``.
 
     Built from a seed per net (each net drawn exactly as ``MLP(sizes, ...,
@@ -187,6 +189,9 @@ class Ensemble:
         self._acts = tuple(ACTIVATIONS[n] for n in names)
         self._loss = LOSSES[loss]
         self._ws = {}
+        self.loss_shape = (self.n_nets,)
+        # the optimizer's view of the (P, N) buffers: a per-net setting broadcasts over each net's column
+        self.update_shape = (-1, self.n_nets)
 
     # ----------------------------------------------------------- structure
 
@@ -194,6 +199,15 @@ class Ensemble:
     def params(self):
         """One dict per layer of the live arrays, nets first: W ``(N, n_in, n_out)``, b ``(N, n_out)``."""
         return [{k: np.moveaxis(v, -1, 0) for k, v in layer.items()} for layer in self._params]
+
+    @property
+    def param_views(self):
+        """The params in the internal layout, nets last (what the optimizers update)."""
+        return self._params
+
+    @property
+    def flat_params(self):
+        return self._flat
 
     @property
     def bias(self):
@@ -205,6 +219,7 @@ class Ensemble:
 
     def spec(self):
         return {
+            "kind": "MLP",
             "sizes": list(self.sizes),
             "activations": list(self.activations),
             "loss": self.loss_name,
@@ -218,12 +233,8 @@ class Ensemble:
         """Net ``i`` as a ``manual.MLP`` (a copy); negative ``i`` counts from the end."""
         if isinstance(i, bool) or not isinstance(i, numbers.Integral) or not -self.n_nets <= i < self.n_nets:
             raise IndexError(f"net: expected an index in [-{self.n_nets}, {self.n_nets}), got {i!r}")
-        return MLP.from_params(
-            [{k: v[..., i] for k, v in layer.items()} for layer in self._params],
-            activation=list(self.activations),
-            loss=self.loss_name,
-            reduction=self.reduction,
-            dtype=self.dtype,
+        return MLP.from_spec(
+            self.spec(), [{k: v[..., i] for k, v in layer.items()} for layer in self._params]
         )
 
     def copy(self):
@@ -251,20 +262,39 @@ class Ensemble:
 
     def loss(self, x, y):
         """The loss of every net, ``(N,)``."""
-        x, y = self._check_xy(x, y)
+        x, y = self.check_data(x, y)
         return self._forward_backward(x, y, self._workspace(len(x)), None)
 
     def loss_and_grads(self, x, y):
         """``(losses (N,), grads)``: grads stacked like ``ens.params`` (nets first)."""
-        x, y = self._check_xy(x, y)
+        x, y = self.check_data(x, y)
         _, grads = _allocate(self.sizes, self.bias, self.n_nets, self.dtype)
         losses = self._forward_backward(x, y, self._workspace(len(x)), grads)
         return losses, [{k: np.moveaxis(v, -1, 0) for k, v in layer.items()} for layer in grads]
 
     # ----------------------------------------------------------- internals
 
-    def _loss_and_grads(self, x, y, grads):
+    def loss_and_grads_into(self, x, y, grads):
+        """The hot path: x, y and grads in the internal layout (``check_data``'s), no validation."""
         return self._forward_backward(x, y, self._workspace(len(x)), grads)
+
+    def apply_update(self, optimizer, state, grads_flat, losses, frozen):
+        """The update, every net but those whose loss has not been finite: they are frozen
+        (``frozen[i]``: the step it happened, −1 never; their gradients zeroed, their params
+        put back) and never poison the others."""
+        new = ~np.isfinite(losses) & (frozen < 0)
+        if new.any():
+            frozen[new] = state.step
+        stuck = frozen >= 0
+        if stuck.any():
+            grads_flat.reshape(self.update_shape)[:, stuck] = 0
+            kept = self._flat[:, stuck].copy()
+        # an update that overflows leaves that net inf, and its next loss freezes it; no warning
+        with np.errstate(over="ignore", invalid="ignore"):
+            optimizer.step_flat(self._flat, grads_flat, state, self.update_shape)
+        if stuck.any():
+            self._flat[:, stuck] = kept
+        return losses
 
     def _forward_backward(self, x, y, ws, grads):
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -303,7 +333,7 @@ class Ensemble:
         checks.check_x(arr.reshape(-1, arr.shape[-1]), self.sizes[0], self.dtype)  # values: finite, a batch
         return _nets_last(arr)
 
-    def _check_xy(self, x, y):
+    def check_data(self, x, y):
         x = self._check_x(x)
         arr = checks.as_array("y", y, self.dtype)
         if arr.ndim != 3:
@@ -321,8 +351,8 @@ class Ensemble:
         )  # values: finite, and what the loss takes
         return x, _nets_last(arr)
 
-    def _arrange(self, x, y):
-        """x, y laid out as ``_check_xy`` returns them, unchecked (``Trainer.step(validate=False)``):
+    def arrange_data(self, x, y):
+        """x, y laid out as ``check_data`` returns them, unchecked (``Trainer.step(validate=False)``):
         per-net data with the nets moved last, shared y with an axis of 1 for them."""
         x, y = np.asarray(x), np.asarray(y)
         return (_nets_last(x) if x.ndim == 3 else x), (_nets_last(y) if y.ndim == 3 else y[..., None])

@@ -1,4 +1,5 @@
-"""Central finite differences over every parameter: the seeds' habit, for any net."""
+"""Central finite differences over every parameter: the seeds' habit, for any net
+(an MLP or a Sequential)."""
 
 from dataclasses import dataclass
 
@@ -6,6 +7,7 @@ import numpy as np
 
 from .mlp import MLP
 from .optim import flat
+from .sequential import Sequential
 
 
 @dataclass
@@ -14,8 +16,8 @@ class ParamCheck:
     that over the array's largest |numeric|; worst: the largest difference
     over what that entry is allowed (the entry passes when ≤ 1)."""
 
-    layer: int  # 1-based
-    name: str  # "W" or "b"
+    layer: int  # 1-based: the parameter is net.params[layer - 1][name]
+    name: str  # "W", "b", "gamma", ...
     shape: tuple
     max_abs: float
     max_rel: float
@@ -75,30 +77,70 @@ def gradcheck(net, x, y, eps=1e-6, rtol=1e-6):
     frameworks' parity, ``crosscheck``). An entry passes when the two differ by
     at most ``rtol · |numeric|`` (the quotient's truncation, ~eps² |L‴|, with
     room for curvature) plus ``atol = 16 · eps₆₄ · M / eps`` (the loss's
-    rounding, divided by the step), where M = max(1, |L|, Σ |δᴸ| (|aᴸ⁻¹| |Wᴸ| + |bᴸ|)):
-    L moves by δᴸ = ∂L/∂zᴸ per unit of zᴸ, and zᴸ rounds with the magnitude of
-    its terms, which can dwarf L (cross-entropy of the logits [126.1, 129.4] is
-    a difference of terms near 129: |L| = 3.3, M = 246). x: ``(batch, n_in)``,
-    y: ``(batch, n_out)``.
+    rounding, divided by the step), where M = max(1, |L|, Σ |δ| |z's terms|):
+    L moves by δ = ∂L/∂z per unit of the last pre-activation z, and z rounds with
+    the magnitude of its terms, which can dwarf L (cross-entropy of the logits
+    [126.1, 129.4] is a difference of terms near 129: |L| = 3.3, M = 246).
+
+    A ``Sequential`` is checked in train mode, every evaluation with the same
+    dropout masks (its generator's state replayed) and batch statistics; x, y as
+    the net takes them. An MLP: x ``(batch, n_in)``, y ``(batch, n_out)``.
     """
-    if not isinstance(net, MLP):
+    if not isinstance(net, (MLP, Sequential)):
         raise TypeError(
-            f"net: expected a manual.MLP (check an ensemble's nets one by one: ens.net(i)), got {net!r}"
+            f"net: expected a manual.MLP or manual.Sequential (check an ensemble's nets one by one: "
+            f"ens.net(i)), got {net!r}"
         )
     if not eps > 0:
         raise ValueError(f"eps: expected a positive step, got {eps!r}")
     if not rtol >= 0:
         raise ValueError(f"rtol: expected a number >= 0, got {rtol!r}")
-    x, y = net._check_xy(x, y)
-    net64 = net.with_params(net.params, dtype=np.float64)
-    x, y = x.astype(np.float64), y.astype(np.float64)
-    trace = net64.trace(x, y)
+    x, y = net.check_data(x, y)
+    net64, x, y = _float64(net, x, y)
+    analytic, magnitude = _analytic(net64, x, y)
+    return compare_with_numeric(analytic, numeric_grads(net64, x, y, eps), magnitude, eps, rtol)
+
+
+def _float64(net, x, y):
+    """A float64 copy of the net, and x, y in float64 where they are floats (not indices, labels)."""
+
+    def up(a):
+        return a.astype(np.float64) if a.dtype.kind == "f" else a
+
+    return net.with_params(net.params, dtype=np.float64), up(x), up(y)
+
+
+def _analytic(net, x, y):
+    """The backward pass's gradients, and the magnitude M the loss rounds with."""
+    if isinstance(net, Sequential):
+        t = net.trace(x, y, train=True, rng=_replay(net))
+        return t.grads, max(abs(t.loss), float(np.vdot(np.abs(t.douts[-1]), np.abs(t.outputs[-1]))))
+    trace = net.trace(x, y)
     out = trace.layers[-1]
     a_prev = trace.layers[-2].a if len(trace.layers) > 1 else x
-    last = net64.params[-1]
+    last = net.params[-1]
     z_terms = np.abs(a_prev) @ np.abs(last["W"]) + np.abs(last.get("b", 0.0))
-    magnitude = max(abs(trace.loss), float(np.vdot(np.abs(out.delta), z_terms)))
-    return compare_with_numeric(trace.grads, numeric_grads(net64, x, y, eps), magnitude, eps, rtol)
+    return trace.grads, max(abs(trace.loss), float(np.vdot(np.abs(out.delta), z_terms)))
+
+
+def _replay(net):
+    """A generator in the state of ``net.rng`` now (the same dropout masks every time)."""
+    rng = np.random.default_rng()
+    rng.bit_generator.state = net.rng.bit_generator.state
+    return rng
+
+
+def _frozen_loss(net, x, y):
+    """The training loss as a function of no arguments: train mode, the same masks each call."""
+    state = net.rng.bit_generator.state
+
+    def loss():
+        rng = np.random.default_rng()
+        rng.bit_generator.state = state
+        out, _ = net._forward(x, True, rng)
+        return net._head.value_and_grad(out, y, net.reduction)[0]
+
+    return loss
 
 
 def compare_with_numeric(analytic, numeric, loss, eps=1e-6, rtol=1e-6):
@@ -120,18 +162,21 @@ def compare_with_numeric(analytic, numeric, loss, eps=1e-6, rtol=1e-6):
 
 
 def numeric_grads(net, x, y, eps=1e-6):
-    """dL/dparams by central differences, float64, shaped like ``net.params``."""
-    net64 = net.with_params(net.params, dtype=np.float64)
-    x, y = net64._check_xy(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
-    grads = [{k: np.empty_like(v) for k, v in layer.items()} for layer in net64._params]
-    for p, g in zip(flat(net64._params), flat(grads)):
+    """dL/dparams by central differences, float64, shaped like ``net.params`` (a Sequential's:
+    in train mode, with the masks its generator would draw now, at every evaluation)."""
+    net64, x, y = _float64(net, *net.check_data(x, y))
+    loss = (
+        _frozen_loss(net64, x, y) if isinstance(net64, Sequential) else (lambda: net64._loss_unchecked(x, y))
+    )
+    grads = [{k: np.empty_like(v) for k, v in layer.items()} for layer in net64.param_views]
+    for p, g in zip(flat(net64.param_views), flat(grads)):
         flat_p, flat_g = p.reshape(-1), g.reshape(-1)
         for i in range(flat_p.size):
             keep = flat_p[i]
             flat_p[i] = keep + eps
-            up = net64._loss_unchecked(x, y)
+            up = loss()
             flat_p[i] = keep - eps
-            down = net64._loss_unchecked(x, y)
+            down = loss()
             flat_p[i] = keep
             flat_g[i] = (up - down) / (2 * eps)
     return grads

@@ -20,6 +20,8 @@ equals PyTorch's ``binary_cross_entropy_with_logits`` / ``cross_entropy``.
 
 import numpy as np
 
+from .activations import SIGMOID
+
 REDUCTIONS = ("sum", "mean")
 
 
@@ -145,12 +147,106 @@ def l2_penalty(params, l2, reduction, batch, grads=None):
 
 
 def chain_output_activation(activation, a, g, work):
-    """Turn ``g = ∂L/∂a`` into δᴸ = ∂L/∂zᴸ, in place."""
-    if activation.elementwise:
-        g *= activation.derivative(a, out=work)  # δᴸ = ∂L/∂a ⊙ f′(zᴸ)
-    else:
-        # softmax couples a row: δ = Jᵀ g with J = diag(a) − a aᵀ, i.e. δ = a ⊙ (g − Σₖ gₖ aₖ)
-        np.multiply(g, a, out=work)
-        g -= work.sum(axis=1, keepdims=True)
-        g *= a
-    return g
+    """Turn ``g = ∂L/∂a`` into δᴸ = ∂L/∂zᴸ, in place: the activation's own backward
+    (∂L/∂a ⊙ f′(zᴸ); softmax's Jacobian product, ``activations.Softmax.backward``)."""
+    return activation.backward(g, a, out=g, work=work)
+
+
+# ------------------------------------------------------------------ a Sequential's loss heads
+
+
+class Head:
+    """A Sequential's loss, on its last layer's output as it is (logits for bce and
+    cross-entropy, as PyTorch's ``F.binary_cross_entropy_with_logits`` and ``F.cross_entropy``):
+
+        mse             ½ (out − y)², y shaped like out                     ∂L/∂out = out − y
+        bce             max(z, 0) − z y + log(1 + exp(−|z|)), y in [0, 1]   ∂L/∂z = σ(z) − y
+        cross_entropy   log Σₖ exp(zₖ) − z_y at each position, z (..., C); y integer labels (...)
+                        or probabilities (..., C)                            ∂L/∂z = softmax(z) − onehot(y)
+        nll             −lp_y, lp (..., C) log-probabilities (LogSoftmax's); y labels (...)
+                                                                             ∂L/∂lp = −onehot(y)
+
+    reduction "sum" adds every term; "mean" divides by their count: every element for
+    mse and bce, every position (a label, or a row of probabilities) for cross_entropy
+    and nll, as PyTorch."""
+
+    name = "?"
+    labels = "never"  # "never", "may" (cross_entropy) or "always" (nll): integer class targets
+
+    def count(self, out, y):
+        """What reduction="mean" divides by."""
+        return out.size
+
+    def value_and_grad(self, out, y, reduction):
+        """``(loss, ∂loss/∂out)``."""
+        scale = 1.0 if reduction == "sum" else 1.0 / self.count(out, y)
+        value, grad = self._sum_and_grad(out, y)
+        if scale != 1.0:
+            grad *= scale
+        return scale * value, grad
+
+    def __repr__(self):
+        return self.name
+
+
+class MSEHead(Head):
+    name = "mse"
+
+    def _sum_and_grad(self, out, y):
+        diff = out - y
+        return 0.5 * float(np.vdot(diff, diff)), diff
+
+
+class BCEHead(Head):
+    name = "bce"
+
+    def _sum_and_grad(self, z, y):
+        terms = np.empty_like(z)
+        value = BCE_LOSS.value(z, y, terms, np.empty_like(z))
+        grad = np.empty_like(z)
+        SIGMOID.apply(z, out=grad, work=terms)
+        grad -= y
+        return value, grad
+
+
+class CrossEntropyHead(Head):
+    name = "cross_entropy"
+    labels = "may"
+
+    def count(self, out, y):
+        return out.size // out.shape[-1]
+
+    def _sum_and_grad(self, z, y):
+        shifted = z - z.max(axis=-1, keepdims=True)
+        exp = np.exp(shifted)
+        total = exp.sum(axis=-1, keepdims=True)
+        logs = np.log(total)
+        grad = exp / total
+        if y.dtype.kind in "iu":
+            picked = np.take_along_axis(shifted, y[..., None], axis=-1)
+            value = float(logs.sum() - picked.sum())
+            np.put_along_axis(
+                grad, y[..., None], np.take_along_axis(grad, y[..., None], axis=-1) - 1, axis=-1
+            )
+        else:
+            weight = y.sum(axis=-1, keepdims=True)
+            value = float(np.vdot(logs, weight) - np.vdot(shifted, y))
+            grad = grad * weight - y
+        return value, grad
+
+
+class NLLHead(Head):
+    name = "nll"
+    labels = "always"
+
+    def count(self, out, y):
+        return out.size // out.shape[-1]
+
+    def _sum_and_grad(self, lp, y):
+        picked = np.take_along_axis(lp, y[..., None], axis=-1)
+        grad = np.zeros_like(lp)
+        np.put_along_axis(grad, y[..., None], -1, axis=-1)
+        return -float(picked.sum()), grad
+
+
+HEADS = {head.name: head for head in (MSEHead(), BCEHead(), CrossEntropyHead(), NLLHead())}

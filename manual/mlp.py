@@ -3,19 +3,34 @@
 import numpy as np
 
 from . import backprop, checks
+from . import layers as nn
 from .activations import ACTIVATIONS
 from .initializers import INITS, initial_params
 from .losses import LOSSES, REDUCTIONS, l2_penalty, loss_and_output_delta
+from .model import Model
 from .optim import allocate_like
+from .sequential import Sequential
 from .trace import LayerTrace, Trace
+
+MLP_KEYS = ("sizes", "activations", "loss", "reduction", "bias", "dtype", "l2")
+# the layer each activation is, in the MLP's Sequential twin
+TWIN_ACTIVATIONS = {
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+    "leaky_relu": nn.LeakyReLU,
+    "identity": nn.Identity,
+    "softmax": nn.Softmax,
+}
 
 # view sets kept per batch size (views of the largest batch's buffers): enough for a
 # run's full and short last batch and a few evaluation sizes, never unbounded
 MAX_WORKSPACE_VIEWS = 8
 
 
-class MLP:
-    """A fully connected net, ``z = a_prev @ W + b`` per layer.
+class MLP(Model):
+    """A fully connected net, ``z = a_prev @ W + b`` per layer: the engine's fast path for
+    a stack of Linear layers and activations, equal to its ``to_sequential()`` twin.
 
     sizes: ``[n_in, hidden..., n_out]``; ``[2, 2, 1]`` is the seeds' net.
     activation: one name for every layer, or a list with one name per layer.
@@ -79,6 +94,25 @@ class MLP:
         net._setup(params, sizes, names, loss, reduction, dtype, l2)
         return net
 
+    @classmethod
+    def from_spec(cls, spec, params):
+        """The net ``spec`` (``net.spec()``) describes, holding a copy of ``params``; the arrays
+        must fit it (the same biases and widths)."""
+        net = cls.from_params(
+            params,
+            activation=list(spec["activations"]),
+            loss=spec["loss"],
+            reduction=spec["reduction"],
+            dtype=spec["dtype"],
+            l2=spec.get("l2", 0.0),
+        )
+        for key in ("sizes", "bias"):
+            if list(getattr(net, key)) != list(spec[key]):
+                raise ValueError(
+                    f"params: they make a net of {key} {list(getattr(net, key))}, the spec says {spec[key]}"
+                )
+        return net
+
     def _setup(self, params, sizes, names, loss, reduction, dtype, l2=0.0):
         """Take a copy of ``params`` into one contiguous buffer (``_flat``) with
         a view per W and b (``_params``): optimizers update the whole net at once."""
@@ -118,9 +152,18 @@ class MLP:
     def output_activation(self):
         return self.activations[-1]
 
+    @property
+    def param_views(self):
+        return self._params
+
+    @property
+    def flat_params(self):
+        return self._flat
+
     def spec(self):
         """The architecture as plain data (what a checkpoint and the references read)."""
         return {
+            "kind": "MLP",
             "sizes": list(self.sizes),
             "activations": list(self.activations),
             "loss": self.loss_name,
@@ -133,14 +176,27 @@ class MLP:
     def with_params(self, params, dtype=None):
         """A net of this architecture holding a copy of ``params`` (one
         ``{"W", "b"}`` dict per layer), in ``dtype`` (default: this net's)."""
-        return MLP.from_params(
-            params,
-            activation=list(self.activations),
-            loss=self.loss_name,
-            reduction=self.reduction,
-            dtype=self.dtype if dtype is None else dtype,
-            l2=self.l2,
+        return MLP.from_spec(
+            {**self.spec(), "dtype": np.dtype(self.dtype if dtype is None else dtype).name}, params
         )
+
+    def to_sequential(self):
+        """The same net as a ``manual.Sequential`` of Linear and activation layers holding a copy
+        of these params: the same loss and gradients (``tests/test_sequential.py``). bce and
+        cross-entropy take logits there, so the twin ends on the last Linear; its output is
+        this net's before the output activation. A net with an L2 penalty has no twin."""
+        if self.l2:
+            raise ValueError("a Sequential has no L2 penalty: an MLP with l2 has no Sequential twin")
+        layers, params = [], []
+        for l, (n_in, n_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
+            layers.append(nn.Linear(n_in, n_out, bias=self.bias[l]))
+            params.append(dict(self._params[l]))
+            fused = l == self.n_layers - 1 and self._loss.output_activation is not None
+            if not fused:
+                layers.append(TWIN_ACTIVATIONS[self.activations[l]]())
+                params.append({})
+        loss = {"mse": "mse", "bce": "bce", "cross_entropy": "cross_entropy"}[self.loss_name]
+        return Sequential.from_params(layers, params, loss=loss, reduction=self.reduction, dtype=self.dtype)
 
     def copy(self):
         """A deep copy: same architecture, its own parameter arrays."""
@@ -172,19 +228,19 @@ class MLP:
 
     def loss(self, x, y):
         """The loss, a float; x ``(batch, n_in)``, y ``(batch, n_out)``."""
-        x, y = self._check_xy(x, y)
+        x, y = self.check_data(x, y)
         return self._loss_unchecked(x, y)
 
     def loss_and_grads(self, x, y):
         """``(loss, grads)``: the loss and dL/dparams, ``grads`` shaped like ``net.params``."""
-        x, y = self._check_xy(x, y)
+        x, y = self.check_data(x, y)
         _, grads = allocate_like(self._params)
-        loss = self._loss_and_grads(x, y, grads)
+        loss = self.loss_and_grads_into(x, y, grads)
         return loss, grads
 
     def trace(self, x, y):
         """Every intermediate of one forward and backward pass; ``print()`` it."""
-        x, y = self._check_xy(x, y)
+        x, y = self.check_data(x, y)
         ws = backprop.Workspace(self.sizes, len(x), self.dtype)  # its own: the trace keeps the arrays
         _, grads = allocate_like(self._params)
         loss = self._forward_backward(x, y, ws, grads)
@@ -213,7 +269,7 @@ class MLP:
         )
         return loss + l2_penalty(self._params, self.l2, self.reduction, len(y)) if self.l2 else loss
 
-    def _loss_and_grads(self, x, y, grads):
+    def loss_and_grads_into(self, x, y, grads):
         """The hot path: no validation, writes into ``grads``."""
         return self._forward_backward(x, y, self._workspace(len(x)), grads)
 
@@ -244,13 +300,10 @@ class MLP:
     def _check_x(self, x):
         return checks.check_x(x, self.sizes[0], self.dtype)
 
-    def _check_xy(self, x, y):
+    def check_data(self, x, y):
+        """x ``(batch, n_in)`` and y ``(batch, n_out)`` validated, in the net's dtype."""
         x = checks.check_x(x, self.sizes[0], self.dtype)
         y = checks.check_y(y, len(x), self.sizes[-1], self.loss_name, self.dtype)
-        return x, y
-
-    def _arrange(self, x, y):
-        """x, y as the step takes them, unchecked (``Trainer.step(validate=False)``)."""
         return x, y
 
 

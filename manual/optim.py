@@ -6,8 +6,9 @@ and handed to another run. ``opt.step(params, grads, state)`` updates the
 parameter arrays in place and may overwrite ``grads``; it allocates nothing:
 the scratch memory is made once by ``init``.
 
-Parameters are visited in a fixed flat order, layer by layer, ``W`` then
-``b`` (see ``flat``); every per-parameter buffer follows that order. Each
+Parameters are visited in a fixed flat order, layer by layer, each layer's
+in its dict's order (``W`` then ``b``; see ``flat``); every per-parameter
+buffer follows that order. Each
 kind of buffer is one contiguous array with a view per parameter, so the
 update rules, which are elementwise, can run over the whole net in one
 NumPy call each (``step_flat``): an MLP keeps its params that way too.
@@ -21,8 +22,9 @@ import numpy as np
 
 
 def flat(tree):
-    """The arrays of a params- or grads-shaped list, in order: W1, b1, W2, ..."""
-    return [layer[k] for layer in tree for k in ("W", "b") if k in layer]
+    """The arrays of a params- or grads-shaped list, in order: layer by layer, each
+    layer's in its dict's order (W1, b1, W2, ... for an MLP)."""
+    return [v for layer in tree for v in layer.values()]
 
 
 def allocate_like(tree, dtype=None):
@@ -39,7 +41,7 @@ def allocate_like(tree, dtype=None):
     if not (tree and isinstance(tree[0], dict)):
         return buffer, views
     it = iter(views)
-    return buffer, [{k: next(it) for k in ("W", "b") if k in layer} for layer in tree]
+    return buffer, [{k: next(it) for k in layer} for layer in tree]
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """A record of every number one forward and backward pass computes,
-printed the way seed 002 walks through them."""
+printed the way seed 002 walks through them: an MLP's (``Trace``) and a
+Sequential's (``SequentialTrace``)."""
 
 from dataclasses import dataclass, field
 
@@ -114,6 +115,7 @@ def _output_delta_formula(t, layer):
 def _table(rows, precision):
     width = max(len(r[1]) for r in rows)
     for label, formula, arr, *note in rows:
+        note = [n for n in note if n]
         head = f"  {label:<8} {formula:<{width}}  {str(np.shape(arr)):<9} "
         body = np.array2string(np.asarray(arr), precision=precision, suppress_small=True, max_line_width=200)
         pad = " " * len(head)
@@ -127,3 +129,50 @@ def _num(v, precision):
         if abs(v) >= 1e-4 or v == 0
         else f"{v:.{precision}e}"
     )
+
+
+@dataclass
+class SequentialTrace:
+    """One forward and backward pass of a ``Sequential``: per layer i its output
+    ``outputs[i]``, the gradient ``douts[i]`` = ∂L/∂(its output), and ``grads[i]``
+    (its params' gradients, shaped like ``net.params[i]``)."""
+
+    net: object
+    x: np.ndarray
+    y: np.ndarray
+    loss: float
+    outputs: list
+    douts: list
+    grads: list
+    train: bool
+
+    def format(self, precision=4):
+        return "\n".join(_sequential_lines(self, precision))
+
+    def __str__(self):
+        return self.format()
+
+
+def _sequential_lines(t, precision):
+    net = t.net
+    mode = "train mode" if t.train else "eval mode"
+    yield (
+        f"Sequential of {len(net.layers)} layers, loss {net.loss_name} ({net.reduction}), "
+        f"{net.dtype.name}, batch of {len(t.x)}, {mode}"
+    )
+    yield ""
+    yield "forward"
+    rows = [("", "x", t.x, None)]
+    for i, (layer, out) in enumerate(zip(net.layers, t.outputs)):
+        rows.append((f"layer {i}", f"{layer!r}", out, None))
+    rows.append(("", "y", t.y, None))
+    yield from _table(rows, precision)
+    yield f"  loss = {net.loss_name}(out, y), {net.reduction}: {_num(t.loss, precision)}"
+    yield ""
+    yield "backward (dL/d of each layer's output, then its params' gradients)"
+    rows = []
+    for i in reversed(range(len(net.layers))):
+        rows.append((f"layer {i}", f"dL/d out of {net.layers[i]!r}", t.douts[i], None))
+        for k, g in t.grads[i].items():
+            rows.append(("", f"d{k}", g, None))
+    yield from _table(rows, precision)

@@ -5,8 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .ensemble import Ensemble
-from .mlp import MLP
+from .model import Model
 from .optim import Optimizer, OptimizerState, allocate_like, flat, from_config
 
 # how many bytes of x and y rows train gathers at once (see _Gather)
@@ -19,7 +18,9 @@ class TrainState:
 
     optimizer: the optimizer's buffers and step count. epoch: epochs done.
     rng: the shuffling generator's state (None without shuffling), so the
-    next epoch's batch order is the one an unbroken run would draw.
+    next epoch's batch order is the one an unbroken run would draw. model: what
+    the model keeps of a run (``model.run_state()``: a Sequential's dropout
+    generator), so the next masks are too.
     """
 
     optimizer: OptimizerState
@@ -29,6 +30,7 @@ class TrainState:
     shuffle_seed: int | None
     optimizer_config: dict = field(default_factory=dict)
     frozen: np.ndarray | None = None  # an ensemble's History.frozen
+    model: dict = field(default_factory=dict)  # what the model keeps of a run: a Sequential's dropout RNG
 
     @property
     def step(self):
@@ -43,6 +45,7 @@ class TrainState:
             self.shuffle_seed,
             dict(self.optimizer_config),
             None if self.frozen is None else self.frozen.copy(),
+            {k: copy_rng_state(v) if isinstance(v, dict) else v for k, v in self.model.items()},
         )
 
 
@@ -75,68 +78,46 @@ class Trainer:
         for xb, yb in batches:
             loss = trainer.step(xb, yb)
 
-    ``state``: an ``OptimizerState`` to continue from (default: a fresh one).
-    The gradient and scratch buffers are allocated once, here; ``grads`` holds
-    the last step's gradients (for an ensemble, in its internal layout, the
-    nets last). ``frozen``: an ensemble's ``History.frozen`` to continue from.
+    ``net``: any model (``MLP``, ``Sequential``, ``Ensemble``), through the protocol
+    of ``manual.model``. ``state``: an ``OptimizerState`` to continue from (default: a
+    fresh one). The gradient buffers are allocated once, here; ``grads`` holds the
+    last step's gradients (for an ensemble, in its internal layout, the nets last).
+    ``frozen``: an ensemble's ``History.frozen`` to continue from.
     """
 
     def __init__(self, net, optimizer, state=None, frozen=None):
-        if not isinstance(net, (MLP, Ensemble)):
-            raise TypeError(f"net: expected a manual.MLP or manual.Ensemble, got {type(net).__name__}")
+        if not isinstance(net, Model):
+            raise TypeError(
+                f"net: expected a manual model (MLP, Sequential or Ensemble), got {type(net).__name__}"
+            )
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"optimizer: expected manual.SGD, manual.Adam or manual.AdamW, got {optimizer!r}")
         _check_per_net_settings(net, optimizer)
         self.net = net
         self.optimizer = optimizer
-        ensemble = isinstance(net, Ensemble)
-        # an ensemble's buffers, viewed (params, nets): a per-net setting broadcasts over the nets
-        self._shape = (-1, net.n_nets) if ensemble else None
-        self.frozen = np.full(net.n_nets, -1) if ensemble else None
+        self.frozen = None if net.n_nets is None else np.full(net.n_nets, -1)
         if frozen is not None:
-            if not ensemble or np.shape(frozen) != (net.n_nets,):
+            if net.n_nets is None or np.shape(frozen) != (net.n_nets,):
                 raise ValueError(f"frozen: expected one step (or -1) per net of an ensemble, got {frozen!r}")
             self.frozen = np.array(frozen, dtype=int)
         if state is None:
-            self.state = optimizer.init(net._params)
+            self.state = optimizer.init(net.param_views)
         else:  # a copy, laid out contiguously over this net's params
             check_state_buffers(state, net, optimizer)
-            self.state = OptimizerState.contiguous(state.step, state.buffers, flat(net._params))
-        self._grads_flat, self.grads = allocate_like(net._params)
+            self.state = OptimizerState.contiguous(state.step, state.buffers, flat(net.param_views))
+        self._grads_flat, self.grads = allocate_like(net.param_views)
 
     def step(self, x, y, validate=True):
-        """Forward, backward and one update on x ``(batch, n_in)``, y ``(batch, n_out)``
-        (an ensemble's: shared, or per net ``(N, batch, ...)``); returns the loss
-        before the update (an ensemble's: ``(N,)``). ``validate=False`` skips the
-        input checks (``train`` checks the whole data set once, up front)."""
-        x, y = self.net._check_xy(x, y) if validate else self.net._arrange(x, y)
+        """Forward, backward and one update on a batch x, y (an ensemble's: shared, or per net
+        ``(N, batch, ...)``); returns the loss before the update (an ensemble's: ``(N,)``).
+        ``validate=False`` skips the input checks (``train`` checks the whole data set once, up front)."""
+        x, y = self.net.check_data(x, y) if validate else self.net.arrange_data(x, y)
         return self._step(x, y)
 
     def _step(self, x, y):
-        """``step`` on data already checked and arranged (``net._check_xy``)."""
-        loss = self.net._loss_and_grads(x, y, self.grads)
-        if self._shape is not None:
-            return self._ensemble_update(loss)
-        # params and grads are views of one buffer each: one update for the whole net
-        self.optimizer.step_flat(self.net._flat, self._grads_flat, self.state)
-        return loss
-
-    def _ensemble_update(self, losses):
-        """The update, every net but those whose loss has not been finite: they are frozen
-        (their gradients zeroed, their params put back) and never poison the others."""
-        new = ~np.isfinite(losses) & (self.frozen < 0)
-        if new.any():
-            self.frozen[new] = self.state.step
-        stuck = self.frozen >= 0
-        if stuck.any():
-            self._grads_flat.reshape(self._shape)[:, stuck] = 0
-            kept = self.net._flat[:, stuck].copy()
-        # an update that overflows leaves that net inf, and its next loss freezes it; no warning
-        with np.errstate(over="ignore", invalid="ignore"):
-            self.optimizer.step_flat(self.net._flat, self._grads_flat, self.state, self._shape)
-        if stuck.any():
-            self.net._flat[:, stuck] = kept
-        return losses
+        """``step`` on data already checked and arranged (``net.check_data``)."""
+        loss = self.net.loss_and_grads_into(x, y, self.grads)
+        return self.net.apply_update(self.optimizer, self.state, self._grads_flat, loss, self.frozen)
 
 
 def batch_order(n, batch_size, rng):
@@ -168,9 +149,11 @@ def make_rng(shuffle_seed, resume=None):
 
 def check_train_args(net, x, y, optimizer, epochs, batch_size, shuffle_seed, record_every, resume, progress):
     """Validate ``train``'s arguments; returns checked (x, y)."""
-    if not isinstance(net, (MLP, Ensemble)):
-        raise TypeError(f"net: expected a manual.MLP or manual.Ensemble, got {type(net).__name__}")
-    x, y = net._check_xy(x, y)
+    if not isinstance(net, Model):
+        raise TypeError(
+            f"net: expected a manual model (MLP, Sequential or Ensemble), got {type(net).__name__}"
+        )
+    x, y = net.check_data(x, y)
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer: expected manual.SGD, manual.Adam or manual.AdamW, got {optimizer!r}")
     _check_per_net_settings(net, optimizer)
@@ -212,7 +195,7 @@ def check_resume(resume, net, optimizer, batch_size, shuffle_seed):
             f"got batch_size={batch_size}, shuffle_seed={shuffle_seed}"
         )
     check_state_buffers(resume.optimizer, net, optimizer, "resume")
-    if resume.frozen is not None and (not isinstance(net, Ensemble) or resume.frozen.shape != (net.n_nets,)):
+    if resume.frozen is not None and (net.n_nets is None or resume.frozen.shape != (net.n_nets,)):
         raise ValueError(f"resume: the state's frozen nets {resume.frozen!r} do not fit {net!r}")
 
 
@@ -226,7 +209,7 @@ def check_state_buffers(state, net, optimizer, what="state"):
             f"{what}: the state holds optimizer buffers {sorted(state.buffers)}, "
             f"{optimizer!r} needs {sorted(optimizer.buffer_names)}"
         )
-    shapes = [p.shape for p in flat(net._params)]
+    shapes = [p.shape for p in flat(net.param_views)]
     for name, bufs in state.buffers.items():
         got = [b.shape for b in bufs]
         if got != shapes:
@@ -266,6 +249,8 @@ def train(
         net, x, y, optimizer, epochs, batch_size, shuffle_seed, record_every, resume, progress
     )
     net = net.copy()
+    if resume is not None:
+        net.restore_run_state(resume.model)
     trainer = Trainer(net, optimizer, *(() if resume is None else (resume.optimizer, resume.frozen)))
     state = trainer.state
     first_epoch = 0 if resume is None else resume.epoch
@@ -273,8 +258,7 @@ def train(
 
     n = len(x)
     steps_per_epoch = len(batch_order(n, batch_size, None))
-    per_net = (net.n_nets,) if isinstance(net, Ensemble) else ()
-    losses = np.empty((epochs * steps_per_epoch, *per_net), dtype=net.dtype)
+    losses = np.empty((epochs * steps_per_epoch, *net.loss_shape), dtype=net.dtype)
     snapshots = []
     gather = _Gather(x, y)
     step = 0
@@ -297,6 +281,7 @@ def train(
         shuffle_seed=shuffle_seed,
         optimizer_config=optimizer.config(),
         frozen=None if trainer.frozen is None else trainer.frozen.copy(),
+        model=net.run_state(),
     )
     return History(
         losses=losses,
@@ -355,7 +340,7 @@ class _Gather:
 
 def _check_per_net_settings(net, optimizer):
     n = optimizer.n_nets
-    if n is not None and not (isinstance(net, Ensemble) and net.n_nets == n):
+    if n is not None and net.n_nets != n:
         raise ValueError(
             f"optimizer: per-net settings for {n} nets need a manual.Ensemble of {n} nets, got {net!r}"
         )

@@ -59,8 +59,10 @@ def check_spec(spec):
     """The spec as a dict with a NumPy dtype and an ``l2`` (0.0 when absent);
     ValueError naming what is wrong."""
     keys = {"sizes", "activations", "loss", "reduction", "bias", "dtype", "l2"}
-    if isinstance(spec, dict) and "l2" not in spec:
-        spec = {**spec, "l2": 0.0}
+    if isinstance(spec, dict) and spec.get("kind", "MLP") != "MLP":
+        raise ValueError(f"spec: expected an MLP's spec, got kind {spec['kind']!r}")
+    if isinstance(spec, dict):
+        spec = {"l2": 0.0, **{k: v for k, v in spec.items() if k != "kind"}}
     if not isinstance(spec, dict) or set(spec) != keys:
         got = sorted(spec) if isinstance(spec, dict) else type(spec).__name__
         raise ValueError(f"spec: expected a dict with keys {sorted(keys)}, got {got}")

@@ -52,14 +52,15 @@ BACKPROP, LOSSES, ACTIVATIONS, OPTIM, TRAIN = (
     "manual.optim",
     "manual.train",
 )
-DELTA_LINE = "ws.delta[l - 1] *= f_prev.derivative(ws.a[l], out=ws.work[l - 1])"
+DELTA_LINE = "f_prev.backward(below, saved, out=below, work=ws.work[l - 1])"
+LINEAR = "manual.layers.linear"
 
 MUTANTS = [
     _m(
         "output derivative dropped",
         "catalogue",
         "δᴸ = ∂L/∂a: f′(zᴸ) left out (seed 001)",
-        (LOSSES, "g *= activation.derivative(a, out=work)", "pass"),
+        (LOSSES, "return activation.backward(g, a, out=g, work=work)", "return g"),
     ),
     _m(
         "hidden derivative dropped",
@@ -71,7 +72,7 @@ MUTANTS = [
         "hidden derivative fed z",
         "catalogue",
         "f′ written in a, fed z: σ′ = z(1 − z), tanh′ = 1 − z²",
-        (BACKPROP, "f_prev.derivative(ws.a[l],", "f_prev.derivative(ws.z[l - 1],"),
+        (BACKPROP, 'saved = ws.a[l] if f_prev.saves == "a" else ws.z[l - 1]', "saved = ws.z[l - 1]"),
     ),
     _m(
         "output derivative fed z",
@@ -129,42 +130,34 @@ MUTANTS = [
         "weights not transposed",
         "catalogue",
         "δˡ⁻¹ from δˡ Wˡ (a shape error where Wˡ is not square)",
-        (
-            BACKPROP,
-            'np.dot(delta, params[l]["W"].T, out=ws.delta[l - 1])',
-            'np.dot(delta, params[l]["W"], out=ws.delta[l - 1])',
-        ),
+        (LINEAR, "np.dot(dz, W.T, out=dx)", "np.dot(dz, W, out=dx)"),
     ),
     _m(
         "weight grad from the layer's output",
         "catalogue",
         "∂L/∂Wˡ = aˡᵀ δˡ",
-        (BACKPROP, "np.dot(ws.a[l].T, delta,", "np.dot(ws.a[l + 1].T, delta,"),
+        (BACKPROP, "affine_backward(ws.delta[l], ws.a[l],", "affine_backward(ws.delta[l], ws.a[l + 1],"),
     ),
     _m(
         "weight grad from the input",
         "catalogue",
         "∂L/∂Wˡ = xᵀ δˡ in every layer",
-        (BACKPROP, "np.dot(ws.a[l].T, delta,", "np.dot(ws.a[0].T, delta,"),
+        (BACKPROP, "affine_backward(ws.delta[l], ws.a[l],", "affine_backward(ws.delta[l], ws.a[0],"),
     ),
     _m(
         "bias grad from one sample",
         "catalogue",
         "∂L/∂b = δ of the first sample",
-        (
-            BACKPROP,
-            'column_sum(delta, out=grads[l]["b"], work=ws.work[l])',
-            'np.copyto(grads[l]["b"], delta[0])',
-        ),
+        (LINEAR, "column_sum(dz, out=db, work=work)", "np.copyto(db, dz[0])"),
     ),
     _m(
         "bias grad averaged",
         "catalogue",
         "∂L/∂b = mean of δ over the batch",
         (
-            BACKPROP,
-            'column_sum(delta, out=grads[l]["b"], work=ws.work[l])',
-            'column_sum(delta, out=grads[l]["b"], work=ws.work[l])\n            grads[l]["b"] /= len(delta)',
+            LINEAR,
+            "column_sum(dz, out=db, work=work)",
+            "column_sum(dz, out=db, work=work)\n        db /= len(dz)",
         ),
     ),
     _m(
@@ -183,9 +176,10 @@ MUTANTS = [
         "catalogue",
         "δ = g ⊙ s(1 − s)",
         (
-            LOSSES,
-            "np.multiply(g, a, out=work)\n        g -= work.sum(axis=1, keepdims=True)\n        g *= a",
-            "g *= a * (1 - a)",
+            ACTIVATIONS,
+            "np.multiply(g, saved, out=work)\n        total = work.sum(axis=self.axis, keepdims=True)\n"
+            "        np.subtract(g, total, out=out)\n        return np.multiply(out, saved, out=out)",
+            "np.multiply(saved, 1 - saved, out=work)\n        return np.multiply(g, work, out=out)",
         ),
     ),
     _m(
@@ -204,7 +198,7 @@ MUTANTS = [
         "the leaky relu's slope 0.0101 in f′ only",
         (
             ACTIVATIONS,
-            "out *= 1 - LEAKY_SLOPE\n        out += LEAKY_SLOPE",
+            "out *= 1 - self.slope\n        out += self.slope",
             "out *= 1 - 0.0101\n        out += 0.0101",
         ),
     ),
@@ -212,7 +206,11 @@ MUTANTS = [
         "softmax Jacobian row sum x 0.999",
         "numeric",
         "Σ g a scaled by 0.999 in the softmax Jacobian",
-        (LOSSES, "g -= work.sum(axis=1, keepdims=True)", "g -= 0.999 * work.sum(axis=1, keepdims=True)"),
+        (
+            ACTIVATIONS,
+            "total = work.sum(axis=self.axis, keepdims=True)",
+            "total = 0.999 * work.sum(axis=self.axis, keepdims=True)",
+        ),
     ),
     _m(
         "tanh derivative off by 1e-9",
@@ -249,8 +247,8 @@ MUTANTS = [
         "are not decayed",
         (
             TRAIN,
-            "self.optimizer.step_flat(self.net._flat, self._grads_flat, self.state)",
-            "self.optimizer.step(self.net._params, self.grads, self.state)",
+            "return self.net.apply_update(self.optimizer, self.state, self._grads_flat, loss, self.frozen)",
+            "self.optimizer.step(self.net.param_views, self.grads, self.state)\n        return loss",
         ),
         (
             OPTIM,

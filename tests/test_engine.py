@@ -124,6 +124,7 @@ def test_spec_describes_the_architecture():
         dtype=np.float32,
     )
     assert net.spec() == {
+        "kind": "MLP",
         "sizes": [2, 2, 1],
         "activations": ["tanh", "sigmoid"],
         "loss": "bce",
@@ -371,7 +372,7 @@ def test_trace_holds_every_number_of_the_pass_by_hand():
 
 def test_softmax_has_no_elementwise_derivative_and_says_so():
     with pytest.raises(
-        TypeError, match="^softmax has no elementwise derivative; it is only allowed on the output layer$"
+        TypeError, match="^softmax has no elementwise derivative: its backward is the Jacobian's product$"
     ):
         ACTIVATIONS["softmax"].prime(np.array([[0.5, 0.5]]))
 
@@ -390,7 +391,7 @@ def test_a_float32_net_computes_in_float32_buffers():
 def test_column_sum_is_the_sum_of_the_rows(rows):
     """Against math.fsum (exact, then rounded once); pairwise above 128 rows, so its error
     stays within (128 + log2 rows) eps of the terms' magnitude."""
-    from manual.backprop import SUM_CHAIN, column_sum
+    from manual.layers.linear import SUM_CHAIN, column_sum
 
     values = np.random.default_rng(rows).standard_normal((rows, 3)) + np.array([0.0, 1.0, 1e3])
     got = column_sum(values, np.empty(3), np.empty_like(values))

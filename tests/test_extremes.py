@@ -176,11 +176,12 @@ class _Counted:
 
 def numpy_calls_per_step(monkeypatch, net, x, y):
     from manual import activations, backprop, losses, optim
+    from manual.layers import linear
 
     counter = CountingNumpy()
     trainer = manual.Trainer(net, manual.SGD(lr=1e-3))
     trainer.step(x, y)
-    for module in (activations, backprop, losses, optim):
+    for module in (activations, backprop, linear, losses, optim):
         monkeypatch.setattr(module, "np", counter)
     trainer.step(x, y)
     monkeypatch.undo()
@@ -189,7 +190,7 @@ def numpy_calls_per_step(monkeypatch, net, x, y):
 
 def test_no_python_loop_over_samples_or_units(monkeypatch):
     """The NumPy calls a step makes do not depend on the width, nor on the batch up
-    to backprop.SUM_CHAIN (above it, the bias sums halve the batch: log2 more calls)."""
+    to linear.SUM_CHAIN (above it, the bias sums halve the batch: log2 more calls)."""
     rng = np.random.default_rng(0)
     counts = set()
     for batch, width in [(1, 3), (128, 3), (10, 300)]:

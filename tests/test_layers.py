@@ -20,7 +20,7 @@ def module_name(path):
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-MODULES = {module_name(p): p for pkg in OURS for p in sorted((ROOT / pkg).glob("*.py"))}
+MODULES = {module_name(p): p for pkg in OURS for p in sorted((ROOT / pkg).rglob("*.py"))}
 
 
 def imported(name, path):
@@ -52,7 +52,9 @@ GRAPH = {name: imported(name, path) for name, path in MODULES.items()}
 
 
 def test_the_source_was_read():
-    assert {"manual.backprop", "references.torch_ref", "crosscheck.cli"} <= set(MODULES)
+    assert {"manual.backprop", "manual.layers.linear", "references.torch_ref", "crosscheck.cli"} <= set(
+        MODULES
+    )
     assert ("manual.losses", False) in GRAPH["manual.mlp"]
 
 

@@ -1,0 +1,40 @@
+"""The layer kinds, one module each, and ``KINDS``: kind name -> class, so that a
+layer's plain description ``{"kind": ..., **config}`` rebuilds it (``from_config``)."""
+
+from .activation import GELU, Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from .base import Layer
+from .batchnorm import BatchNorm1d, BatchNorm2d
+from .dropout import Dropout
+from .embedding import Embedding
+from .flatten import Flatten
+from .layernorm import LayerNorm
+from .linear import Linear
+
+KINDS = {
+    cls.kind: cls
+    for cls in (
+        Linear, Sigmoid, Tanh, ReLU, LeakyReLU, Identity, Softmax, LogSoftmax, GELU, SiLU,
+        BatchNorm1d, BatchNorm2d, LayerNorm, Dropout, Embedding, Flatten,
+    )
+}  # fmt: skip
+
+
+def describe(layer):
+    """A layer as plain data: ``{"kind": ..., **its config}``."""
+    return {"kind": layer.kind, **layer.config()}
+
+
+def from_config(data):
+    """The layer ``describe`` described; ValueError for an unknown kind or bad arguments."""
+    if not isinstance(data, dict) or "kind" not in data:
+        raise ValueError(f"layer: expected a dict with a 'kind', got {data!r}")
+    kind = data["kind"]
+    if kind not in KINDS:
+        raise ValueError(f"unknown layer kind {kind!r}; known: {', '.join(sorted(KINDS))}")
+    try:
+        return KINDS[kind](**{k: v for k, v in data.items() if k != "kind"})
+    except TypeError as err:
+        raise ValueError(f"layer {kind}: {err}") from None
+
+
+__all__ = ["KINDS", "Layer", "describe", "from_config", *KINDS]

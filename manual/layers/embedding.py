@@ -1,0 +1,61 @@
+"""Embedding: a table lookup, W[idx] for integer indices of any shape.
+
+    forward    out[..., :] = W[idx[...], :]         idx (N, ...) integers in [0, num) → (N, ..., dim)
+    backward   ∂L/∂W[k] = Σ over every position where idx = k of ∂L/∂out   (repeats accumulate)
+
+``dW[idx] += dout`` would keep one of each repeated index's rows (fancy-index
+assignment does not accumulate): ``np.add.at`` adds them all. The indices have
+no gradient (dx is None).
+"""
+
+import numpy as np
+
+from .base import Layer, check_count
+
+
+class Embedding(Layer):
+    """``nn.Embedding(num_embeddings, embedding_dim)``: param ``W`` (num, dim), drawn from N(0, 1)
+    as PyTorch draws ``weight`` (same orientation: W = weight)."""
+
+    kind = "Embedding"
+    takes_indices = True
+
+    def __init__(self, num_embeddings, embedding_dim):
+        self.num_embeddings = check_count("num_embeddings", num_embeddings)
+        self.embedding_dim = check_count("embedding_dim", embedding_dim)
+
+    def config(self):
+        return {"num_embeddings": self.num_embeddings, "embedding_dim": self.embedding_dim}
+
+    def param_shapes(self):
+        return {"W": (self.num_embeddings, self.embedding_dim)}
+
+    def init_params(self, rng, dtype):
+        return {"W": rng.standard_normal((self.num_embeddings, self.embedding_dim)).astype(dtype)}
+
+    def output_shape(self, shape):
+        return None if shape is None else (*shape, self.embedding_dim)
+
+    def check_indices(self, idx):
+        """Integer indices in [0, num_embeddings); TypeError or ValueError naming the first bad one."""
+        if idx.dtype.kind not in "iu":
+            raise TypeError(
+                f"{self!r}: expected integer indices, got dtype {idx.dtype} "
+                "(floats are not indices: convert them with .astype(int) if they are whole numbers)"
+            )
+        bad = (idx < 0) | (idx >= self.num_embeddings)
+        if bad.any():
+            where = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(
+                f"{self!r}: expected indices in [0, {self.num_embeddings}), got {idx[where]} at index {where}"
+            )
+
+    def forward(self, params, x, *, train=False, rng=None, buffers=None):
+        W = params["W"]
+        return W[x], (x, W.shape)
+
+    def backward(self, dout, cache):
+        idx, shape = cache
+        dW = np.zeros(shape, dout.dtype)
+        np.add.at(dW, idx.reshape(-1), dout.reshape(-1, shape[1]))
+        return None, {"W": dW}
