@@ -14,7 +14,10 @@ it says parts from both references.
 import numpy as np
 
 import manual
+from manual.sequential import output_shape
 from references import jax_ref, sklearn_ref, torch_ref
+
+from .layer_compare import dropout_masks
 
 REFERENCES = {"torch": torch_ref, "jax": jax_ref}
 PEERS = {"sklearn": sklearn_ref}
@@ -58,10 +61,33 @@ def available():
 
 
 def loss_and_grads(backend, net, x, y):
-    """``(loss, grads)`` of ``net`` (a ``manual.MLP``) on x ``(batch, n_in)``, y ``(batch, n_out)``."""
+    """``(loss, grads)`` of ``net`` (a ``manual.MLP``) on x ``(batch, n_in)``, y ``(batch, n_out)``;
+    a ``manual.Sequential``'s in train mode with the masks its generator draws next (it is
+    not advanced), ``(loss, grads, buffers)``."""
+    if isinstance(net, manual.Sequential):
+        masks = next_masks(net, len(x), np.shape(x)[1:])
+        if backend == "manual":
+            copy = net.copy()
+            loss, grads = copy.loss_and_grads(x, y)
+            return loss, grads, copy.buffers
+        return _reference(backend).sequential_loss_and_grads(
+            net.spec(), net.params, net.buffers, x, y, None if masks is None else masks[0]
+        )
     if backend == "manual":
         return net.loss_and_grads(x, y)
     return _reference(backend).loss_and_grads(net.spec(), net.params, x, y)
+
+
+def input_shape(net, batch, sample_shape, index):
+    """The shape of layer ``index``'s input in ``net`` for a batch of ``batch`` samples."""
+    shape = output_shape(net.layers[:index], tuple(sample_shape), None, False)
+    return (batch, *shape)
+
+
+def next_masks(net, batch, sample_shape, steps=1):
+    """The Dropout masks of a Sequential's next ``steps`` train-mode passes (None without
+    Dropout), replayed from its generator (``layer_compare.dropout_masks``)."""
+    return dropout_masks(net, [np.arange(batch)] * steps, lambda b, i: input_shape(net, b, sample_shape, i))
 
 
 def forward(backend, net, x):
@@ -112,6 +138,20 @@ def train(
             progress=progress,
         )
     batches = batch_indices(len(x), epochs, batch_size, shuffle_seed)
+    if isinstance(net, manual.Sequential):
+        masks = dropout_masks(net, batches, lambda b, i: input_shape(net, b, np.shape(x)[1:], i))
+        return _reference(backend).sequential_train(
+            net.spec(),
+            net.params,
+            net.buffers,
+            x,
+            y,
+            optimizer.config(),
+            batches,
+            masks,
+            record_every=record_every,
+            progress=progress,
+        )
     return _reference(backend).train(
         net.spec(),
         net.params,

@@ -49,6 +49,7 @@ class Row:
     ratio: float  # error over what is allowed: passes when <= 1
     ok: bool
     verdict: str = ""
+    key: object = None  # "loss", or (layer index, name)
 
     def __post_init__(self):
         self.verdict = self.verdict or ("PASS" if self.ok else "FAIL")
@@ -83,10 +84,8 @@ class CheckReport:
     @property
     def first_layer(self):
         """1-based: the first layer from the output down whose gradients part from the truth (None)."""
-        failing = {r.param for r in self.rows if not r.ok and r.param != "loss"}
-        return next(
-            (l for l in range(self.net.n_layers, 0, -1) if any(f"{k}{l}" in failing for k in "Wb")), None
-        )
+        failing = {r.key[0] for r in self.rows if not r.ok and r.key != "loss"}
+        return max(failing) + 1 if failing else None
 
     @property
     def findings(self):
@@ -294,9 +293,9 @@ def _rows(truth, expected, actual, scale, dtype):
         if r.name == "loss" and not r.ok and math.isfinite(r.max_abs):
             e, a = float(expected[0]), float(actual[0])
             if close_loss(a, e, float(scale[0]), dtype):
-                rows.append(Row(r.name, truth, r.max_abs, r.max_rel, r.max_scaled / tol, True, "NOTE"))
+                rows.append(Row(r.name, truth, r.max_abs, r.max_rel, r.max_scaled / tol, True, "NOTE", r.key))
                 continue
-        rows.append(Row(r.name, truth, r.max_abs, r.max_rel, r.max_scaled / tol, r.ok))
+        rows.append(Row(r.name, truth, r.max_abs, r.max_rel, r.max_scaled / tol, r.ok, key=r.key))
     return rows
 
 
@@ -314,7 +313,7 @@ def _finite_difference_rows(grads, numeric, loss, scale, dtype):
         with np.errstate(invalid="ignore"):
             worst = float(np.max(np.abs(c.analytic - c.numeric) / allowed))
         worst = worst if np.isfinite(worst) else float("inf")
-        rows.append(Row(f"{k}{c.layer}", FD, c.max_abs, c.max_rel, worst, worst <= 1))
+        rows.append(Row(f"{k}{c.layer}", FD, c.max_abs, c.max_rel, worst, worst <= 1, key=(l, k)))
     return rows
 
 

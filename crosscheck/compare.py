@@ -38,7 +38,9 @@ def finite_differences_skipped(net):
 
 @dataclass(frozen=True)
 class Comparison:
-    """One row of a comparison: ``name`` is "loss" or "W1", "b1", ... (1-based layers).
+    """One row of a comparison. ``key``: "loss", or ``(layer index, name)`` of the
+    parameter (``net.params[l][name]``); ``name``: how it is shown, "loss" or "W1",
+    "b1", ... (the seeds' 1-based layers).
 
     max_abs: the largest |actual - expected|; max_rel: that over the largest
     |expected| of the array; max_scaled: the largest |actual - expected| over
@@ -49,6 +51,7 @@ class Comparison:
     max_rel: float
     max_scaled: float
     ok: bool
+    key: object = None
 
 
 def compare(expected, actual, scale, dtype, check="parity"):
@@ -56,7 +59,7 @@ def compare(expected, actual, scale, dtype, check="parity"):
     (``rounding_scale(net, x, y)``); one ``Comparison`` per quantity."""
     tol = tolerance(check, dtype)
     rows = []
-    for name, e, a, s in _quantities(expected, actual, scale):
+    for key, name, e, a, s in _quantities(expected, actual, scale):
         e, a, s = (np.asarray(v, dtype=np.float64) for v in (e, a, s))
         if e.shape != a.shape:
             raise ValueError(f"{name}: shapes differ: {e.shape} vs {a.shape}")
@@ -71,19 +74,24 @@ def compare(expected, actual, scale, dtype, check="parity"):
         max_scaled = float(scaled.max()) if scaled.size else 0.0
         if not np.isfinite(max_abs):
             max_scaled = float("inf")
-        rows.append(Comparison(name, max_abs, max_rel, max_scaled, max_scaled <= tol.rtol))
+        rows.append(Comparison(name, max_abs, max_rel, max_scaled, max_scaled <= tol.rtol, key))
     return rows
 
 
+def display(key):
+    """How a parameter key is shown: "loss", or (0, "W") as the seeds' "W1"."""
+    return key if key == "loss" else f"{key[1]}{key[0] + 1}"
+
+
 def _quantities(expected, actual, scale):
+    """``(key, name, expected, actual, scale)`` for the loss and every parameter."""
     (loss_e, grads_e), (loss_a, grads_a), (loss_s, grads_s) = expected, actual, scale
-    yield "loss", loss_e, loss_a, loss_s
-    for l, (ge, ga, gs) in enumerate(zip(grads_e, grads_a, grads_s), start=1):
+    yield "loss", "loss", loss_e, loss_a, loss_s
+    for l, (ge, ga, gs) in enumerate(zip(grads_e, grads_a, grads_s)):
         if set(ge) != set(ga):
-            raise ValueError(f"layer {l}: parameters differ: {sorted(ge)} vs {sorted(ga)}")
-        for k in ("W", "b"):
-            if k in ge:
-                yield f"{k}{l}", ge[k], ga[k], gs[k]
+            raise ValueError(f"layer {l + 1}: parameters differ: {sorted(ge)} vs {sorted(ga)}")
+        for k in ge:
+            yield (l, k), display((l, k)), ge[k], ga[k], gs[k]
 
 
 def smallest_detectable(result, scale, dtype, check="parity", per_net=False):
@@ -94,7 +102,7 @@ def smallest_detectable(result, scale, dtype, check="parity", per_net=False):
     ``per_net``: an ensemble's result (nets first), one number per net, ``(N,)``."""
     tol = tolerance(check, dtype).rtol
     out = {}
-    for name, value, _, s in _quantities(result, result, scale):
+    for _, name, value, _, s in _quantities(result, result, scale):
         value, s = np.abs(np.asarray(value, np.float64)), np.asarray(s, np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(value == 0, 0.0, value / s)

@@ -15,7 +15,7 @@ def assert_grads_close(net, x, y, expected, actual, names=("expected", "actual")
     tol = tolerance("parity", net.dtype)
     rows = compare(expected, actual, rounding_scale(net, x, y), net.dtype)
     failures = [
-        f"  {_describe(row.name)}: max abs err {row.max_abs:.3e}, max rel err {row.max_rel:.3e}, "
+        f"  {_describe(row)}: max abs err {row.max_abs:.3e}, max rel err {row.max_rel:.3e}, "
         f"err / rounding scale {row.max_scaled:.3e} (tolerance {tol.rtol:.1e})"
         for row in rows
         if not row.ok
@@ -24,8 +24,11 @@ def assert_grads_close(net, x, y, expected, actual, names=("expected", "actual")
     return rows
 
 
-def _describe(name):
-    return "loss" if name == "loss" else f"layer {name[1:]} {name[0]} ({name})"
+def _describe(row):
+    if row.key == "loss":
+        return "loss"
+    layer, name = row.key
+    return f"layer {layer + 1} {name} ({row.name})"
 
 
 def assert_ensemble_grads_close(
@@ -41,7 +44,7 @@ def assert_ensemble_grads_close(
     expected, actual, scale = (_take(r, nets) for r in (expected, actual, scale))
     tol = tolerance("parity", ens.dtype)
     failures = [
-        f"  {_describe(row.name)}: worst at net {nets[_worst_net(row.name, expected, actual, scale)]}, "
+        f"  {_describe(row)}: worst at net {nets[_worst_net(row.key, expected, actual, scale)]}, "
         f"err / rounding scale {row.max_scaled:.3e} (tolerance {tol.rtol:.1e}), max abs err {row.max_abs:.3e}"
         for row in compare(expected, actual, scale, ens.dtype)
         if not row.ok
@@ -57,9 +60,9 @@ def _take(result, nets):
     return np.asarray(losses)[nets], [{k: np.asarray(v)[nets] for k, v in layer.items()} for layer in grads]
 
 
-def _worst_net(name, expected, actual, scale):
+def _worst_net(key, expected, actual, scale):
     def pick(result):
-        return result[0] if name == "loss" else result[1][int(name[1:]) - 1][name[0]]
+        return result[0] if key == "loss" else result[1][key[0]][key[1]]
 
     e, a, s = (np.asarray(pick(r), np.float64) for r in (expected, actual, scale))
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -104,3 +104,17 @@ for _name in ("float64", "float32"):
         1e-6,
         "what log(a + ε) or a clip with ε <= 1e-7 moves a loss by, for outputs >= 0.1: a note, not a failure",
     )
+
+# a layer (or a Sequential of layers) against a framework: each entry is allowed 4 u
+# times its running error bound e (crosscheck.rounding: the first-order bound, in
+# units of the unit roundoff u, of a correct implementation of the layer's textbook
+# equations). 2 for the two implementations' errors, 2 for what the first order
+# leaves out and for the other correct algorithms a framework may use instead
+# (Welford's variance, fused multiply-adds, another association of a sum).
+for _name in ("float64", "float32"):
+    _add(
+        "layer_parity",
+        _name,
+        4 * EPS[np.dtype(_name)] / 2,
+        "4 u times each entry's running error bound: both sides, and room for other correct algorithms",
+    )

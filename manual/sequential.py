@@ -53,8 +53,9 @@ class Sequential(Model):
         self._setup(layers, params, buffers, loss, reduction, dtype, _dropout_rng(seed))
 
     @classmethod
-    def from_params(cls, layers, params, buffers=None, loss="cross_entropy", reduction="mean", dtype=None,
-                    seed=None):  # fmt: skip
+    def from_params(
+        cls, layers, params, buffers=None, loss="cross_entropy", reduction="mean", dtype=None, seed=None
+    ):
         """A net of these layers holding a copy of ``params`` (one dict per layer) and of
         ``buffers`` (default: each layer's fresh ones). ``dtype=None`` keeps the arrays'."""
         layers = check_layers(layers, loss)

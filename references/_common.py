@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .layers import module
+
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax")
 LOSSES = {
     "mse": None,
@@ -29,11 +31,13 @@ class Run:
 
     losses: ``(steps,)``, each step's loss before its update. params: the final
     params. snapshots: ``(step, params)`` every ``record_every`` steps, step 0 included.
+    buffers: a Sequential's running statistics after the run, one dict per layer.
     """
 
     losses: np.ndarray
     params: list
     snapshots: list = field(default_factory=list)
+    buffers: list = field(default_factory=list)  # a Sequential's running statistics at the end
 
 
 def installed_version(distribution, *modules):
@@ -183,3 +187,75 @@ def check_learning_rates(lr, n):
     if lr.shape != (n,) or not (np.isfinite(lr) & (lr > 0)).all():
         raise ValueError(f"lr: expected a positive number or {n} of them, got {lr!r}")
     return lr
+
+
+# ------------------------------------------------------------------ sequentials
+
+SEQUENTIAL_LOSSES = ("mse", "bce", "cross_entropy", "nll")
+
+
+def check_sequential_spec(spec):
+    """A Sequential's spec: ``{"kind": "Sequential", "layers": [...], "loss", "reduction", "dtype"}``,
+    with a NumPy dtype; ValueError naming what is wrong."""
+    keys = {"kind", "layers", "loss", "reduction", "dtype"}
+    if not isinstance(spec, dict) or set(spec) != keys or spec["kind"] != "Sequential":
+        got = sorted(spec) if isinstance(spec, dict) else type(spec).__name__
+        raise ValueError(f"spec: expected a Sequential's spec with keys {sorted(keys)}, got {got}")
+    if (
+        not spec["layers"]
+        or spec["loss"] not in SEQUENTIAL_LOSSES
+        or spec["reduction"] not in ("sum", "mean")
+    ):
+        raise ValueError(f"spec: no layers, or an unknown loss or reduction: {spec}")
+    for layer in spec["layers"]:
+        module(layer)
+    dtype = np.dtype(spec["dtype"])
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"spec: dtype must be float32 or float64, got {spec['dtype']!r}")
+    return {**spec, "dtype": dtype}
+
+
+def check_sequential_arrays(spec, params, buffers):
+    """params and buffers: one dict per layer with the names and shapes each kind has (this
+    package's own reading of them), as arrays of the spec's dtype."""
+    layers = spec["layers"]
+    buffers = [{} for _ in layers] if buffers is None else buffers
+    if len(params) != len(layers) or len(buffers) != len(layers):
+        raise ValueError(
+            f"params, buffers: expected one dict per layer ({len(layers)}), got {len(params)}, {len(buffers)}"
+        )
+    checked_params, checked_buffers = [], []
+    for i, (layer, p, b) in enumerate(zip(layers, params, buffers)):
+        for what, given, want, into in (
+            ("params", p, module(layer).params(layer), checked_params),
+            ("buffers", b, module(layer).buffers(layer), checked_buffers),
+        ):
+            if set(given) != set(want):
+                raise ValueError(
+                    f"{what}[{i}] ({layer['kind']}): expected keys {sorted(want)}, got {sorted(given)}"
+                )
+            for k, shape in want.items():
+                if np.shape(given[k]) != tuple(shape):
+                    raise ValueError(
+                        f"{what}[{i}][{k!r}]: expected shape {tuple(shape)}, got {np.shape(given[k])}"
+                    )
+            into.append({k: np.asarray(given[k], dtype=spec["dtype"]) for k in want})
+    return checked_params, checked_buffers
+
+
+def check_sequential_data(spec, x, y=None):
+    """x as the first layer takes it (integer indices for an Embedding, floats of the spec's
+    dtype), y as the loss does (integer labels for cross-entropy and nll, or floats)."""
+    first = spec["layers"][0]["kind"]
+    x = np.asarray(x)
+    x = x.astype(np.int64) if first == "Embedding" else np.asarray(x, dtype=spec["dtype"])
+    if y is None:
+        return x
+    y = np.asarray(y)
+    y = y.astype(np.int64) if y.dtype.kind in "iu" else np.asarray(y, dtype=spec["dtype"])
+    return x, y
+
+
+def dropout_layers(spec):
+    """The indices of the Dropout layers, the order their masks come in."""
+    return [i for i, layer in enumerate(spec["layers"]) if layer["kind"] == "Dropout"]

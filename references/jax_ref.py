@@ -6,6 +6,7 @@ or calling this module leaves the caller's global JAX configuration alone.
 """
 
 import functools
+import json
 
 import numpy as np
 
@@ -18,11 +19,16 @@ from ._common import (
     check_learning_rates,
     check_optimizer,
     check_params,
+    check_sequential_arrays,
+    check_sequential_data,
+    check_sequential_spec,
     check_spec,
     check_stacked_params,
+    dropout_layers,
     installed_version,
     missing,
 )
+from .layers import module as layer_module
 
 jax = jnp = optax = None  # JAX and optax, loaded by _require() on first use
 
@@ -335,3 +341,166 @@ def ensemble_train(spec, params, x, y, lr, batches, record_every=None, progress=
             snapshots.append((len(batches), _plain(jparams, dtype)))
         losses = np.array([np.asarray(v) for v in losses], dtype=dtype).reshape(len(batches), n)
         return Run(losses, _plain(jparams, dtype), snapshots)
+
+
+# ------------------------------------------------------------------ sequentials
+#
+# A Sequential's spec as a pure function of (params, buffers, x, y, masks): each layer
+# kind's jnp / jax.nn / jax.lax form (references/layers), then optax's loss on the logits,
+# under jax.value_and_grad (the new running statistics as its auxiliary output) and jax.jit.
+
+
+def sequential_apply(spec, params, buffers, x, masks, train):
+    """``(out, new buffers)`` of the layers in train (or eval) mode, masks one per Dropout layer."""
+    h, new = x, []
+    masks = list(masks or [])
+    for layer, p, b in zip(spec["layers"], params, buffers):
+        mask = masks.pop(0) if layer["kind"] == "Dropout" and train else None
+        h, nb = layer_module(layer).jax_apply(layer, p, b, h, train, mask)
+        new.append(nb)
+    return h, new
+
+
+def sequential_loss(spec, out, y):
+    """optax's loss on the last layer's output, reduced as the spec says: l2_loss (½(a − y)²),
+    sigmoid_binary_cross_entropy, softmax_cross_entropy (with integer labels, or probabilities),
+    and the negative log-likelihood of log-probabilities."""
+    loss = spec["loss"]
+    if loss == "mse":
+        per = optax.l2_loss(out, y)
+    elif loss == "bce":
+        per = optax.sigmoid_binary_cross_entropy(out, y)
+    elif loss == "cross_entropy" and jnp.issubdtype(y.dtype, jnp.integer):
+        per = optax.softmax_cross_entropy_with_integer_labels(out, y)
+    elif loss == "cross_entropy":
+        per = optax.softmax_cross_entropy(out, y)
+    else:
+        per = -jnp.take_along_axis(out, y[..., None], axis=-1)[..., 0]
+    return jnp.sum(per) if spec["reduction"] == "sum" else jnp.mean(per)
+
+
+@functools.cache
+def _sequential_grad(frozen_spec, train):
+    spec = _thaw(frozen_spec)
+
+    def loss(params, buffers, x, y, masks):
+        out, new = sequential_apply(spec, params, buffers, x, masks, train)
+        return sequential_loss(spec, out, y), new
+
+    return jax.jit(jax.value_and_grad(loss, has_aux=True))
+
+
+def _freeze(spec):
+    return json.dumps({**spec, "dtype": np.dtype(spec["dtype"]).name}, sort_keys=True)
+
+
+def _thaw(text):
+    spec = json.loads(text)
+    return {**spec, "dtype": np.dtype(spec["dtype"])}
+
+
+def _masks(spec, masks):
+    positions = dropout_layers(spec)
+    masks = list(masks or [])
+    if len(masks) != len(positions):
+        raise ValueError(f"masks: expected one per Dropout layer ({len(positions)}), got {len(masks)}")
+    return [_device(np.asarray(m, dtype=bool)) for m in masks]
+
+
+def sequential_loss_and_grads(spec, params, buffers, x, y, masks=None, train=True):
+    """``(loss, grads, buffers)`` from ``jax.value_and_grad``, in train (or eval) mode."""
+    _require()
+    spec = check_sequential_spec(spec)
+    params, buffers = check_sequential_arrays(spec, params, buffers)
+    x, y = check_sequential_data(spec, x, y)
+    with x64(spec["dtype"]):
+        f = _sequential_grad(_freeze(spec), train)
+        (value, new), grads = f(
+            to_jax(params), to_jax(buffers), _device(x), _device(y), _masks(spec, masks) if train else []
+        )
+        return float(value), _plain(grads, spec["dtype"]), _plain(new, spec["dtype"])
+
+
+def sequential_forward(spec, params, buffers, x, train=False, masks=None):
+    _require()
+    spec = check_sequential_spec(spec)
+    params, buffers = check_sequential_arrays(spec, params, buffers)
+    x = check_sequential_data(spec, x)
+    with x64(spec["dtype"]):
+        out, _ = sequential_apply(
+            spec, to_jax(params), to_jax(buffers), _device(x), _masks(spec, masks) if train else [], train
+        )
+        return np.array(out, dtype=spec["dtype"])
+
+
+def layer_forward_backward(layer, params, buffers, x, dout, dtype, train=True, mask=None):
+    """One layer alone: ``(out, dx, grads, buffers)`` from ``jax.vjp`` with the upstream
+    gradient ``dout``; dx is None for integer inputs."""
+    _require()
+    spec = check_sequential_spec(
+        {"kind": "Sequential", "layers": [layer], "loss": "mse", "reduction": "sum", "dtype": dtype}
+    )
+    (params,), (buffers,) = check_sequential_arrays(spec, [params], [buffers or {}])
+    x = check_sequential_data(spec, x)
+    module = layer_module(layer)
+    with x64(spec["dtype"]):
+        jmask = None if mask is None else _device(np.asarray(mask, dtype=bool))
+        jbuf = to_jax(buffers)
+        ints = not np.issubdtype(x.dtype, np.floating)
+
+        def f(p, xin):
+            return module.jax_apply(layer, p, jbuf, xin, train, jmask)
+
+        jx = _device(x)
+        cotangent = _device(np.asarray(dout, dtype=spec["dtype"]))
+        if ints:  # indices have no gradient: differentiate with respect to the params alone
+            out, vjp, new = jax.vjp(lambda p: f(p, jx), to_jax(params), has_aux=True)
+            (gp,), dx = vjp(cotangent), None
+        else:
+            out, vjp, new = jax.vjp(f, to_jax(params), jx, has_aux=True)
+            gp, gx = vjp(cotangent)
+            dx = np.array(gx, dtype=spec["dtype"])
+        return (
+            np.array(out, dtype=spec["dtype"]),
+            dx,
+            _plain([gp], spec["dtype"])[0],
+            _plain([new], spec["dtype"])[0],
+        )
+
+
+def sequential_train(
+    spec, params, buffers, x, y, optimizer, batches, masks=None, record_every=None, progress=None
+):
+    """An optax loop over ``batches`` (index arrays), step t's Dropout masks ``masks[t]``; a
+    ``Run`` whose ``buffers`` are the final running statistics."""
+    _require()
+    spec = check_sequential_spec(spec)
+    params, buffers = check_sequential_arrays(spec, params, buffers)
+    x, y = check_sequential_data(spec, x, y)
+    batches = check_batches(batches, len(x))
+    tx, update = _update_fn(_items(optimizer))
+    dtype = spec["dtype"]
+    with x64(dtype):
+        grad_fn = _sequential_grad(_freeze(spec), True)
+        jparams, jbuffers = to_jax(params), to_jax(buffers)
+        opt_state = tx.init(jparams)
+        losses, snapshots = [], []
+        for step, idx in enumerate(batches):
+            if record_every is not None and step % record_every == 0:
+                snapshots.append((step, _plain(jparams, dtype)))
+            (value, jbuffers), grads = grad_fn(
+                jparams,
+                jbuffers,
+                _device(x[idx]),
+                _device(y[idx]),
+                _masks(spec, None if masks is None else masks[step]),
+            )
+            jparams, opt_state = update(jparams, opt_state, grads)
+            losses.append(value)
+            if progress is not None:
+                progress()
+        if record_every is not None and len(batches) % record_every == 0:
+            snapshots.append((len(batches), _plain(jparams, dtype)))
+        run = Run(np.array([float(v) for v in losses], dtype=dtype), _plain(jparams, dtype), snapshots)
+        run.buffers = _plain(jbuffers, dtype)
+        return run

@@ -18,11 +18,16 @@ from ._common import (
     check_learning_rates,
     check_optimizer,
     check_params,
+    check_sequential_arrays,
+    check_sequential_data,
+    check_sequential_spec,
     check_spec,
     check_stacked_params,
+    dropout_layers,
     installed_version,
     missing,
 )
+from .layers import module as layer_module
 
 torch = F = nn = None  # PyTorch, loaded by _require() on first use
 
@@ -309,3 +314,126 @@ def ensemble_train(spec, params, x, y, lr, batches, record_every=None, progress=
         _plain_layout(named, n_layers),
         snapshots,
     )
+
+
+# ------------------------------------------------------------------ sequentials
+#
+# A Sequential's spec as an nn.Sequential of PyTorch's own modules (nn.Linear, nn.BatchNorm1d,
+# nn.Embedding, ...: references/layers), its loss from torch.nn.functional on the logits,
+# its gradients from autograd, its running statistics updated by the modules themselves.
+
+
+def sequential_model(spec, params, buffers=None):
+    """``(model, layers)``: an ``nn.Sequential`` holding a copy of params and buffers, and the
+    per-layer modules of ``references.layers`` that read them back."""
+    _require()
+    spec = check_sequential_spec(spec)
+    params, buffers = check_sequential_arrays(spec, params, buffers)
+    dtype = _torch_dtype(spec["dtype"])
+    kinds = [layer_module(layer) for layer in spec["layers"]]
+    modules = [
+        k.torch_module(layer, p, b, dtype) for k, layer, p, b in zip(kinds, spec["layers"], params, buffers)
+    ]
+    return nn.Sequential(*modules), kinds, spec
+
+
+def sequential_loss(spec, out, y):
+    """The head on the last module's output: 0.5 F.mse_loss, F.binary_cross_entropy_with_logits,
+    F.cross_entropy (labels or probabilities, the classes last), F.nll_loss."""
+    reduction = spec["reduction"]
+    loss = spec["loss"]
+    if loss == "mse":
+        return 0.5 * F.mse_loss(out, y, reduction=reduction)
+    if loss == "bce":
+        return F.binary_cross_entropy_with_logits(out, y, reduction=reduction)
+    classes = out.shape[-1]
+    flat_out = out.reshape(-1, classes)
+    target = y.reshape(-1) if not y.is_floating_point() else y.reshape(-1, classes)
+    fn = F.cross_entropy if loss == "cross_entropy" else F.nll_loss
+    return fn(flat_out, target, reduction=reduction)
+
+
+def _set_masks(model, spec, masks):
+    positions = dropout_layers(spec)
+    masks = masks or []
+    if len(masks) != len(positions):
+        raise ValueError(f"masks: expected one per Dropout layer ({len(positions)}), got {len(masks)}")
+    for i, mask in zip(positions, masks):
+        model[i].mask = torch.from_numpy(np.asarray(mask, dtype=bool))
+
+
+def sequential_loss_and_grads(spec, params, buffers, x, y, masks=None, train=True):
+    """``(loss, grads, buffers)``: the loss in train (or eval) mode with the given Dropout masks,
+    autograd's gradients and the running statistics after the forward, as plain data."""
+    model, kinds, spec = sequential_model(spec, params, buffers)
+    x, y = check_sequential_data(spec, x, y)
+    model.train(train)
+    if train:
+        _set_masks(model, spec, masks)
+    loss = sequential_loss(spec, model(torch.from_numpy(x)), torch.from_numpy(y))
+    loss.backward()
+    states = [k.torch_state(layer, m) for k, layer, m in zip(kinds, spec["layers"], model)]
+    return float(loss.detach()), [g for g, _ in states], [b for _, b in states]
+
+
+def sequential_forward(spec, params, buffers, x, train=False, masks=None):
+    """The last module's output, as NumPy, in eval (or train) mode."""
+    model, _, spec = sequential_model(spec, params, buffers)
+    x = check_sequential_data(spec, x)
+    model.train(train)
+    if train:
+        _set_masks(model, spec, masks)
+    with torch.no_grad():
+        return model(torch.from_numpy(x)).numpy()
+
+
+def layer_forward_backward(layer, params, buffers, x, dout, dtype, train=True, mask=None):
+    """One layer alone: ``(out, dx, grads, buffers)`` with the upstream gradient ``dout``
+    (autograd of ⟨dout, out⟩); dx is None for integer inputs."""
+    _require()
+    spec = {"kind": "Sequential", "layers": [layer], "loss": "mse", "reduction": "sum", "dtype": dtype}
+    model, kinds, spec = sequential_model(spec, [params], [buffers or {}])
+    model.train(train)
+    if train and layer["kind"] == "Dropout":
+        model[0].mask = torch.from_numpy(np.asarray(mask, dtype=bool))
+    xin = torch.from_numpy(check_sequential_data(spec, x))
+    if xin.is_floating_point():
+        xin.requires_grad_(True)
+    out = model(xin)
+    out.backward(torch.from_numpy(np.asarray(dout, dtype=spec["dtype"])))
+    grads, state = kinds[0].torch_state(layer, model[0])
+    dx = xin.grad.numpy().copy() if xin.is_floating_point() else None
+    return out.detach().numpy().copy(), dx, grads, state
+
+
+def sequential_train(
+    spec, params, buffers, x, y, optimizer, batches, masks=None, record_every=None, progress=None
+):
+    """A ``torch.optim`` loop over ``batches`` (index arrays), step t's Dropout masks
+    ``masks[t]``; a ``Run`` whose ``buffers`` are the final running statistics."""
+    model, kinds, spec = sequential_model(spec, params, buffers)
+    x, y = check_sequential_data(spec, x, y)
+    batches = check_batches(batches, len(x))
+    opt = _torch_optimizer(optimizer, model.parameters())
+    model.train(True)
+
+    def plain():
+        return [k.torch_params(layer, m) for k, layer, m in zip(kinds, spec["layers"], model)]
+
+    losses, snapshots = [], []
+    for step, idx in enumerate(batches):
+        if record_every is not None and step % record_every == 0:
+            snapshots.append((step, plain()))
+        _set_masks(model, spec, None if masks is None else masks[step])
+        opt.zero_grad()
+        loss = sequential_loss(spec, model(torch.from_numpy(x[idx])), torch.from_numpy(y[idx]))
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        if progress is not None:
+            progress()
+    if record_every is not None and len(batches) % record_every == 0:
+        snapshots.append((len(batches), plain()))
+    run = Run(np.asarray(losses, dtype=spec["dtype"]), plain(), snapshots)
+    run.buffers = [k.torch_buffers(layer, m) for k, layer, m in zip(kinds, spec["layers"], model)]
+    return run

@@ -136,13 +136,13 @@ MUTANTS = [
         "weight grad from the layer's output",
         "catalogue",
         "∂L/∂Wˡ = aˡᵀ δˡ",
-        (BACKPROP, "affine_backward(ws.delta[l], ws.a[l],", "affine_backward(ws.delta[l], ws.a[l + 1],"),
+        (BACKPROP, "ws.delta[l], ws.a[l], params", "ws.delta[l], ws.a[l + 1], params"),
     ),
     _m(
         "weight grad from the input",
         "catalogue",
         "∂L/∂Wˡ = xᵀ δˡ in every layer",
-        (BACKPROP, "affine_backward(ws.delta[l], ws.a[l],", "affine_backward(ws.delta[l], ws.a[0],"),
+        (BACKPROP, "ws.delta[l], ws.a[l], params", "ws.delta[l], ws.a[0], params"),
     ),
     _m(
         "bias grad from one sample",

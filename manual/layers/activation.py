@@ -120,7 +120,9 @@ class Softmax(ActivationLayer):
         return {"dim": self.dim}
 
     def output_shape(self, shape):
-        if shape is not None and not -(len(shape) + 1) <= self.dim <= len(shape):
+        if shape is None or ... in shape:
+            return shape
+        if not -(len(shape) + 1) <= self.dim <= len(shape):
             raise ValueError(
                 f"dim={self.dim}: the input has {len(shape) + 1} axes (the batch and {len(shape)} more)"
             )

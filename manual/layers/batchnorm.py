@@ -60,7 +60,7 @@ class _BatchNorm(Layer):
         }
 
     def output_shape(self, shape):
-        if shape is not None:
+        if shape is not None and ... not in shape:
             ranks = {1: "(N, C)", 2: "(N, C, L)", 3: "(N, C, H, W)"}
             wanted = " or ".join(ranks[r] for r in self.rank)
             if len(shape) not in self.rank:
@@ -72,7 +72,7 @@ class _BatchNorm(Layer):
         return shape
 
     def check_batch(self, batch, shape):
-        if batch * int(np.prod(shape[1:])) == 1:
+        if shape is not None and batch * int(np.prod(shape[1:])) == 1:
             raise ValueError(
                 f"expected more than one value per channel in train mode, got a batch of {batch} of shape "
                 f"{shape} (as PyTorch: the batch's variance would be 0 and its unbiased estimate 0/0)"

@@ -34,7 +34,7 @@ class Embedding(Layer):
         return {"W": rng.standard_normal((self.num_embeddings, self.embedding_dim)).astype(dtype)}
 
     def output_shape(self, shape):
-        return None if shape is None else (*shape, self.embedding_dim)
+        return (..., self.embedding_dim) if shape is None else (*shape, self.embedding_dim)
 
     def check_indices(self, idx):
         """Integer indices in [0, num_embeddings); TypeError or ValueError naming the first bad one."""

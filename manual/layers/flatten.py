@@ -36,7 +36,7 @@ class Flatten(Layer):
         return start, end
 
     def output_shape(self, shape):
-        if shape is None:
+        if shape is None or ... in shape:
             return None
         start, end = self._axes(len(shape) + 1)
         merged = shape[start - 1 : end]

@@ -54,7 +54,8 @@ class LayerNorm(Layer):
 
     def output_shape(self, shape):
         k = len(self.normalized_shape)
-        if shape is not None and (len(shape) < k or tuple(shape[-k:]) != self.normalized_shape):
+        known = shape is not None and ... not in shape[-k:] and None not in shape[-k:]
+        if known and (len(shape) < k or tuple(shape[-k:]) != self.normalized_shape):
             raise ValueError(
                 f"expected inputs ending in {self.normalized_shape} (normalized_shape), "
                 f"got per-sample shape {shape}"

@@ -82,11 +82,13 @@ class Linear(Layer):
         return {k: fan_in_uniform(rng, s, self.in_features, dtype) for k, s in self.param_shapes().items()}
 
     def output_shape(self, shape):
-        if shape is not None and (len(shape) == 0 or shape[-1] not in (None, self.in_features)):
+        if shape is None:
+            return (..., self.out_features)  # unknown leading axes, the features known
+        if len(shape) == 0 or shape[-1] not in (None, ..., self.in_features):
             raise ValueError(
-                f"expected inputs of shape (..., {self.in_features}), got per-sample shape {shape}"
+                f"expected inputs of shape (..., {self.in_features}), got per-sample shape {_shown(shape)}"
             )
-        return None if shape is None else (*shape[:-1], self.out_features)
+        return (*shape[:-1], self.out_features)
 
     def forward(self, params, x, *, train=False, rng=None, buffers=None):
         rows = x.reshape(-1, self.in_features)
@@ -103,3 +105,7 @@ class Linear(Layer):
         dx = np.empty_like(rows)
         affine_backward(dz, rows, W, grads["W"], grads.get("b"), dx, np.empty_like(dz))
         return dx.reshape(shape), grads
+
+
+def _shown(shape):
+    return "(..., " + ", ".join(map(str, shape[1:])) + ")" if shape and shape[0] is ... else str(shape)

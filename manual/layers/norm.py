@@ -9,6 +9,8 @@ directly, through the mean, and through the variance (whose path through the
 mean is Σ (x − μ) = 0 times a number, exactly nothing).
 """
 
+import math
+
 import numpy as np
 
 
@@ -23,7 +25,7 @@ def normalize(x, axes, eps):
 
 def normalize_backward(g, xhat, r, axes):
     """∂L/∂x from g = ∂L/∂x̂ (the group's entries along ``axes``)."""
-    n = np.prod([xhat.shape[a] for a in axes])
+    n = math.prod(xhat.shape[a] for a in axes)  # a Python int: a NumPy int64 would promote float32
     sum_g = g.sum(axis=axes, keepdims=True)
     sum_gx = np.sum(g * xhat, axis=axes, keepdims=True)
     return (r / n) * (n * g - sum_g - xhat * sum_gx)

@@ -1,0 +1,178 @@
+"""Layer parity: every layer kind's forward output, dx, every param's gradient and
+its updated buffers, the engine's against PyTorch's and JAX's, in float64 and
+float32, with a random upstream gradient (under out.sum() a batchnorm's true dx
+is 0, and a dropped path would pass), each entry within 4 u of its running error
+bound (crosscheck.rounding), every compared array informative; and against
+central differences of ⟨dout, f⟩ in float64. Fixed cases hold the edge cases
+(repeated indices, eval vs train, one feature, a normalization far from 0 and 1);
+Hypothesis draws the shapes."""
+
+import functools
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import manual
+from crosscheck import layer_compare as lc
+
+from conftest import require
+
+DETECT = {np.float64: 1e-6, np.float32: 1e-3}
+RNG = np.random.default_rng
+
+
+def case(layer, x, params=None, buffers=None, train=True):
+    """A layer, its input, params (default: drawn by the layer, then perturbed away from 1 and 0)
+    and buffers (default: fresh, for eval mode perturbed too)."""
+    rng = RNG(len(repr(layer)) + int(np.asarray(x).size))
+    if params is None:
+        params = layer.init_params(rng, np.float64)
+        params = {
+            k: v + rng.uniform(0.2, 0.8, v.shape) * rng.choice([-1, 1], v.shape) for k, v in params.items()
+        }
+    if buffers is None:
+        buffers = layer.init_buffers(np.float64)
+        if not train:
+            buffers = {k: v + rng.uniform(0.1, 0.9, v.shape) for k, v in buffers.items()}
+    return layer, np.asarray(x), params, buffers, train
+
+
+def floats(*shape, mean=0.0, scale=1.0, seed=0):
+    return mean + scale * RNG(seed).standard_normal(shape)
+
+
+CASES = {
+    "linear": case(manual.Linear(3, 4), floats(5, 3)),
+    "linear-no-bias": case(manual.Linear(3, 4, bias=False), floats(5, 3)),
+    "linear-3d": case(manual.Linear(4, 2), floats(2, 3, 4)),
+    "linear-1-1": case(manual.Linear(1, 1), floats(6, 1)),
+    "sigmoid": case(manual.Sigmoid(), floats(4, 7, scale=3)),
+    "tanh": case(manual.Tanh(), floats(4, 7, scale=2)),
+    "relu": case(manual.ReLU(), floats(4, 7)),
+    "leaky-relu": case(manual.LeakyReLU(0.2), floats(4, 7)),
+    "identity": case(manual.Identity(), floats(4, 7)),
+    "softmax": case(manual.Softmax(), floats(4, 7, scale=3)),
+    "softmax-dim1": case(manual.Softmax(dim=1), floats(3, 4, 5, scale=2)),
+    "log-softmax": case(manual.LogSoftmax(dim=1), floats(3, 4, 5, scale=2)),
+    "gelu": case(manual.GELU(), floats(4, 7, scale=3)),
+    "gelu-tanh": case(manual.GELU("tanh"), floats(4, 7, scale=3)),
+    "silu": case(manual.SiLU(), floats(4, 7, scale=3)),
+    # a normalization far from 0 and 1, gamma and beta away from 1 and 0 (case() perturbs them)
+    "batchnorm1d": case(manual.BatchNorm1d(4), floats(6, 4, mean=3, scale=5)),
+    "batchnorm1d-ncl": case(manual.BatchNorm1d(3), floats(4, 3, 5, mean=-2, scale=4)),
+    "batchnorm1d-eval": case(manual.BatchNorm1d(4), floats(6, 4, mean=3, scale=5), train=False),
+    "batchnorm1d-one-feature": case(manual.BatchNorm1d(1, momentum=0.3), floats(5, 1, mean=1, scale=3)),
+    "batchnorm1d-no-affine": case(manual.BatchNorm1d(4, affine=False), floats(6, 4, mean=3, scale=5)),
+    "batchnorm1d-untracked-eval": case(
+        manual.BatchNorm1d(4, track_running_stats=False), floats(6, 4, mean=3, scale=5), train=False
+    ),
+    "batchnorm2d": case(manual.BatchNorm2d(3), floats(2, 3, 4, 5, mean=2, scale=3)),
+    "batchnorm2d-eval": case(manual.BatchNorm2d(3), floats(2, 3, 4, 5, mean=2, scale=3), train=False),
+    "layernorm": case(manual.LayerNorm(6), floats(4, 6, mean=-3, scale=4)),
+    "layernorm-2-axes": case(manual.LayerNorm((3, 4)), floats(2, 5, 3, 4, mean=2, scale=3)),
+    "layernorm-no-affine": case(
+        manual.LayerNorm(6, elementwise_affine=False), floats(4, 6, mean=-3, scale=4)
+    ),
+    "dropout": case(manual.Dropout(0.3), floats(5, 6)),
+    "dropout-eval": case(manual.Dropout(0.3), floats(5, 6), train=False),
+    "dropout-p0": case(manual.Dropout(0.0), floats(5, 6)),
+    # repeated indices: a fancy-index dW[idx] += dout keeps one of each
+    "embedding": case(manual.Embedding(5, 3), np.array([[0, 1, 1], [4, 1, 0]])),
+    "embedding-every-index-repeated": case(
+        manual.Embedding(3, 4), np.array([[2, 2], [2, 0], [0, 1], [1, 1]])
+    ),
+    "flatten": case(manual.Flatten(), floats(2, 3, 4)),
+    "flatten-middle": case(manual.Flatten(2, 3), floats(2, 3, 4, 5)),
+}
+DTYPES = {"f64": np.float64, "f32": np.float32}
+
+
+def _cast(arrays, dtype):
+    return {k: np.asarray(v, dtype) for k, v in arrays.items()}
+
+
+@functools.cache
+def computed(name, dtype_name):
+    """The engine's result, its mask, the upstream gradient and the bounds, in the dtype."""
+    layer, x, params, buffers, train = CASES[name]
+    dtype = DTYPES[dtype_name]
+    params, buffers = _cast(params, dtype), _cast(buffers, dtype)
+    x = x.astype(dtype) if x.dtype.kind == "f" else x
+    rng = RNG(7) if layer.draws else None
+    state = None if rng is None else rng.bit_generator.state
+    out, _ = layer.forward(params, x, train=train, rng=RNG(7) if rng else None, buffers=_cast(buffers, dtype))
+    dout = RNG(11).standard_normal(out.shape).astype(dtype)
+    mine, mask = lc.engine(layer, params, buffers, x, dout, train, rng)
+    bound = lc.bounds(layer, params, buffers, x, dout, train, mask)
+    return layer, x, params, buffers, train, dout, mine, mask, bound, state
+
+
+@pytest.mark.parametrize("dtype_name", list(DTYPES))
+@pytest.mark.parametrize("name", list(CASES))
+def test_every_compared_array_is_informative(name, dtype_name):
+    *_, mine, _, bound, _ = computed(name, dtype_name)
+    found = lc.detectable(mine, bound, DTYPES[dtype_name])
+    assert all(v <= DETECT[DTYPES[dtype_name]] for v in found.values()), found
+
+
+@pytest.mark.parametrize("reference", ["torch", "jax"])
+@pytest.mark.parametrize("dtype_name", list(DTYPES))
+@pytest.mark.parametrize("name", list(CASES))
+def test_the_engine_agrees_with_the_frameworks(name, dtype_name, reference):
+    require(reference)
+    layer, x, params, buffers, train, dout, mine, mask, bound, _ = computed(name, dtype_name)
+    theirs = lc.reference(reference, layer, params, buffers, x, dout, DTYPES[dtype_name], train, mask)
+    rows = lc.compare(theirs, mine, bound, DTYPES[dtype_name])
+    assert all(r.ok for r in rows), [r for r in rows if not r.ok]
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_the_engine_agrees_with_central_differences(name):
+    layer, x, params, buffers, train, dout, mine, _, _, state = computed(name, "f64")
+    rows = lc.compare_numeric(mine, lc.numeric(layer, params, buffers, x, dout, train, state))
+    assert all(r.ok for r in rows), [r for r in rows if not r.ok]
+
+
+def test_the_cases_cover_every_layer_kind():
+    kinds = {layer.kind for layer, *_ in CASES.values()}
+    assert kinds == set(manual.layers.KINDS)
+
+
+# ------------------------------------------------------------------ shapes from Hypothesis
+
+SHAPES = st.tuples(st.integers(2, 9), st.integers(1, 6))
+
+
+@given(
+    shape=SHAPES,
+    seed=st.integers(0, 2**16),
+    kind=st.sampled_from(["Linear", "BatchNorm1d", "LayerNorm", "Softmax", "GELU", "Embedding"]),
+)
+def test_drawn_shapes_agree_with_both_frameworks(shape, seed, kind):
+    require("torch", "jax")
+    batch, width = shape
+    rng = RNG(seed)
+    layer = {
+        "Linear": lambda: manual.Linear(width, int(rng.integers(1, 5))),
+        "BatchNorm1d": lambda: manual.BatchNorm1d(width),
+        "LayerNorm": lambda: manual.LayerNorm(width),
+        "Softmax": lambda: manual.Softmax(),
+        "GELU": lambda: manual.GELU(),
+        "Embedding": lambda: manual.Embedding(width + 1, 3),
+    }[kind]()
+    x = (
+        rng.integers(0, width + 1, (batch, 2))
+        if kind == "Embedding"
+        else rng.standard_normal((batch, width)) * 3 + 1
+    )
+    layer, x, params, buffers, train = case(layer, x)
+    dout_shape = layer.forward(params, x, train=True, buffers=_cast(buffers, np.float64))[0].shape
+    dout = rng.standard_normal(dout_shape)
+    mine, mask = lc.engine(layer, params, buffers, x, dout, True)
+    bound = lc.bounds(layer, params, buffers, x, dout, True, mask)
+    for reference in ("torch", "jax"):
+        theirs = lc.reference(reference, layer, params, buffers, x, dout, np.float64, True, mask)
+        rows = lc.compare(theirs, mine, bound, np.float64)
+        assert all(r.ok for r in rows), (reference, [r for r in rows if not r.ok])

@@ -1,0 +1,374 @@
+"""``manual.Sequential``: its loss and gradients against PyTorch's and JAX's (each
+entry within 4 u of its running error bound, the arrays informative), the MLP's
+twin equal to the MLP, training with every optimizer step by step beside
+torch.optim and optax (dropout masks and running statistics included), a
+checkpoint that resumes bit-exactly, gradcheck and the trace, bad input refused
+before anything changes, and one description (``from_spec``) for every net."""
+
+import numpy as np
+import pytest
+
+import manual
+from crosscheck import backends
+from crosscheck import layer_compare as lc
+from crosscheck.compare import params_gap, trajectory_gap
+from crosscheck.tolerances import tolerance
+
+from conftest import require
+
+RNG = np.random.default_rng
+
+
+def makemore(dtype=np.float64, dropout=0.0, seed=0):
+    layers = [
+        manual.Embedding(11, 4),
+        manual.Flatten(),
+        manual.Linear(12, 16, bias=False),
+        manual.BatchNorm1d(16),
+        manual.Tanh(),
+    ]
+    layers += [manual.Dropout(dropout)] if dropout else []
+    return manual.Sequential([*layers, manual.Linear(16, 11)], loss="cross_entropy", seed=seed, dtype=dtype)
+
+
+def token_data(n=24, seed=1):
+    rng = RNG(seed)
+    return rng.integers(0, 11, (n, 3)), rng.integers(0, 11, n)
+
+
+def float_data(n, features, outputs, loss, seed=2):
+    rng = RNG(seed)
+    x = rng.standard_normal((n, features)) * 2 + 0.5
+    if loss == "bce":
+        y = rng.integers(0, 2, (n, outputs)).astype(float)
+    elif loss in ("cross_entropy_labels", "nll"):
+        y = rng.integers(0, outputs, n)
+    elif loss == "cross_entropy_probs":
+        y = RNG(seed + 1).dirichlet(np.ones(outputs), n)
+    else:
+        y = rng.standard_normal((n, outputs))
+    return x, y
+
+
+NETS = {
+    "makemore": lambda dtype: (makemore(dtype), *token_data()),
+    "makemore-dropout": lambda dtype: (makemore(dtype, dropout=0.25), *token_data()),
+    "mse-gelu-layernorm": lambda dtype: (
+        manual.Sequential(
+            [manual.Linear(5, 8), manual.LayerNorm(8), manual.GELU(), manual.Linear(8, 3)],
+            loss="mse",
+            seed=3,
+            dtype=dtype,
+        ),
+        *float_data(7, 5, 3, "mse"),
+    ),
+    "bce-silu-sum": lambda dtype: (
+        manual.Sequential(
+            [manual.Linear(4, 6), manual.SiLU(), manual.Linear(6, 2)],
+            loss="bce",
+            reduction="sum",
+            seed=4,
+            dtype=dtype,
+        ),
+        *float_data(6, 4, 2, "bce"),
+    ),
+    "cross-entropy-probabilities": lambda dtype: (
+        manual.Sequential([manual.Linear(4, 6), manual.ReLU(), manual.Linear(6, 5)], seed=5, dtype=dtype),
+        *float_data(6, 4, 5, "cross_entropy_probs"),
+    ),
+    "nll-log-softmax": lambda dtype: (
+        manual.Sequential(
+            [manual.Linear(4, 6), manual.Tanh(), manual.Linear(6, 5), manual.LogSoftmax()],
+            loss="nll",
+            seed=6,
+            dtype=dtype,
+        ),
+        *float_data(6, 4, 5, "nll"),
+    ),
+}
+DTYPES = {"f64": np.float64, "f32": np.float32}
+DETECT = {np.float64: 1e-6, np.float32: 1e-3}
+# float32 through a BatchNorm: the bound of its dx composes three sums over the batch and their
+# cancellation (dx is a small part of its terms); the least detectable error measured is 3.5e-3
+# (the embedding's gradient; float64 sees 6.5e-12). The float64 comparison is the sharp one.
+DETECT_THROUGH_BATCHNORM = 1e-2
+
+
+def _net(name, dtype_name):
+    net, x, y = NETS[name](DTYPES[dtype_name])
+    x = x.astype(net.dtype) if x.dtype.kind == "f" else x
+    y = y.astype(net.dtype) if y.dtype.kind == "f" else y
+    return net, x, y
+
+
+@pytest.mark.parametrize("reference", ["torch", "jax"])
+@pytest.mark.parametrize("dtype_name", list(DTYPES))
+@pytest.mark.parametrize("name", list(NETS))
+def test_loss_gradients_and_buffers_agree_with_the_frameworks(name, dtype_name, reference):
+    require(reference)
+    net, x, y = _net(name, dtype_name)
+    masks = backends.next_masks(net, len(x), x.shape[1:])
+    mine = backends.loss_and_grads("manual", net, x, y)
+    theirs = backends.loss_and_grads(reference, net, x, y)
+    bound = lc.sequential_bounds(net, x, y, None if masks is None else masks[0])
+    found = lc.sequential_detectable(mine, bound, net.dtype)
+    # the bias before a BatchNorm has a gradient of exactly 0: the makemore nets have none
+    batchnorm = any(layer.kind.startswith("BatchNorm") for layer in net.layers)
+    detect = DETECT_THROUGH_BATCHNORM if batchnorm and net.dtype == np.float32 else DETECT[net.dtype.type]
+    assert all(v <= detect for v in found.values()), found
+    rows = lc.compare_sequential(theirs, mine, bound, net.dtype)
+    assert all(r.ok for r in rows), [r for r in rows if not r.ok]
+
+
+@pytest.mark.parametrize(
+    "sizes, activation, output, loss, reduction, bias",
+    [
+        ([3, 4, 2], "sigmoid", None, "mse", "sum", True),
+        ([3, 5, 4, 2], "tanh", "sigmoid", "bce", "mean", True),
+        ([2, 6, 3], "relu", "softmax", "cross_entropy", "mean", False),
+        ([2, 6, 3], "leaky_relu", "softmax", "mse", "sum", True),
+        ([4, 3, 1], "identity", None, "mse", "mean", True),
+    ],
+)
+def test_the_mlps_sequential_twin_gives_its_loss_and_gradients(
+    sizes, activation, output, loss, reduction, bias
+):
+    net = manual.MLP(
+        sizes,
+        activation=activation,
+        output_activation=output,
+        loss=loss,
+        reduction=reduction,
+        bias=bias,
+        init="xavier",
+        seed=1,
+    )
+    rng = RNG(0)
+    x = rng.standard_normal((5, sizes[0]))
+    y = (
+        np.eye(sizes[-1])[rng.integers(0, sizes[-1], 5)]
+        if loss == "cross_entropy"
+        else rng.random((5, sizes[-1]))
+    )
+    twin = net.to_sequential()
+    mine, theirs = net.loss_and_grads(x, y), twin.loss_and_grads(x, y)
+    linear = [i for i, layer in enumerate(twin.layers) if layer.kind == "Linear"]
+    assert theirs[0] == pytest.approx(mine[0], rel=1e-15, abs=1e-300)
+    for l, i in enumerate(linear):
+        for k in mine[1][l]:
+            np.testing.assert_allclose(theirs[1][i][k], mine[1][l][k], rtol=1e-14, atol=1e-300)
+
+
+# ------------------------------------------------------------------ training
+
+
+OPTIMIZERS = {
+    "sgd": lambda: manual.SGD(lr=0.1),
+    "momentum": lambda: manual.SGD(lr=0.05, momentum=0.9),
+    "nesterov": lambda: manual.SGD(lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3),
+    "adam": lambda: manual.Adam(lr=1e-2),
+    "adamw": lambda: manual.AdamW(lr=1e-2),
+}
+
+
+@pytest.mark.parametrize("reference", ["torch", "jax"])
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
+def test_training_follows_the_frameworks_step_by_step(optimizer, reference):
+    """50 shuffled mini-batch steps of the makemore net with dropout: the masks the engine
+    draws, replayed by the harness, given to the references; params every step and the
+    running statistics at the end within the trajectory tolerance."""
+    require(reference)
+    net = makemore(dropout=0.2)
+    x, y = token_data(40)
+    opt = OPTIMIZERS[optimizer]()
+    mine = backends.train("manual", net, x, y, opt, epochs=10, batch_size=8, shuffle_seed=3, record_every=1)
+    theirs = backends.train(
+        reference, net, x, y, opt, epochs=10, batch_size=8, shuffle_seed=3, record_every=1
+    )
+    gap = trajectory_gap(mine, theirs)
+    tol = tolerance("trajectory", np.float64).rtol
+    assert len(gap.steps) == 51 and gap.params.max() <= tol and gap.loss.max() <= tol, (
+        gap.params.max(),
+        gap.loss.max(),
+    )
+    final = mine.net.buffers
+    assert (
+        max(np.abs(final[3][k] - theirs.buffers[3][k]).max() / np.abs(final[3][k]).max() for k in final[3])
+        <= tol
+    )
+
+
+def test_a_checkpoint_resumes_bit_exactly(tmp_path):
+    """Dropout's generator, the running statistics and Adam's moments: 3 epochs, saved, loaded
+    and 3 more equal 6 unbroken, to the last bit."""
+    net = makemore(dropout=0.3)
+    x, y = token_data(40)
+    opt = manual.Adam(lr=1e-2)
+    whole = manual.train(net, x, y, opt, epochs=6, batch_size=8, shuffle_seed=2)
+    half = manual.train(net, x, y, opt, epochs=3, batch_size=8, shuffle_seed=2)
+    manual.save(tmp_path / "run.npz", half.net, half.state)
+    loaded, state = manual.load(tmp_path / "run.npz", expect=half.net)
+    rest = manual.train(loaded, x, y, opt, epochs=3, batch_size=8, shuffle_seed=2, resume=state)
+    np.testing.assert_array_equal(np.concatenate([half.losses, rest.losses]), whole.losses)
+    for a, b in zip(rest.net.params + rest.net.buffers, whole.net.params + whole.net.buffers):
+        for k in a:
+            np.testing.assert_array_equal(a[k], b[k])
+
+
+def test_gradcheck_and_the_trace_work_on_a_sequential():
+    net = makemore(dropout=0.25)
+    x, y = token_data(12)
+    result = manual.gradcheck(net, x, y)
+    assert result.ok, result.report()
+    assert {(c.layer, c.name) for c in result.checks} == {
+        (1, "W"),
+        (3, "W"),
+        (4, "gamma"),
+        (4, "beta"),
+        (7, "W"),
+        (7, "b"),
+    }
+    text = str(net.trace(x, y))
+    assert "layer 3  BatchNorm1d(16)" in text and "dgamma" in text and "train mode" in text
+
+
+def test_train_and_eval_modes_differ_where_they_should():
+    net = makemore(dropout=0.5)
+    x, y = token_data(16)
+    before = [dict((k, v.copy()) for k, v in b.items()) for b in net.buffers]
+    eval_out = net.forward(x)
+    assert all(np.array_equal(a[k], b[k]) for a, b in zip(before, net.buffers) for k in a)  # eval: untouched
+    np.testing.assert_array_equal(net.forward(x), eval_out)  # and no dropout
+    net.loss_and_grads(x, y)
+    assert not np.array_equal(net.buffers[3]["running_mean"], before[3]["running_mean"])  # train: updated
+
+
+# ------------------------------------------------------------------ bad input
+
+
+def _state(net):
+    return [v.copy() for p in net.params + net.buffers for v in p.values()], net.rng.bit_generator.state
+
+
+BAD = [
+    (
+        "floats for an Embedding",
+        lambda: (np.ones((4, 3)), np.zeros(4, int)),
+        TypeError,
+        "expected integer indices",
+    ),
+    (
+        "an index out of range",
+        lambda: (np.full((4, 3), 11), np.zeros(4, int)),
+        ValueError,
+        "expected indices in [0, 11)",
+    ),
+    (
+        "labels of the wrong shape",
+        lambda: (np.zeros((4, 3), int), np.zeros((4, 2), int)),
+        ValueError,
+        "expected integer labels of shape (4,)",
+    ),
+    (
+        "a label out of range",
+        lambda: (np.zeros((4, 3), int), np.full(4, 11)),
+        ValueError,
+        "expected labels in [0, 11)",
+    ),
+    (
+        "a context of the wrong length",
+        lambda: (np.zeros((4, 2), int), np.zeros(4, int)),
+        ValueError,
+        "layer 2 (Linear(12, 16, bias=False)): expected inputs of shape (..., 12), got per-sample shape (8,)",
+    ),
+    (
+        "a batch of one in train mode",
+        lambda: (np.zeros((1, 3), int), np.zeros(1, int)),
+        ValueError,
+        "layer 3 (BatchNorm1d(16)): expected more than one value per channel in train mode",
+    ),
+]
+
+
+@pytest.mark.parametrize("what, data, error, fragment", BAD, ids=[b[0] for b in BAD])
+def test_bad_input_is_refused_before_anything_changes(what, data, error, fragment):
+    net = makemore(dropout=0.2)
+    before, rng = _state(net)
+    x, y = data()
+    with pytest.raises(error) as info:
+        net.loss_and_grads(x, y)
+    assert fragment in str(info.value)
+    after, rng_after = _state(net)
+    assert all(np.array_equal(a, b) for a, b in zip(before, after)) and rng_after == rng
+
+
+@pytest.mark.parametrize(
+    "build, error, fragment",
+    [
+        (
+            lambda: manual.Sequential([manual.Linear(3, 4), manual.Linear(5, 2)]),
+            ValueError,
+            "layer 1 (Linear(5, 2)): expected inputs of shape (..., 5), got per-sample shape (..., 4)",
+        ),
+        (lambda: manual.Dropout(1.0), ValueError, "p: expected a number in [0, 1), got 1.0"),
+        (
+            lambda: manual.Sequential([manual.Linear(3, 4), manual.Softmax()]),
+            ValueError,
+            "loss 'cross_entropy' takes logits (it applies the softmax itself), but the last layer is "
+            "Softmax",
+        ),
+        (lambda: manual.Sequential([{"kind": "Conv9d"}]), ValueError, "unknown layer kind 'Conv9d'"),
+        (
+            lambda: manual.Sequential([manual.Linear(3, 4), manual.Embedding(4, 2)]),
+            ValueError,
+            "takes integer indices, so it can only come first",
+        ),
+        (lambda: manual.BatchNorm1d(0), ValueError, "num_features: expected an integer >= 1, got 0"),
+        (
+            lambda: manual.Sequential([manual.Linear(3, 2)]).loss_and_grads(
+                np.full((2, 3), np.nan), np.zeros(2, int)
+            ),
+            ValueError,
+            "x: expected finite values, got nan",
+        ),
+        (
+            lambda: manual.Sequential([manual.Linear(3, 2)]).loss_and_grads(
+                np.ones((2, 3), np.float32), np.zeros(2, int)
+            ),
+            TypeError,
+            "x: expected dtype float64 (the net's dtype), got float32",
+        ),
+    ],
+)
+def test_bad_layers_and_inputs_say_what_was_expected(build, error, fragment):
+    with pytest.raises(error) as info:
+        build()
+    assert fragment in str(info.value)
+
+
+# ------------------------------------------------------------------ one description
+
+
+def test_every_path_from_a_spec_keeps_every_field(tmp_path):
+    """MLP.with_params, Ensemble.net, the checkpoint, and from_spec: each rebuilds the net with
+    its l2 and its biases; a Sequential's layers, loss and dtype likewise."""
+    mlp = manual.MLP([3, 4, 2], bias=False, l2=0.5, reduction="mean", seed=0)
+    seq = makemore(dtype=np.float32, dropout=0.1)
+    for net in (mlp, seq):
+        assert manual.from_spec(net.spec(), net.params, getattr(net, "buffers", None)).spec() == net.spec()
+        manual.save(tmp_path / "n.npz", net)
+        assert manual.load(tmp_path / "n.npz")[0].spec() == net.spec()
+        assert net.with_params(net.params).spec() == net.spec()
+    ens = manual.Ensemble([3, 4, 2], n_nets=2, bias=False, reduction="mean")
+    assert ens.net(1).spec() == {**ens.spec(), "l2": 0.0}
+    with pytest.raises(
+        ValueError, match=r"params: they make a net of bias \[True, True\], the spec says \[False"
+    ):
+        manual.from_spec(mlp.spec(), manual.MLP([3, 4, 2], seed=0).params)
+
+
+def test_a_parameter_is_addressed_by_layer_and_name():
+    net = makemore()
+    _, grads = net.loss_and_grads(*token_data(8))
+    assert [sorted(g) for g in grads] == [["W"], [], ["W"], ["beta", "gamma"], [], ["W", "b"]]
+    assert params_gap(net.params, net.params) == 0.0
