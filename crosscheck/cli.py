@@ -19,7 +19,7 @@ and its report live with it (``walkthrough``, ``verify``, ``datasets``,
 """
 
 import argparse
-import json
+import contextlib
 import os
 import re
 import sys
@@ -31,8 +31,8 @@ import manual
 from manual.initializers import INITS
 from manual.losses import LOSSES
 
-from . import backends, datasets, drawing, examples, progress, seed_code, study, usercode, verify
-from .check import check, check_drawing, dumps
+from . import backends, datasets, drawing, examples, jsonout, progress, seed_code, study, usercode, verify
+from .check import check, check_drawing
 from .errors import UsageError, UserCodeError
 from .inputs import cases_from, user_data, user_net
 from .layouts import PRESETS, LayoutError, layout_from
@@ -303,8 +303,10 @@ EXAMPLE_CLASHES = (
 
 def check_command(args, out):
     path = plot_path(args.plot)
-    if not args.timeout > 0:
-        raise UsageError(f"--timeout: expected a positive number of seconds, got {args.timeout:g}")
+    try:
+        usercode.check_timeout(args.timeout)
+    except ValueError as err:
+        raise UsageError(f"--{err}") from None
     if args.steps is not None and args.steps < 1:
         raise UsageError(f"--steps: expected at least 1, got {args.steps}")
     if args.lr is not None and not (args.lr > 0 and np.isfinite(args.lr)):
@@ -314,7 +316,8 @@ def check_command(args, out):
     else:
         fn, net, x, y, layout, name, training, lr, steps = _users(args)
     if path and training:
-        raise UsageError("--plot draws a gradient check; with --training there is none to draw")
+        what = "with --training" if args.training else f"--example {args.example} is a training step:"
+        raise UsageError(f"--plot draws a gradient check; {what} there is none to draw")
     if path:
         drawing.check_size(net.sizes)
     user = fn if isinstance(fn, usercode.UserFunction) else usercode.as_user_function(fn, name)
@@ -323,10 +326,10 @@ def check_command(args, out):
         if training:
             report = check_training(user, net, x, y, lr, steps, layout, timeout=args.timeout)
         else:
-            report = check(user, net, x, y, layout, timeout=args.timeout)
+            report = check(user, net, x, y, layout, timeout=args.timeout, fixed_data=bool(args.example))
     except LayoutError as err:
         raise UsageError(f"{name}: {err} (layout: {layout.describe()})") from None
-    out.write((dumps(report) if args.json else report.text()) + "\n")
+    out.write((jsonout.dumps(report.to_json()) if args.json else report.text()) + "\n")
     if path:
         drawing.save(check_drawing(report), path)
     return 0 if report.ok else 1
@@ -364,9 +367,9 @@ def _users(args):
     if not args.training and (args.lr is not None or args.steps is not None):
         raise UsageError("--lr and --steps go with --training")
     net = user_net(args)
-    data = user_data(args, net, optional=not args.training)
-    if data is None and args.training:
+    if args.training and args.data is None and args.x is None:
         raise UsageError("--training needs data: --x and --y, or --data FILE")
+    data = user_data(args, net, optional=not args.training)
     x, y = data if data is not None else (None, None)
     fn = usercode.load_function(args.target, args.timeout)
     lr = 0.1 if args.lr is None else args.lr
@@ -413,17 +416,8 @@ def _numbers(flag, text):
 # ------------------------------------------------------------------ printing
 
 
-def _jsonable(obj):
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, (np.floating, np.integer, np.bool_)):
-        return obj.item()
-    return repr(obj)
-
-
 def _dump(data, out):
-    json.dump(data, out, indent=1, default=_jsonable)
-    out.write("\n")
+    jsonout.dump(data, out)
 
 
 # ------------------------------------------------------------------ entry point
@@ -437,9 +431,23 @@ COMMANDS = {
 
 
 def main(argv=None, out=None):
+    """The command line; ``out``: where the report goes (default stdout). Run as the
+    command itself (``out`` left out), ``check`` runs in a child process, so that code of
+    the user's which ends the process (``os._exit``, a crash) is reported, not passed."""
+    whole = out is None
     out = out or sys.stdout
     try:
         args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    except UsageError as err:
+        print(f"{PROG}: error: {err}", file=sys.stderr)
+        return 2
+    if whole and args.command == "check" and hasattr(os, "fork"):
+        return _in_child(args, out)
+    return _run(args, out)
+
+
+def _run(args, out):
+    try:
         return COMMANDS[args.command](args, out)
     except UsageError as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
@@ -455,3 +463,45 @@ def main(argv=None, out=None):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+
+
+def _in_child(args, out):
+    """``_run`` in a forked child, which owns the process (``usercode.WHOLE_PROCESS``) and
+    reports its exit status through a pipe when it ends normally; a child that ends without
+    (os._exit in the user's code, a signal) is said so, exit 2. No framework is loaded yet
+    when this forks (the references load theirs on first use)."""
+    read, write = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.close(read)
+        usercode.WHOLE_PROCESS = True
+        code = 1
+        try:
+            code = _run(args, out)
+        finally:
+            with contextlib.suppress(Exception):
+                sys.stdout.flush()
+                sys.stderr.flush()
+            os.write(write, bytes([code & 0xFF]))
+            os._exit(code)
+    os.close(write)
+    try:
+        _, status = os.waitpid(pid, 0)
+    except KeyboardInterrupt:
+        os.waitpid(pid, 0)
+        return 130
+    reported = os.read(read, 1)
+    os.close(read)
+    if reported:
+        return reported[0]
+    how = f"signal {-os.waitstatus_to_exitcode(status)}" if os.WIFSIGNALED(status) else (
+        f"exit status {os.waitstatus_to_exitcode(status)}"
+    )  # fmt: skip
+    print(
+        f"{PROG}: error: the check ended before it could report ({how}): the code it ran ended the "
+        "process (os._exit, or a crash); nothing was checked",
+        file=sys.stderr,
+    )
+    return 2

@@ -29,7 +29,8 @@ from .tolerances import tolerance
 MAX_LISTED = 3  # candidates named as partial explanations
 # float32's rounding leaves relative errors of 1e-8 and more in a computed gradient; a guard
 # such as log(a + 1e-12) moves one by far less: what tells the two apart
-FLOAT32_LIKE = 1e-9
+FLOAT32_LIKE = 1e-8
+_MATCH32 = tolerance("mistake_match", "float32").rtol
 
 
 @dataclass
@@ -97,11 +98,15 @@ def within(a, b, scale, dtype):
 
 
 def close(a, b, scale, dtype):
-    """Whether two arrays are the same value to this harness: within ``mistake_match``
-    of the larger, norm-wise, beyond their rounding (the loss: within ``loss_guard``)."""
+    """Whether two arrays are the same value to this harness: norm-wise within ``mistake_match``
+    of the larger (1e-6; 1e-3 in float32), or, for an array so small against its terms'
+    rounding that a correct implementation may be off by more, within that rounding
+    (the loss has its own rule, ``close_loss``)."""
     rtol = tolerance("mistake_match", dtype).rtol
     ref = max(float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)))
-    return bool(np.all(np.abs(a - b) <= rtol * ref + tolerance("parity", dtype).rtol * scale))
+    rounding = tolerance("parity", dtype).rtol * float(np.max(scale, initial=0.0))
+    with np.errstate(invalid="ignore", over="ignore"):
+        return bool(np.max(np.abs(a - b), initial=0.0) <= max(rtol * ref, rounding))
 
 
 def close_loss(a, b, scale, dtype):
@@ -123,7 +128,7 @@ def diagnose(quantities, candidates, dtype):
     bad = [q for q in quantities if not np.all(np.isfinite(q.mine))]
     if bad:
         return _non_finite(quantities, bad, dtype)
-    precision = lowest_precision([q for q in quantities if not q.is_loss], dtype)
+    precision = lowest_precision(quantities, dtype)
     judge = _effective(dtype, precision)
     failing = [q for q in quantities if not np.all(within(q.mine, q.truth, q.scale, dtype))]
     unseen = [
@@ -134,7 +139,7 @@ def diagnose(quantities, candidates, dtype):
     off = [q for q in failing if not _close(q, q.mine, q.truth, judge)]
     if not off:
         return _close_only(quantities, failing, dtype, precision, unseen)
-    differences = {q.name: describe_difference(q.mine, q.truth, is_loss=q.is_loss) for q in off}
+    differences = {q.name: describe_difference(q.mine, q.truth, q.is_loss, _allowance(q, judge)) for q in off}
     lines = [_what_is_off(off, [q for q in quantities if q not in off], differences)]
     seen = [c for c in candidates if c not in unseen]
 
@@ -152,7 +157,7 @@ def diagnose(quantities, candidates, dtype):
             loss_aside = next(q for q in off if q.is_loss)
     if precision:
         lines.append(
-            f"your arrays came as {precision}: they are judged to {precision}'s precision, "
+            f"{_came_as(quantities, precision)}: judged to {precision}'s precision, "
             f"the net being {dtype.name}"
         )
     if explained:
@@ -162,6 +167,23 @@ def diagnose(quantities, candidates, dtype):
         lines.append(_unexplained(off, [c for c in seen if reproduces(c, off)], quantities, judge))
         verdict = "unexplained"
     return Diagnosis(verdict, lines, explained, [q.name for q in off], differences, unseen, precision)
+
+
+def _allowance(q, dtype):
+    """What rounding alone may change an entry of ``q`` by, in ``dtype``."""
+    return tolerance("parity", dtype).rtol * np.asarray(q.scale, np.float64)
+
+
+def _came_as(quantities, precision):
+    """Which of the user's arrays came in the lower ``precision``: "your gradients came as float32"."""
+    low = [q.name for q in quantities if q.dtype == precision]
+    grads = [q for q in quantities if not q.is_loss]
+    loss_too = any(q.is_loss and q.dtype == precision for q in quantities)
+    if all(q.dtype == precision for q in grads):
+        who = "your loss and gradients" if loss_too else "your gradients"
+    else:
+        who = _join(low)
+    return f"{who} came as {precision}"
 
 
 def _non_finite(quantities, bad, dtype):
@@ -182,8 +204,9 @@ def _non_finite(quantities, bad, dtype):
         )
         first = ", ".join(str(tuple(int(i) for i in idx)) for idx in where[:4])
         more = f" and {len(where) - 4} more" if len(where) > 4 else ""
-        at = f" at {first}{more}" if q.mine.ndim else ""
-        lines.append(f"{q.name} has {kinds} (of {q.mine.size} entries){at}")
+        at = f" at {first}{more}" if q.mine.size > 1 else ""
+        of = "its only entry" if q.mine.size == 1 else f"of {q.mine.size} entries"
+        lines.append(f"{q.name} has {kinds} ({of}){at}")
     rest = [q for q in quantities if q not in bad]
     agree = [q.name for q in rest if np.all(within(q.mine, q.truth, q.scale, dtype))]
     differ = [q.name for q in rest if q.name not in agree]
@@ -198,23 +221,27 @@ def _non_finite(quantities, bad, dtype):
 def _close_only(quantities, failing, dtype, precision, unseen):
     rel = max(_relative(q) for q in failing)
     names = _join([q.name for q in failing])
-    if precision and all(np.all(within(q.mine, q.truth, q.scale, np.float32)) for q in failing):
+    own = np.dtype(dtype).name
+    at_float32 = all(
+        np.all(within(q.mine, q.truth, q.scale, np.float32)) and _relative(q) <= _MATCH32 for q in failing
+    )
+    if precision and at_float32:
+        cure = (
+            f"check with a float32 net (dtype=np.float32, --dtype float32), or return {own} arrays"
+            if precision == "float32"
+            else f"return float32 or {own} arrays (a net is float32 or float64)"
+        )
         line = (
-            f"your arrays came as {precision} and agree with the truth to {precision}'s precision; the "
-            f"net is {np.dtype(dtype).name}: check with a {precision} net (dtype=np.{precision}, "
-            f"--dtype {precision}), or return {np.dtype(dtype).name} arrays"
+            f"{_came_as(quantities, precision)} and agree with the truth to {precision}'s precision; "
+            f"the net is {own}: {cure}"
         )
         return Diagnosis("precision", [line], off=[], unseen=unseen, precision=precision)
     only_loss = all(q.is_loss for q in failing)
-    float32_like = rel > FLOAT32_LIKE and all(
-        np.all(within(q.mine, q.truth, q.scale, np.float32)) for q in failing
-    )
+    float32_like = rel > FLOAT32_LIKE and at_float32
     if float32_like and not only_loss:
-        own = np.dtype(dtype).name
         line = (
             f"{names} agree with the truth to float32's precision, not {own}'s (off by at most "
-            f"{rel:.1e} relative): a step of your function computes in float32, though its arrays came "
-            f"as {own}"
+            f"{rel:.1e} relative), as a step computed in float32 would be, though the arrays came as {own}"
         )
     elif only_loss:
         line = (
@@ -242,14 +269,21 @@ def _what_is_off(off, rest, differences):
     differ alike grouped: "the loss is 2x the truth's (...); W2, b2, W1 and b1 differ by 2x"."""
     groups = {}
     for q in off:
-        groups.setdefault(differences[q.name], []).append(q.name)
+        # a one-entry array's "differs by 2x" groups with the others' "differs by 2x in every entry"
+        text = differences[q.name]
+        core = text.removesuffix(" in every entry")
+        groups.setdefault(core, [[], core])
+        groups[core][0].append(q.name)
+        if text != core:
+            groups[core][1] = text
     parts = []
-    for text, names in groups.items():
+    for names, text in groups.values():
         if len(names) > 1:
             text = text.replace("differs", "differ", 1).replace("has ", "have ", 1).replace("is ", "are ", 1)
         parts.append(f"{_join(names)} {text}")
     agree = [q.name for q in rest]
-    head = f"only {parts[0]}" if len(parts) == 1 and agree else "; ".join(parts)
+    some_gradient_agrees = any(not q.is_loss for q in rest)
+    head = f"only {parts[0]}" if len(parts) == 1 and some_gradient_agrees else "; ".join(parts)
     if agree:
         head += f"; {_join(agree)} {'agrees' if len(agree) == 1 else 'agree'}"
     return head
@@ -265,12 +299,17 @@ def _explained(explained, loss_aside):
             "coincide): " + "; or ".join(texts)
         )
     if loss_aside is not None:
-        line += f"; your loss differs besides: {describe_difference(loss_aside.mine, loss_aside.truth, True)}"
+        line = line.replace("gives exactly these values", "gives exactly these gradients").replace(
+            "gives exactly these gradients:", "gives exactly these gradients (not this loss):"
+        )
+        line += "; the loss is not that mistake's: yours " + describe_difference(
+            loss_aside.mine, loss_aside.truth, True
+        ).removeprefix("is ")
     return line
 
 
 def _unexplained(off, partial, quantities, dtype):
-    what = "these values" if len(off) > 1 else f"this {off[0].name}"
+    what = "these values" if len(off) > 1 else f"this {off[0].name.removeprefix('the ')}"
     line = f"no single mistake of the catalogue gives {what}"
     shown = []
     for c in partial[:MAX_LISTED]:
@@ -280,10 +319,13 @@ def _unexplained(off, partial, quantities, dtype):
     return line + ("; " + "; ".join(shown) if shown else "")
 
 
-def describe_difference(mine, truth, is_loss=False):
+def describe_difference(mine, truth, is_loss=False, allowance=0.0):
     """What a wrong value looks like against the truth: a constant factor, a sign,
-    zeros, or which entries ("differs by 4.005x", "has the opposite sign", ...)."""
+    zeros, or which entries ("differs by 4.005x", "has the opposite sign", ...).
+    ``allowance``: what rounding alone may change each entry by (a factor or an entry
+    is read to that, or to 1e-6 relative)."""
     mine, truth = np.asarray(mine, np.float64), np.asarray(truth, np.float64)
+    allowance = np.broadcast_to(np.asarray(allowance, np.float64), mine.shape)
     if is_loss or mine.ndim == 0:
         m, t = float(mine), float(truth)
         if t != 0 and m != 0 and abs(m / t - 1) > 1e-9:
@@ -293,13 +335,17 @@ def describe_difference(mine, truth, is_loss=False):
         return "is all zeros"
     if not np.any(truth):
         return "is not zero where the truth is"
-    factor = float(np.vdot(mine, truth) / np.vdot(truth, truth))
-    if np.abs(mine - factor * truth).max() <= 1e-6 * np.abs(mine).max():
+    top = max(float(np.abs(mine).max()), float(np.abs(truth).max()))
+    m, t = mine / top, truth / top  # scaled, so that the products below cannot overflow
+    factor = float(np.vdot(m, t) / np.vdot(t, t))
+    if np.all(np.abs(mine - factor * truth) <= np.maximum(1e-6 * np.abs(mine).max(), allowance)):
         every = " in every entry" if mine.size > 1 else ""
         if abs(factor + 1) <= 1e-6:
             return f"has the opposite sign{every}"
         return f"differs by {_factor(factor)}{every}"
-    wrong = np.argwhere(~np.isclose(mine, truth, rtol=1e-6, atol=1e-12 * np.abs(truth).max()))
+    wrong = np.argwhere(
+        np.abs(mine - truth) > np.maximum(1e-6 * np.abs(truth) + 1e-12 * np.abs(truth).max(), allowance)
+    )
     if len(wrong) == mine.size:
         return "differs in every entry, by no common factor"
     shown = ", ".join(str(tuple(int(i) for i in idx)) for idx in wrong[:6])

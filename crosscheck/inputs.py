@@ -49,7 +49,7 @@ def user_net(args):
     if args.sizes is None:
         raise UsageError(f"--weights {args.weights}: arrays W1, b1, ... need --sizes to say the architecture")
     sizes = parse_sizes(args.sizes)
-    options = {k: getattr(args, k) or v for k, v in NET_DEFAULTS.items()}
+    options = {k: v if getattr(args, k) is None else getattr(args, k) for k, v in NET_DEFAULTS.items()}
     acts = options["activation"].split(",") if "," in options["activation"] else options["activation"]
     common = dict(
         activation=acts,
@@ -73,7 +73,7 @@ def user_net(args):
                 )
             return net
         seed = 0 if args.seed is None else args.seed
-        init = args.init or "uniform"
+        init = "uniform" if args.init is None else args.init
         return manual.MLP(
             sizes, bias=not args.no_bias, init=init, seed=seed, dtype=options["dtype"], **common
         )
@@ -164,10 +164,24 @@ def user_data(args, net, optional=False):
         return None
     else:
         raise UsageError("a net of your own needs data: --x and --y, or --data FILE")
+    for name, values in (("x", x), ("y", y)):
+        _check_fits(name, np.asarray(values), net.dtype)
     try:
         return net.check_data(np.asarray(x, dtype=net.dtype), np.asarray(y, dtype=net.dtype))
     except (ValueError, TypeError) as err:
         raise UsageError(str(err)) from None
+
+
+def _check_fits(name, values, dtype):
+    """Finite numbers that stay finite in the net's dtype (1e39 is no float32)."""
+    values = np.asarray(values, np.float64)
+    big = np.abs(values) > np.finfo(dtype).max
+    if big.any():
+        where = tuple(int(i) for i in np.argwhere(big)[0])
+        raise UsageError(
+            f"{name}: {values[where]:g} at index {where} does not fit {np.dtype(dtype).name} "
+            f"(the largest is {np.finfo(dtype).max:.3g})"
+        )
 
 
 def parse_matrix(name, text):

@@ -101,7 +101,9 @@ class Layout:
         if isinstance(loss, numbers.Real) and not isinstance(loss, (bool, np.bool_)):
             return float(loss), np.asarray(loss).dtype.name if isinstance(loss, np.generic) else "float64"
         arr, dtype = to_numpy(loss, "loss")
-        if arr.size != 1 or arr.dtype.kind not in "fiu":
+        if arr.dtype.kind not in "fiu":
+            raise LayoutError(f"loss: expected a number, got {type(loss).__name__} of dtype {arr.dtype}")
+        if arr.size != 1:
             raise LayoutError(
                 f"loss: expected a number or a one-element array, got {type(loss).__name__} "
                 f"of shape {arr.shape}"
@@ -179,6 +181,8 @@ class Layout:
     @staticmethod
     def _fit(value, shape, name, hint):
         """``(array as float64 in shape, the dtype name it came in)``."""
+        if value is None:
+            raise LayoutError(f"{name} is None; expected an array of shape {shape}")
         arr, dtype = to_numpy(value, name)
         if arr.dtype.kind not in "fiu":
             raise LayoutError(f"{name}: expected an array of numbers, got dtype {arr.dtype}")
@@ -229,12 +233,16 @@ def layout_from(value=None, **keywords):
     elif isinstance(value, str) and value in PRESETS:
         base = PRESETS[value]
     elif isinstance(value, str):
-        pairs = [p.split("=", 1) for p in value.split(",") if p]
-        if not all(len(p) == 2 and p[0] in CHOICES for p in pairs):
+        pairs = [p.split("=", 1) for p in value.split(",")]
+        if not pairs or not all(len(p) == 2 and p[0] in CHOICES for p in pairs):
             raise LayoutError(
                 f"layout {value!r}: expected a preset ({', '.join(PRESETS)}) or "
                 f"key=value pairs with keys {', '.join(CHOICES)}"
             )
+        keys = [k for k, _ in pairs]
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        if twice:
+            raise LayoutError(f"layout {value!r}: {', '.join(twice)} given twice; give each once")
         base = Layout(**dict(pairs))
     else:
         raise LayoutError(

@@ -6,7 +6,6 @@ update read as a gradient.
     report = crosscheck.check_training(step, net, x, y, lr=0.1, steps=100)
 """
 
-import json
 import numbers
 from dataclasses import dataclass, field
 
@@ -15,7 +14,7 @@ import numpy as np
 import manual
 
 from . import backends, mistakes, usercode
-from .check import as_net, check_timeout, table_number, values_of
+from .check import as_net, candidates, table_number, values_of
 from .compare import drift_bound, params_gap, rounding_scale
 from .diagnosis import Candidate, Quantity, diagnose
 from .layouts import layout_from
@@ -60,11 +59,6 @@ class TrainingReport:
 
     __str__ = text
 
-    def dumps(self):
-        return json.dumps(
-            self.to_json(), indent=1, default=lambda o: o.item() if hasattr(o, "item") else repr(o)
-        )
-
     def to_json(self):
         d = self.diagnosis
         return {
@@ -81,8 +75,10 @@ class TrainingReport:
                 "explained_by": [
                     {"mistake": c.key, "layer": c.where, "text": c.text} for c in d.explained_by
                 ],
+                "unseen": [{"mistake": c.key, "layer": c.where, "text": c.text} for c in d.unseen],
             },
             "notes": self.notes,
+            "missing": self.missing,
         }
 
 
@@ -107,46 +103,49 @@ def check_training(
         raise ValueError(f"steps: expected a whole number of steps >= 1, got {steps!r}")
     steps = int(steps)
     optimizer = manual.SGD(lr=lr)  # refuses a learning rate that is not a positive number
-    check_timeout(timeout)
+    usercode.check_timeout(timeout)
     user = usercode.as_user_function(step_fn, name or getattr(step_fn, "__name__", "your step"))
+    if x is None or y is None:
+        raise TypeError("check_training needs data: x and y (a training step has no data of its own)")
     x, y = net.check_data(x, y)
-    frameworks = backends.available()
-    if not frameworks:
-        raise RuntimeError("check_training compares with torch.optim and optax: install torch or jax")
+    # without a framework, the engine's own SGD, which the suite holds to both, is the truth
+    truths = backends.available() or ["manual"]
     calls = usercode.Calls()
-    mine = [net.params]
+    mine, dtypes = [net.params], []
     xu, yu = layout.data_to_user(x, y)
     for _ in range(steps):
         new = usercode.call(user, (layout.params_to_user(mine[-1]), xu, yu, lr), timeout, calls)
-        params, _ = layout.params_from_user(new, net.spec(), "the step's new params")
+        params, kinds = layout.params_from_user(new, net.spec(), "the step's new params")
         mine.append(params)
-    runs = {f: backends.train(f, net, x, y, optimizer, steps, record_every=1) for f in frameworks}
-    if net.dtype == np.float64:
-        tol = np.full(steps + 1, tolerance("trajectory", np.float64).rtol)
-    else:
-        tol = drift_bound(net, x, y, optimizer, steps)
-    rows, gaps = [], {}
-    for f, run in runs.items():
-        snaps = dict(run.snapshots)
-        with np.errstate(invalid="ignore"):
-            gap = np.array([params_gap(mine[k], snaps[k]) for k in range(steps + 1)])
-        over = np.nonzero(~(gap <= tol))[0]
-        first = int(over[0]) if over.size else None
-        gaps[f] = gap
-        rows.append(
-            StepRow(
-                f,
-                first,
-                float(np.nanmax(gap) if np.isfinite(gap).any() else gap.max()),
-                float(tol[-1]),
-                first is None,
-            )
-        )
-    diagnosis = None
-    first = min((r.first_step for r in rows if r.first_step is not None), default=None)
-    if first is not None:
-        diagnosis = diagnose_step(net, x, y, lr, mine[first - 1], mine[first])
-    notes = ["your step warned: " + "; ".join(calls.notes())] if calls.warnings else []
+        dtypes.append(kinds)
+    with np.errstate(all="ignore"):  # a diverging run overflows: said below, not warned
+        runs = {f: backends.train(f, net, x, y, optimizer, steps, record_every=1) for f in truths}
+        if net.dtype == np.float64:
+            tol = np.full(steps + 1, tolerance("trajectory", np.float64).rtol)
+        else:
+            tol = drift_bound(net, x, y, optimizer, steps)
+        rows, gaps, notes = [], {}, []
+        for f, run in runs.items():
+            snaps = dict(run.snapshots)
+            bad = [k for k in range(steps + 1) if not _finite(snaps[k])]
+            last = bad[0] - 1 if bad else steps
+            if last < steps:
+                notes.append(
+                    f"{f}'s own run is not finite from step {last + 1} (the learning rate diverges on this "
+                    f"net and data): steps 1 to {last} compared"
+                )
+            gap = np.array([params_gap(mine[k], snaps[k]) for k in range(last + 1)])
+            over = np.nonzero(~(gap <= tol[: last + 1]))[0]
+            first = int(over[0]) if over.size else None
+            gaps[f] = gap
+            worst = float(np.nanmax(gap)) if np.isfinite(gap).any() else float("inf")
+            rows.append(StepRow(_label(f), first, worst, float(tol[last]), first is None))
+        diagnosis = None
+        first = min((r.first_step for r in rows if r.first_step is not None), default=None)
+        if first is not None:
+            diagnosis = diagnose_step(net, x, y, lr, mine[first - 1], mine[first], dtypes[first - 1])
+    if calls.warnings:
+        notes.append("your step warned: " + "; ".join(calls.notes()))
     return TrainingReport(
         user.name,
         net,
@@ -160,7 +159,15 @@ def check_training(
     )
 
 
-def diagnose_step(net, x, y, lr, before, after):
+def _finite(params):
+    return all(np.all(np.isfinite(v)) for layer in params for v in layer.values())
+
+
+def _label(backend):
+    return "manual (the engine's SGD)" if backend == "manual" else backend
+
+
+def diagnose_step(net, x, y, lr, before, after, dtypes=None):
     """Why one step's params part from the truth: its update read as a gradient,
     (p − p_new) / lr, diagnosed against the true gradient at ``before`` with the
     catalogue and the step's own mistake (an update before the delta goes back)."""
@@ -188,21 +195,10 @@ def diagnose_step(net, x, y, lr, before, after):
                     grad_scale[l][k]
                     + 4 * eps / tolerance("parity", net.dtype).rtol * np.abs(before[l][k]) / lr
                 )
-                qs.append(
-                    Quantity(
-                        (l, k), f"W{l + 1}'s update".replace("W", k, 1), mine[l][k], truth[1][l][k], scale
-                    )
-                )
-    candidates = [
-        Candidate(
-            m.key,
-            l,
-            m.describe(at_start, l, len(x)),
-            values_of(at_start, mistakes.gradients(at_start, x64, y64, m, l)),
-        )
-        for m, l in mistakes.applicable(at_start)
-    ]
-    candidates += [
+                came = "float64" if dtypes is None else dtypes[l][k]
+                qs.append(Quantity((l, k), f"{k}{l + 1}'s update", mine[l][k], truth[1][l][k], scale, came))
+    found = candidates(at_start, x64, y64)
+    found += [
         Candidate(
             mistakes.STEP_MISTAKE.key,
             l,
@@ -211,20 +207,22 @@ def diagnose_step(net, x, y, lr, before, after):
         )
         for l in range(2, net.n_layers + 1)
     ]
-    return diagnose(qs, candidates, net.dtype)
+    return diagnose(qs, found, net.dtype)
 
 
 def _render_training(r):
     arch = "-".join(map(str, r.net.sizes))
     yield (
-        f"check training: {r.name}: {arch} net, {', '.join(r.net.activations)}, {r.net.loss_name}, "
-        f"{r.net.dtype.name}; SGD lr={r.lr:g}, {r.steps:,} full-batch steps from the same start"
+        f"check training: {r.name}: {arch} net, {', '.join(r.net.activations)}, {r.net.loss_name} "
+        f"({r.net.reduction}), {r.net.dtype.name}; SGD lr={r.lr:g}, {r.steps:,} full-batch steps from the "
+        "same start"
     )
-    yield f"    {'truth':<8} {'worst params gap':>17} {'tolerance':>10}  first step that parts"
+    width = max(8, *(len(row.truth) for row in r.rows))
+    yield f"    {'truth':<{width}} {'worst params gap':>17} {'tolerance':>10}  first step that parts"
     for row in r.rows:
         first = "-" if row.first_step is None else str(row.first_step)
         gaps = f"{table_number(row.worst_gap):>17} {row.tolerance:>10.1e}"
-        yield f"    {row.truth:<8} {gaps}  {first:<5} {'PASS' if row.ok else 'FAIL'}"
+        yield f"    {row.truth:<{width}} {gaps}  {first:<5} {'PASS' if row.ok else 'FAIL'}"
     if r.ok:
         yield f"  your training step agrees with {' and '.join(row.truth for row in r.rows)} at every step"
     else:
@@ -234,3 +232,6 @@ def _render_training(r):
             yield f"  {line}"
     for note in r.notes:
         yield f"  note: {note}"
+    for k in r.missing:
+        extra = backends.EXTRAS[k]
+        yield f"  ({k} is not installed: pip install 'backprop-by-hand[{extra}]' to compare with it)"

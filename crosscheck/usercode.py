@@ -5,12 +5,18 @@ or pass: every call of it (and the run of its file) goes through ``call``.
   but Ctrl-C), becomes a ``UserCodeError`` carrying the user's traceback (the
   harness's own frames left out), never a harness error and never exit status 0.
 - A call that runs longer than ``timeout`` seconds is stopped (``UserCodeError``,
-  kind "timed out"). The limit is a SIGALRM timer, so it interrupts Python code;
-  code stuck inside one long C call is interrupted when that call returns, and in
-  a thread other than the main one there is no limit (signals reach only the main
-  thread).
-- What it prints goes to stderr, so stdout carries only the report (``--json``);
-  stdin reads as empty (``input()`` raises EOFError rather than waiting).
+  kind "timed out"). The limit is a SIGALRM timer, fired again every ``REFIRE`` s, so it
+  interrupts Python code; code stuck inside one long C call is interrupted when
+  that call returns, and in a thread other than the main one there is no limit
+  (signals reach only the main thread). Code that catches every one of them (a
+  bare ``except:`` in a loop) cannot be stopped in-process: the command line then
+  ends the process after ``ESCALATE_AFTER`` more stops, 2 s (exit 2); a library
+  caller is told so in the docs. A caller's own timer is put back afterwards.
+- What it prints goes to stderr, so stdout carries only the report (``--json``):
+  on the command line at the file descriptor (``os.system`` and ``sys.__stdout__``
+  included); stdin reads as empty (``input()`` raises EOFError rather than waiting).
+- ``os._exit()`` ends the process at once, before anything can report: the
+  command line runs the check in a child process and says so (exit 2).
 - Its file's folder is on ``sys.path`` while it runs, for imports it makes late.
 - Warnings it raises are recorded (``Call.warnings``), not shown as they happen.
 """
@@ -18,9 +24,12 @@ or pass: every call of it (and the run of its file) goes through ``call``.
 import contextlib
 import importlib.util
 import io
+import numbers
+import os
 import signal
 import sys
 import threading
+import time
 import traceback
 import warnings
 from dataclasses import dataclass, field
@@ -29,7 +38,13 @@ from pathlib import Path
 from .errors import UsageError, UserCodeError
 
 DEFAULT_TIMEOUT = 60.0  # seconds per call of the user's function
+MAX_TIMEOUT = 1e6  # what setitimer takes everywhere (11 days)
+REFIRE = 0.25  # seconds between the stops that follow the first
+ESCALATE_AFTER = 8  # stops swallowed (2 s) before the command line ends the process
 HARNESS = Path(__file__).resolve().parent
+# set by the command line, which owns the process: the user's output is redirected at the file
+# descriptor, and code that swallows every stop ends the process. A library caller keeps both.
+WHOLE_PROCESS = False
 
 
 class _TimeUp(BaseException):
@@ -68,6 +83,19 @@ def as_user_function(fn, name=None):
     return UserFunction(fn, name or getattr(fn, "__name__", "your function"))
 
 
+def check_timeout(timeout):
+    """None (no limit) or a positive number of seconds up to ``MAX_TIMEOUT``; ValueError else."""
+    if timeout is None:
+        return None
+    ok = isinstance(timeout, numbers.Real) and not isinstance(timeout, bool) and 0 < timeout <= MAX_TIMEOUT
+    if not ok:
+        raise ValueError(
+            f"timeout: expected a number of seconds in (0, {MAX_TIMEOUT:g}] (or None, no limit), "
+            f"got {timeout!r}"
+        )
+    return float(timeout)
+
+
 def call(user, args, timeout=DEFAULT_TIMEOUT, calls=None, what=None):
     """``user.fn(*args)``, guarded as the module says; returns what it returned."""
     what = what or user.name
@@ -89,8 +117,10 @@ def load_function(target, timeout=DEFAULT_TIMEOUT):
         raise UsageError(f"{path}: expected a Python file ending in .py")
     spec = importlib.util.spec_from_file_location(f"_user_{file.stem}", file)
     module = importlib.util.module_from_spec(spec)
+    # as an import would: pickle (and anything else that looks a class's module up) finds it
+    sys.modules[spec.name] = module
     folder = str(file.resolve().parent)
-    with _guarded(folder, timeout, Calls(), f"{path}, when run"):
+    with _guarded(folder, timeout, Calls(), f"{path} (when run)"):
         spec.loader.exec_module(module)
     fn = getattr(module, name, None)
     if not callable(fn):
@@ -99,6 +129,8 @@ def load_function(target, timeout=DEFAULT_TIMEOUT):
             for k, v in vars(module).items()
             if callable(v) and getattr(v, "__module__", "") == module.__name__
         )
+        if hasattr(module, name):
+            raise UsageError(f"{path}: {name!r} is a {type(fn).__name__}, not a function")
         raise UsageError(f"{path}: no function {name!r} (found: {', '.join(found) or 'none'})")
     return UserFunction(fn, target, folder)
 
@@ -113,13 +145,13 @@ def _guarded(folder, timeout, calls, what):
     sys.stdin = io.StringIO("")
     try:
         with (
-            contextlib.redirect_stdout(sys.stderr),
+            _stdout_to_stderr(),
             warnings.catch_warnings(record=True) as caught,
-            _time_limit(timeout, what),
         ):
             warnings.simplefilter("always")
             try:
-                yield
+                with _time_limit(timeout, what):
+                    yield
             except KeyboardInterrupt:
                 raise
             except _TimeUp:
@@ -149,28 +181,62 @@ def _guarded(folder, timeout, calls, what):
 
 
 @contextlib.contextmanager
+def _stdout_to_stderr():
+    """The user's output to stderr: Python's (print), and with ``WHOLE_PROCESS`` (the command
+    line, which owns its file descriptors) the process's too (os.system, sys.__stdout__)."""
+    if not WHOLE_PROCESS:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+@contextlib.contextmanager
 def _time_limit(seconds, what):
     if seconds is None or threading.current_thread() is not threading.main_thread():
         yield
         return
+    fired = [0]
 
     def time_up(signum, frame):
+        fired[0] += 1
+        if WHOLE_PROCESS and fired[0] > ESCALATE_AFTER:
+            # every _TimeUp caught (a bare except in a loop): only ending the process stops it
+            message = (
+                f"backprop-by-hand: error: {what} did not return within {seconds:g} s and caught every "
+                "attempt to stop it; the process ends here\n"
+            )
+            os.write(2, message.encode())
+            os._exit(2)
         raise _TimeUp()
 
     previous = signal.signal(signal.SIGALRM, time_up)
-    # again every second after the first: code that catches the first one is stopped by the next
-    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
+    outer = signal.getitimer(signal.ITIMER_REAL)  # a timer of the caller's (pytest-timeout), put back after
+    start = time.monotonic()
     try:
+        # again every REFIRE seconds: code that catches one stop is stopped by the next
+        signal.setitimer(signal.ITIMER_REAL, seconds, REFIRE)
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer[0] > 0:
+            signal.setitimer(signal.ITIMER_REAL, max(outer[0] - (time.monotonic() - start), 1e-3), outer[1])
 
 
 def _user_traceback(err):
     """The traceback of ``err`` from the user's first frame on (the harness's frames
-    that called it left out)."""
-    frames = traceback.extract_tb(err.__traceback__)
+    that called it left out, and the import machinery's)."""
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if not f.filename.startswith("<frozen")]
     start = 0
     while start < len(frames) and Path(frames[start].filename).resolve().is_relative_to(HARNESS):
         start += 1

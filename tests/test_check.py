@@ -230,7 +230,7 @@ def test_float32_gradients_for_a_float64_net_are_precision_not_a_mistake(framewo
                                                            for d in g])), net, x, y)  # fmt: skip
     assert not report.ok and report.diagnosis.verdict == "precision" and report.explained_by == []
     assert report.findings == [
-        "your arrays came as float32 and agree with the truth to float32's precision; the net is float64: "
+        "your gradients came as float32 and agree with the truth to float32's precision; the net is float64: "
         "check with a float32 net (dtype=np.float32, --dtype float32), or return float64 arrays"
     ]
     net32 = net.with_params(net.params, np.float32)
@@ -249,7 +249,7 @@ def test_a_mistake_in_float32_gradients_is_still_named(frameworks):
     report = check(in_float32, net, x, y)
     assert report.explained_by == [("hidden-derivative-dropped", 1)]
     assert report.findings[-2] == (
-        "your arrays came as float32: they are judged to float32's precision, the net being float64"
+        "your gradients came as float32: judged to float32's precision, the net being float64"
     )
 
 
@@ -557,3 +557,158 @@ def test_the_drawing_marks_exactly_the_entries_the_report_finds_wrong(frameworks
         (l + 1, int(i)) for l in (0, 1, 2) for i in np.nonzero(report.differs(l, "b"))[0]
     }
     assert "σ′(z₂) left out of layer 2's delta" in picture.caption
+
+
+# ------------------------------------------------------------------ what a review found (each failed first)
+
+
+def test_a_float32_check_fails_a_gradient_ten_percent_off_even_where_rounding_is_loose(frameworks):
+    """float32 sigmoids are accurate to ~1e-7 of 1, so summed over 60 samples the rounding
+    allowance of dW1 is ~30% of its value: a check must still not pass W1 × 1.1."""
+    net = manual.MLP([2, 3, 1], seed=2, init="xavier", dtype=np.float32)
+    x, y = make_data(net, 60, seed=1)
+    report = check(_altered(net, lambda loss, g: (loss, [{**g[0], "W": g[0]["W"] * 1.1}, g[1]])), net, x, y)
+    assert not report.ok and report.decisive.diagnosis.off == ["W1"], report.text()
+    assert report.findings[0] == "only W1 differs by 1.1x in every entry; the loss, W2, b2 and b1 agree"
+    correct = check(student.function(net, Layout()), net, x, y)
+    assert correct.ok, correct.text()
+    assert any("a correct float32 implementation may be this far off" in n for n in correct.notes) or all(
+        r.resolution <= 1e-3 for r in correct.resolutions
+    )
+
+
+def test_without_frameworks_the_loss_is_still_compared(monkeypatch):
+    monkeypatch.setattr(backends, "available", lambda: [])
+    net = small_net()
+    x, y = make_data(net, 5, seed=1)
+    report = check(_altered(net, lambda loss, g: (2 * loss, g)), net, x, y)
+    assert not report.ok and list(report.truths) == ["the textbook backward pass", "finite differences"]
+    assert "the loss is 2x the truth's" in report.text()
+    good = check_training(student.step_function(net, Layout()), net, x, y, lr=0.1, steps=3)
+    assert good.ok and [r.truth for r in good.rows] == ["manual (the engine's SGD)"]
+
+
+def test_a_diverging_learning_rate_is_not_blamed_on_the_step(frameworks):
+    net = manual.MLP([2, 8, 1], activation=["relu", "identity"], init="he", seed=0)
+    x, y = np.array([[1.0, 2], [3, 4], [-2, 5], [4, -1]]), np.array([[10.0], [20], [30], [40]])
+    report = check_training(student.step_function(net, Layout()), net, x, y, lr=1.0, steps=60)
+    assert report.ok, report.text()
+    assert any("own run is not finite from step" in n for n in report.notes)
+
+
+def test_finite_differences_at_a_relu_kink_do_not_fail_a_function_the_frameworks_agree_with(frameworks):
+    # z₁ = x W1 + b1 = 0 exactly: relu′ is 0 there for PyTorch and JAX; a central difference in
+    # b1 sees half the slope of the right side, −0.5
+    net = manual.MLP.from_params(
+        [{"W": np.array([[1.0]]), "b": np.zeros(1)}, {"W": np.ones((1, 1)), "b": np.zeros(1)}],
+        activation=["relu", "identity"],
+    )
+    x, y = np.array([[0.0]]), np.array([[1.0]])
+    report = check(student.function(net, Layout()), net, x, y)
+    assert report.ok, report.text()
+    (note,) = [n for n in report.notes if n.startswith("finite differences disagree")]
+    assert "a ReLU's input is exactly 0 on this data" in note
+
+
+def test_data_on_which_the_truth_overflows_is_refused(frameworks):
+    net = manual.MLP([2, 2, 1], activation=["relu", "identity"], init="he", seed=1)
+    with pytest.raises(ValueError, match=r"not finite \(an overflow\): choose data and weights"):
+        check(student.function(net, Layout()), net, np.array([[1e200, 1e200]]), np.array([[1.0]]))
+
+
+def test_gradients_of_a_mistake_with_another_loss_are_said_as_such(frameworks):
+    net = small_net()
+    x, y = make_data(net, 5, seed=1)
+    fn = student.function(net, Layout(), "sign-flipped", 2)
+    report = check(_altered_fn(fn, lambda loss, g: (loss / 7, g)), net, x, y)
+    assert report.findings[1].startswith(
+        "one mistake of the catalogue gives exactly these gradients (not this loss): "
+        "the sign of ŷ − y flipped"
+    )
+    assert "; the loss is not that mistake's: yours " in report.findings[1]
+
+
+def _altered_fn(fn, change):
+    def altered(params, x, y):
+        return change(*fn(params, x, y))
+
+    return altered
+
+
+@pytest.mark.parametrize("timeout", [float("inf"), 1e11, 0, -1, True])
+def test_a_timeout_out_of_range_is_refused(timeout):
+    with pytest.raises(ValueError, match=r"timeout: expected a number of seconds in \(0, 1e\+06\]"):
+        check(student.function(small_net(), Layout()), small_net(), timeout=timeout)
+
+
+def test_a_tiny_timeout_stops_the_call_cleanly_and_a_callers_timer_is_put_back(frameworks):
+    import signal
+
+    signal.setitimer(signal.ITIMER_REAL, 30)
+    try:
+        with pytest.raises(UserCodeError) as info:
+            check(lambda p, x, y: sum(range(10**8)), small_net(), timeout=1e-6)
+        assert info.value.kind == "timed out"
+        remaining, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 20 < remaining <= 30
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+@pytest.mark.parametrize(
+    "returned, fragment",
+    [
+        (lambda loss, g: (loss, g, None), "the function returned a tuple of 3 items; expected (loss, grads)"),
+        (lambda loss, g: (np.array(True), g), "loss: expected a number, got ndarray of dtype bool"),
+        (
+            lambda loss, g: (loss, [{**g[0], "W": None}, g[1]]),
+            "grads: W1 is None; expected an array of shape",
+        ),
+    ],
+)
+def test_what_a_function_returns_wrong_is_said_precisely(returned, fragment):
+    net = small_net()
+    fn = student.function(net, Layout())
+    with pytest.raises(LayoutError) as info:
+        check(lambda p, x, y: returned(*fn(p, x, y)), net)
+    assert fragment in str(info.value)
+
+
+def test_a_shape_error_in_the_users_code_names_the_layout_it_was_given():
+    net = small_net()
+
+    def wrong_layout(params, x, y):
+        return x @ params[0]["W"].T, None  # written for nn.Linear's layout
+
+    with pytest.raises(UserCodeError) as info:
+        check(wrong_layout, net)
+    assert "it was given W1 of shape (3, 4) and x of shape (5, 3), in the layout weights=in_out" in str(
+        info.value
+    )
+
+
+def test_check_training_without_data_says_so():
+    with pytest.raises(TypeError, match="check_training needs data: x and y"):
+        check_training(student.step_function(small_net(), Layout()), small_net(), None, None, lr=0.1)
+
+
+@pytest.mark.parametrize("layout", ["weights=out_in,weights=in_out", "", ","])
+def test_a_layout_given_twice_or_empty_is_refused(layout):
+    with pytest.raises(LayoutError):
+        check(student.function(small_net(), Layout()), small_net(), layout=layout)
+
+
+def test_sentences_about_the_loss_and_one_entry_read_right(frameworks):
+    net = manual.MLP([2, 3, 1], seed=0, init="xavier")
+    x, y = make_data(net, 4, seed=1)
+    report = check(_altered(net, lambda loss, g: (loss * 0.3 + 0.1, g)), net, x, y)
+    assert "gives this loss" in report.findings[-1] and "this the loss" not in report.text()
+    report = check(
+        _altered(net, lambda loss, g: (loss, [{k: -v for k, v in d.items()} for d in g])), net, x, y
+    )
+    assert report.findings[0] == "W2, b2, W1 and b1 have the opposite sign in every entry; the loss agrees"
+    assert not report.findings[0].startswith("only")
+    report = check(
+        _altered(net, lambda loss, g: (loss, [g[0], {**g[1], "b": g[1]["b"] * np.nan}])), net, x, y
+    )
+    assert report.findings[0] == "b2 has 1 NaN (its only entry)"

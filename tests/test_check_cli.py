@@ -227,7 +227,7 @@ def test_a_file_that_exits_when_run_is_reported_not_passed(tmp_path, capsys):
     code, out = main("check", f"{path}:backprop", *NET)
     err = capsys.readouterr().err
     assert code == 2 and out == "" and "cell 1" in err
-    assert err.strip().splitlines()[-1] == f"backprop-by-hand: error: {path}, when run called exit(): " \
+    assert err.strip().splitlines()[-1] == f"backprop-by-hand: error: {path} (when run) called exit(): " \
         "nothing was checked"  # fmt: skip
 
 
@@ -237,7 +237,7 @@ def test_a_file_that_fails_to_import_shows_its_traceback(tmp_path, capsys):
     code, _ = main("check", f"{path}:f", *NET)
     err = capsys.readouterr().err
     assert (
-        code == 2 and "SyntaxError" in err and "when run raised SyntaxError" in err.strip().splitlines()[-1]
+        code == 2 and "SyntaxError" in err and "(when run) raised SyntaxError" in err.strip().splitlines()[-1]
     )
 
 
@@ -340,7 +340,10 @@ def bad_usage(tmp_path, user_file):
         (["check", "--example", "seed001", "--training"], "is a backward pass, not a training step"),
         (["check", "--example", "seed002", "--steps", "5"], "go with a training step"),
         (["check", f"{user_file}:backprop", *NET, "--steps", "5"], "--lr and --steps go with --training"),
-        (["check", f"{user_file}:backprop", *NET, "--timeout", "0"], "--timeout: expected a positive number"),
+        (
+            ["check", f"{user_file}:backprop", *NET, "--timeout", "0"],
+            "--timeout: expected a number of seconds",
+        ),
     ]
 
 
@@ -369,3 +372,64 @@ def test_a_pipe_closed_early_ends_quietly():
     )
     assert proc.stdout.startswith("walkthrough: seed002") and proc.stdout.count("\n") == 1
     assert proc.stderr == ""
+
+
+# ------------------------------------------------------------------ the process itself
+
+
+def run(tmp_path, *args, code):
+    path = tmp_path / "hostile.py"
+    path.write_text(code)
+    return subprocess.run(
+        [sys.executable, "-m", "crosscheck", "check", f"{path}:f", *args, "--sizes", "2,3,1", "--seed", "0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_os_exit_in_the_users_code_is_never_exit_0(tmp_path):
+    proc = run(tmp_path, code="import os\n\ndef f(params, x, y):\n    os._exit(0)\n")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "the check ended before it could report (exit status 0)" in proc.stderr
+
+
+def test_a_loop_that_swallows_every_stop_is_ended(tmp_path):
+    code = (
+        "def f(params, x, y):\n    while True:\n        try:\n            while True:\n                pass\n"
+        "        except:\n            pass\n"
+    )
+    proc = run(tmp_path, "--timeout", "0.2", code=code)
+    assert proc.returncode == 2 and "caught every attempt to stop it; the process ends here" in proc.stderr
+
+
+def test_output_at_the_file_descriptor_stays_off_the_json(tmp_path, frameworks):
+    code = (
+        "import os, sys\nimport numpy as np\n\n"
+        "def f(params, x, y):\n"
+        "    os.system('echo from a shell')\n"
+        "    print('to the real stdout', file=sys.__stdout__)\n"
+        "    zeros = [{'W': np.zeros((2, 3)), 'b': np.zeros(3)}, {'W': np.zeros((3, 1)), 'b': np.zeros(1)}]\n"
+        "    return 0.0, zeros\n"
+    )
+    proc = run(tmp_path, "--json", code=code)
+    data = json.loads(proc.stdout)  # strict JSON, nothing else on stdout
+    assert data["ok"] is False and "from a shell" in proc.stderr and "to the real stdout" in proc.stderr
+
+
+def test_json_is_strict_even_with_nan(user_file, frameworks):
+    code, out = main("check", f"{user_file}:nan_in_w1", "--layout", "torch", *NET, "--json")
+    assert code == 1 and "NaN" in out
+    json.loads(out, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
+
+
+@pytest.mark.parametrize("flag", ["--loss", "--activation", "--reduction", "--init"])
+def test_an_empty_net_option_is_refused_not_defaulted(user_file, flag, capsys):
+    code, _ = main("check", f"{user_file}:backprop", "--sizes", "2,3,2", "--seed", "1", flag, "")
+    assert code == 2 and "unknown" in capsys.readouterr().err
+
+
+def test_float32_data_that_does_not_fit_is_said_so(user_file, capsys):
+    code, _ = main("check", f"{user_file}:backprop", "--sizes", "2,3,2", "--seed", "1", "--dtype", "float32",
+                   "--x", "1e39,1", "--y", "0,1")  # fmt: skip
+    assert code == 2 and "x: 1e+39 at index (0, 0) does not fit float32" in capsys.readouterr().err

@@ -32,7 +32,9 @@ FILES = sorted(CORPUS.glob("user_*.py"))
 OUTSIDE = {
     "user_37_half_dW1": "only W1 differs by 0.5x in every entry; the loss, W2, b2 and b1 agree",
     "user_38_db2_negated": "only b2 has the opposite sign; the loss, W2, W1 and b1 agree",
-    "user_39_returns_float32": "your arrays came as float32 and agree with the truth to float32's precision",
+    "user_39_returns_float32": (
+        "your gradients came as float32 and agree with the truth to float32's precision"
+    ),
     "user_40_float32_internal": "agree with the truth to float32's precision, not float64's",
     "user_41_output_deriv_in_hidden": "no single mistake of the catalogue gives these values",
     "user_42_two_mistakes": "no single mistake of the catalogue gives these values",
@@ -42,7 +44,7 @@ OUTSIDE = {
 }
 # file -> (exit code, a fragment of the last stderr line, or of the report)
 HOSTILE = {
-    "user_46_notebook_exit": (2, ", when run called exit(): nothing was checked"),
+    "user_46_notebook_exit": (2, " (when run) called exit(): nothing was checked"),
     "user_47_sys_exit": (2, ":backprop called exit(0): nothing was checked"),
     "user_48_while_true": (2, ":backprop did not return within 1 s (the time limit per call"),
     "user_49_chatty_prints": (0, None),
