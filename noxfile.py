@@ -25,7 +25,7 @@ def install(session, extras):
 def tests(session):
     """The whole suite (and every benchmark once, untimed), in parallel.
     Args go to pytest: nox -s tests -- -k seed -n 0"""
-    install(session, "torch,jax,sklearn,test,plot,progress")
+    install(session, "torch,jax,sklearn,names,test,plot,progress")
     session.run(
         "pytest",
         # one worker per core; a configuration's backend pairs share a worker
@@ -50,7 +50,7 @@ def benchmarks(session):
     """Time manual against PyTorch and jax.jit, save .benchmarks/latest.json, print
     the ratio table and targets (benchmarks/report.py). Args go to pytest:
     nox -s benchmarks -- -k large. Run it on a quiet machine, without -n."""
-    install(session, "torch,jax,sklearn,test")
+    install(session, "torch,jax,sklearn,names,test")
     Path(BENCHMARK_JSON).parent.mkdir(exist_ok=True)
     session.run(
         "pytest",
@@ -67,12 +67,14 @@ def benchmarks(session):
 def demo(session):
     """The main job: manual vs PyTorch vs JAX on the seeds' examples, with their
     printed numbers checked; then the four scikit-learn datasets, trained by manual,
-    PyTorch, JAX and scikit-learn side by side; then the seeds' own code checked as
+    PyTorch, JAX and scikit-learn side by side; then the makemore-style names model,
+    trained by the three side by side; then the seeds' own code checked as
     anyone's would be; then how often seed 000's loop learns XOR, over 10,000 starts
     per learning rate (about 3 minutes). Args go to verify: nox -s demo -- --plot curves.png"""
-    install(session, "torch,jax,sklearn,plot,progress")
+    install(session, "torch,jax,sklearn,names,plot,progress")
     session.run("backprop-by-hand", "verify", *session.posargs)
     session.run("backprop-by-hand", "verify", "--dataset", "all")
+    session.run("backprop-by-hand", "verify", "--example", "names")
     session.run("backprop-by-hand", "check", "--example", "seed002")
     # seed 001's code is wrong (its dW1 drops sigma'(z2)): the check exits 1 and names the mistake
     session.run("backprop-by-hand", "check", "--example", "seed001", success_codes=[1])

@@ -31,7 +31,19 @@ import manual
 from manual.initializers import INITS
 from manual.losses import LOSSES
 
-from . import backends, datasets, drawing, examples, jsonout, progress, seed_code, study, usercode, verify
+from . import (
+    backends,
+    datasets,
+    drawing,
+    examples,
+    jsonout,
+    makemore,
+    progress,
+    seed_code,
+    study,
+    usercode,
+    verify,
+)
 from .check import check, check_drawing
 from .errors import UsageError, UserCodeError
 from .inputs import cases_from, user_data, user_net
@@ -104,7 +116,7 @@ def build_parser():
     ver = commands.add_parser(
         "verify", help="manual vs PyTorch vs JAX (and scikit-learn with --dataset): gradients and training"
     )
-    _add_net_options(ver, several=True)
+    _add_net_options(ver, several=True, examples_=(*examples.CASE_NAMES, "names"))
     ver.add_argument(
         "--dataset",
         action="append",
@@ -246,6 +258,8 @@ def verify_command(args, out):
     path = plot_path(args.plot)
     if args.dataset:
         return verify_datasets(args, out, path)
+    if args.example and "names" in args.example:
+        return verify_names(args, out, path)
     cases = cases_from(args)
     for c in cases:
         c.training = training_from(args, c)
@@ -273,6 +287,36 @@ def verify_datasets(args, out, path):
     steps = sum(p.steps for p in problems) * runs
     return _run_all(args, out, problems, steps, datasets.verify_dataset, plot_datasets, path, "datasets",
                     datasets.dataset_json, datasets.render)  # fmt: skip
+
+
+def verify_names(args, out, path):
+    """``--example names``: the makemore-style model on the census names (crosscheck.makemore)."""
+    if len(args.example) > 1:
+        raise UsageError("--example names runs alone: give it without the other examples")
+    if path:
+        raise UsageError("--example names has no plot yet: drop --plot")
+    defaults = vars(build_parser().parse_args(["verify"]))
+    given = [
+        f"--{k.replace('_', '-')}"
+        for k in DATASET_CLASHES
+        if k != "example" and getattr(args, k) != defaults[k]
+    ]
+    if given:
+        raise UsageError(f"--example names brings its own net, data and training; drop {', '.join(given)}")
+    try:
+        problem = makemore.load()
+    except ImportError as err:
+        raise UsageError(str(err)) from None
+    steps = problem.steps * (1 + len(backends.available()))
+    bar = progress.bar(args, steps, "step", "training manual, torch, jax on the names")
+    report = makemore.verify_names(problem, progress=bar.update if bar else None)
+    if bar:
+        bar.close()
+    if args.json:
+        _dump({"ok": report.ok, "names": makemore.report_json(report)}, out)
+    else:
+        out.write(makemore.render(report))
+    return 0 if report.ok else 1
 
 
 def _run_all(args, out, items, steps, compute, plot, path, key, to_json, render):

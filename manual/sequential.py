@@ -214,6 +214,12 @@ class Sequential(Model):
                 )
             first.check_indices(x)
         else:
+            if np.asarray(x).dtype.kind in "iub":
+                raise TypeError(
+                    f"x: expected floats ({self.dtype.name}, the net's dtype) for {first!r}, got "
+                    f"{np.asarray(x).dtype} integers; indices want an Embedding as the first layer, "
+                    f"numbers .astype(np.{self.dtype.name})"
+                )
             x = checks.as_array("x", x, self.dtype)
             if x.ndim < 2 or x.shape[0] == 0:
                 raise ValueError(

@@ -269,6 +269,61 @@ MUTANTS = [
 ]
 BY_NAME = {m.name: m for m in MUTANTS}
 
+# mistakes planted in the layer kinds (manual/layers), each with the kinds whose parity cases it breaks
+NORM, BATCHNORM, LAYERNORM = "manual.layers.norm", "manual.layers.batchnorm", "manual.layers.layernorm"
+EMBEDDING, DROPOUT, ACTIVATION_MATH = "manual.layers.embedding", "manual.layers.dropout", "manual.activations"
+LAYER_MUTANTS = [
+    (
+        _m("batchnorm mean path dropped", "layer", "∂L/∂x without −Σg (the path through μ)",
+           (NORM, "(n * g - sum_g - xhat * sum_gx)", "(n * g - xhat * sum_gx)")),
+        ("BatchNorm1d", "BatchNorm2d", "LayerNorm"),
+    ),
+    (
+        _m("batchnorm variance path dropped", "layer", "∂L/∂x without −x̂ Σ g x̂ (the path through σ²)",
+           (NORM, "(n * g - sum_g - xhat * sum_gx)", "(n * g - sum_g)")),
+        ("BatchNorm1d", "BatchNorm2d", "LayerNorm"),
+    ),
+    (
+        _m("N − 1 variance in the normalization", "layer", "Bessel's correction where the forward uses N",
+           (NORM, "var = np.mean(centered * centered, axis=axes, keepdims=True)",
+            "var = np.sum(centered * centered, axis=axes, keepdims=True) / (math.prod(x.shape[a] for a in axes) - 1)")),
+        ("BatchNorm1d", "BatchNorm2d", "LayerNorm"),
+    ),
+    (
+        _m("gamma left out of dx", "layer", "∂L/∂x from ∂L/∂out, not ∂L/∂out · γ",
+           (BATCHNORM, "g = dout * self._view(gamma, dout.ndim)", "g = dout")),
+        ("BatchNorm1d", "BatchNorm2d"),
+    ),
+    (
+        _m("running variance biased", "layer", "the running variance updated with the biased σ²",
+           (BATCHNORM, "running_var += m * var.reshape(-1) * (n / (n - 1))", "running_var += m * var.reshape(-1)")),
+        ("BatchNorm1d", "BatchNorm2d"),
+    ),
+    (
+        _m("layernorm dgamma without x-hat", "layer", "∂L/∂γ = Σ ∂L/∂out",
+           (LAYERNORM, '"gamma": np.sum(dout * xhat, axis=leading)', '"gamma": np.sum(dout, axis=leading)')),
+        ("LayerNorm",),
+    ),
+    (
+        _m("embedding repeats overwritten", "layer", "dW[idx] += dout keeps one of each repeated index",
+           (EMBEDDING, "np.add.at(dW, idx.reshape(-1), dout.reshape(-1, shape[1]))",
+            "dW[idx.reshape(-1)] += dout.reshape(-1, shape[1])")),
+        ("Embedding",),
+    ),
+    (
+        _m("dropout scale missing in backward", "layer", "∂L/∂x = ∂L/∂out ⊙ keep, without 1 / (1 − p)",
+           (DROPOUT, "return mask_apply(dout, cache, self.p), {}", "return dout * cache, {}")),
+        ("Dropout",),
+    ),
+    (
+        _m("gelu derivative without z phi(z)", "layer", "GELU′ taken as Φ(z)",
+           (ACTIVATION_MATH, "out *= z\n        out += normal_cdf(z)  # f′ = Φ(z) + z φ(z)",
+            "out *= 0\n        out += normal_cdf(z)")),
+        ("GELU",),
+    ),
+]  # fmt: skip
+LAYER_BY_NAME = {m.name: (m, kinds) for m, kinds in LAYER_MUTANTS}
+
 
 def plant(mutant, monkeypatch):
     """Put ``mutant``'s edited functions and methods in place of the engine's."""
@@ -411,6 +466,34 @@ def caught(mutant, checks=CHECKS, stop=False):
     return out
 
 
+def layer_caught(mutant, kinds):
+    """``(failing, total)`` float64 layer-parity cases (tests/test_layer_parity.py) of ``kinds``
+    that disagree with PyTorch with ``mutant`` planted; the references' results are taken first."""
+    from crosscheck import layer_compare as lc
+    from test_layer_parity import CASES, computed
+
+    names = [n for n, (layer, *_) in CASES.items() if layer.kind in kinds]
+    inputs = {n: computed(n, "f64") for n in names}
+    theirs = {}
+    for n, (layer, x, params, buffers, train, dout, _, mask, bound, _) in inputs.items():
+        theirs[n] = lc.reference("torch", layer, params, buffers, x, dout, np.float64, train, mask)
+    failing = 0
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        plant(mutant, monkeypatch)
+        for n, (layer, x, params, buffers, train, dout, _, mask, bound, state) in inputs.items():
+            rng = None if state is None else np.random.default_rng()
+            if rng is not None:
+                rng.bit_generator.state = state
+
+            def rows(layer=layer, x=x, params=params, buffers=buffers, train=train, dout=dout, rng=rng, n=n,
+                     bound=bound):  # fmt: skip
+                mine, _ = lc.engine(layer, params, buffers, x, dout, train, rng)
+                return lc.compare(theirs[n], mine, bound, np.float64)
+
+            failing += not _agrees(rows)
+    return failing, len(names)
+
+
 def max_error_of_detection():
     """The smallest relative error of a gradient the float32 parity checks detect,
     per configuration (crosscheck.compare.smallest_detectable): (best, median, worst)."""
@@ -429,12 +512,20 @@ def max_error_of_detection():
 
 
 def kill_table():
-    """The markdown table: every mutant, which checks catch it, in how many cases."""
+    """The markdown tables: every mutant, which checks catch it, in how many cases."""
     lines = ["| mutant | kind | " + " | ".join(CHECKS) + " |", "|---|---|" + "---:|" * len(CHECKS)]
     for mutant in MUTANTS:
         result = caught(mutant)
         cells = [f"{f} / {t}" if f else "—" for f, t in result.values()]
         lines.append(f"| {mutant.name} | {mutant.kind} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "| mutant in a layer kind | what it is | layer parity (float64, against PyTorch) |",
+        "|---|---|---:|",
+    ]
+    for mutant, kinds in LAYER_MUTANTS:
+        failing, total = layer_caught(mutant, kinds)
+        lines.append(f"| {mutant.name} | {mutant.doc} | {failing} / {total} |")
     best, median, worst = max_error_of_detection()
     lines.append("")
     lines.append(

@@ -135,6 +135,14 @@ def test_the_engine_agrees_with_central_differences(name):
     assert all(r.ok for r in rows), [r for r in rows if not r.ok]
 
 
+@pytest.mark.parametrize("name", list(CASES))
+def test_float32_stays_float32(name):
+    """No silent upcast: the output, dx, every gradient and buffer of a float32 layer are float32."""
+    *_, mine, _, _, _ = computed(name, "f32")
+    for k, v in mine.arrays().items():
+        assert np.asarray(v).dtype == np.float32, (k, np.asarray(v).dtype)
+
+
 def test_the_cases_cover_every_layer_kind():
     kinds = {layer.kind for layer, *_ in CASES.values()}
     assert kinds == set(manual.layers.KINDS)

@@ -56,3 +56,12 @@ def test_a_mutant_whose_text_is_gone_fails_loudly(monkeypatch):
     with pytest.raises(AssertionError, match="no longer contains"):
         mutants.plant(gone, monkeypatch)
     assert np.isfinite(1.0)
+
+
+@MUTANTS
+@pytest.mark.parametrize("name", [m.name for m, _ in mutants.LAYER_MUTANTS])
+def test_every_mistake_planted_in_a_layer_kind_is_caught_in_float64(name):
+    require("torch")
+    mutant, kinds = mutants.LAYER_BY_NAME[name]
+    failing, total = mutants.layer_caught(mutant, kinds)
+    assert failing, f"{name} survives all {total} cases of {kinds}"

@@ -287,6 +287,12 @@ BAD = [
         ValueError,
         "layer 3 (BatchNorm1d(16)): expected more than one value per channel in train mode",
     ),
+    (
+        "a sample of the wrong rank",
+        lambda: (np.zeros((4, 3, 2), int), np.zeros(4, int)),
+        ValueError,
+        "layer 2 (Linear(12, 16, bias=False)): expected inputs of shape (..., 12), got per-sample shape (24,)",
+    ),
 ]
 
 
@@ -324,6 +330,21 @@ def test_bad_input_is_refused_before_anything_changes(what, data, error, fragmen
             "takes integer indices, so it can only come first",
         ),
         (lambda: manual.BatchNorm1d(0), ValueError, "num_features: expected an integer >= 1, got 0"),
+        (
+            lambda: manual.Sequential([manual.Linear(3, 2)]).loss_and_grads(
+                np.zeros((2, 3), int), np.zeros(2, int)
+            ),
+            TypeError,
+            "x: expected floats (float64, the net's dtype) for Linear(3, 2), got int64 integers; indices want "
+            "an Embedding",
+        ),
+        (
+            lambda: manual.Sequential([manual.BatchNorm1d(3)], loss="mse").loss_and_grads(
+                np.ones((4, 3, 2, 2)), np.ones((4, 3, 2, 2))
+            ),
+            ValueError,
+            "layer 0 (BatchNorm1d(3)): expected (N, C) or (N, C, L), got per-sample shape (3, 2, 2)",
+        ),
         (
             lambda: manual.Sequential([manual.Linear(3, 2)]).loss_and_grads(
                 np.full((2, 3), np.nan), np.zeros(2, int)
