@@ -469,8 +469,9 @@ def caught(mutant, checks=CHECKS, stop=False):
 def layer_caught(mutant, kinds):
     """``(failing, total)`` float64 layer-parity cases (tests/test_layer_parity.py) of ``kinds``
     that disagree with PyTorch with ``mutant`` planted; the references' results are taken first."""
-    from crosscheck import layer_compare as lc
     from test_layer_parity import CASES, computed
+
+    from crosscheck import layer_compare as lc
 
     names = [n for n, (layer, *_) in CASES.items() if layer.kind in kinds]
     inputs = {n: computed(n, "f64") for n in names}
