@@ -286,7 +286,8 @@ LAYER_MUTANTS = [
     (
         _m("N − 1 variance in the normalization", "layer", "Bessel's correction where the forward uses N",
            (NORM, "var = np.mean(centered * centered, axis=axes, keepdims=True)",
-            "var = np.sum(centered * centered, axis=axes, keepdims=True) / (math.prod(x.shape[a] for a in axes) - 1)")),
+            "var = np.sum(centered * centered, axis=axes, keepdims=True)"
+            " / (math.prod(x.shape[a] for a in axes) - 1)")),
         ("BatchNorm1d", "BatchNorm2d", "LayerNorm"),
     ),
     (
@@ -296,7 +297,8 @@ LAYER_MUTANTS = [
     ),
     (
         _m("running variance biased", "layer", "the running variance updated with the biased σ²",
-           (BATCHNORM, "running_var += m * var.reshape(-1) * (n / (n - 1))", "running_var += m * var.reshape(-1)")),
+           (BATCHNORM, "running_var += m * var.reshape(-1) * (n / (n - 1))",
+            "running_var += m * var.reshape(-1)")),
         ("BatchNorm1d", "BatchNorm2d"),
     ),
     (
@@ -476,12 +478,12 @@ def layer_caught(mutant, kinds):
     names = [n for n, (layer, *_) in CASES.items() if layer.kind in kinds]
     inputs = {n: computed(n, "f64") for n in names}
     theirs = {}
-    for n, (layer, x, params, buffers, train, dout, _, mask, bound, _) in inputs.items():
+    for n, (layer, x, params, buffers, train, dout, _, mask, _bound, _) in inputs.items():
         theirs[n] = lc.reference("torch", layer, params, buffers, x, dout, np.float64, train, mask)
     failing = 0
     with pytest.MonkeyPatch.context() as monkeypatch:
         plant(mutant, monkeypatch)
-        for n, (layer, x, params, buffers, train, dout, _, mask, bound, state) in inputs.items():
+        for n, (layer, x, params, buffers, train, dout, _, _mask, bound, state) in inputs.items():
             rng = None if state is None else np.random.default_rng()
             if rng is not None:
                 rng.bit_generator.state = state

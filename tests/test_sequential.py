@@ -291,7 +291,8 @@ BAD = [
         "a sample of the wrong rank",
         lambda: (np.zeros((4, 3, 2), int), np.zeros(4, int)),
         ValueError,
-        "layer 2 (Linear(12, 16, bias=False)): expected inputs of shape (..., 12), got per-sample shape (24,)",
+        "layer 2 (Linear(12, 16, bias=False)): expected inputs of shape (..., 12), "
+        "got per-sample shape (24,)",
     ),
 ]
 
@@ -335,8 +336,8 @@ def test_bad_input_is_refused_before_anything_changes(what, data, error, fragmen
                 np.zeros((2, 3), int), np.zeros(2, int)
             ),
             TypeError,
-            "x: expected floats (float64, the net's dtype) for Linear(3, 2), got int64 integers; indices want "
-            "an Embedding",
+            "x: expected floats (float64, the net's dtype) for Linear(3, 2), got int64 integers; "
+            "indices want an Embedding",
         ),
         (
             lambda: manual.Sequential([manual.BatchNorm1d(3)], loss="mse").loss_and_grads(
