@@ -104,3 +104,65 @@ def _step(
     mul(grads_flat, lr, out=scratch)
     sub(flat, scratch, out=flat)
     return loss
+
+
+class MakemoreStep:
+    """The names model's SGD step (crosscheck.makemore: Embedding, Flatten, Linear without bias,
+    BatchNorm1d, Tanh, Linear, cross-entropy from labels) as straight-line NumPy: every
+    equation written out once, in order, no layers, no caches, no loops but np.add.at.
+    The step the engine's Sequential takes, without its structure: its floor."""
+
+    def __init__(self, net, x, y, lr):
+        self.net, self.x, self.y, self.lr = net, x, y, lr
+        p = net.param_views
+        self.C, self.W1, self.gamma, self.beta, self.W2, self.b2 = (
+            p[0]["W"], p[2]["W"], p[3]["gamma"], p[3]["beta"], p[5]["W"], p[5]["b"],
+        )  # fmt: skip
+        self.running = net.buffers[3]
+        self.eps, self.momentum = net.layers[3].eps, net.layers[3].momentum
+
+    def __call__(self):
+        x, y, lr = self.x, self.y, self.lr
+        C, W1, gamma, beta, W2, b2 = self.C, self.W1, self.gamma, self.beta, self.W2, self.b2
+        n = len(x)
+        # forward
+        h = C[x].reshape(n, -1)
+        hpre = h @ W1
+        mean = hpre.mean(axis=0)
+        xc = hpre - mean
+        var = (xc * xc).mean(axis=0)
+        r = 1 / np.sqrt(var + self.eps)
+        xhat = xc * r
+        a = np.tanh(gamma * xhat + beta)
+        logits = a @ W2 + b2
+        m = self.momentum
+        self.running["running_mean"] *= 1 - m
+        self.running["running_mean"] += m * mean
+        self.running["running_var"] *= 1 - m
+        self.running["running_var"] += m * var * (n / (n - 1))
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        e = np.exp(shifted)
+        s = e.sum(axis=1, keepdims=True)
+        rows = np.arange(n)
+        loss = float(np.mean(np.log(s[:, 0]) - shifted[rows, y]))
+        # backward
+        dlogits = e / s
+        dlogits[rows, y] -= 1
+        dlogits /= n
+        dW2 = a.T @ dlogits
+        db2 = dlogits.sum(axis=0)
+        dpre = (dlogits @ W2.T) * (1 - a * a)
+        dgamma = (dpre * xhat).sum(axis=0)
+        dbeta = dpre.sum(axis=0)
+        dhpre = (gamma * r / n) * (n * dpre - dbeta - xhat * dgamma)  # the engine's algebra (batchnorm.py)
+        dW1 = h.T @ dhpre
+        dC = np.zeros_like(C)
+        np.add.at(dC, x.reshape(-1), (dhpre @ W1.T).reshape(-1, C.shape[1]))
+        # update
+        C -= lr * dC
+        W1 -= lr * dW1
+        gamma -= lr * dgamma
+        beta -= lr * dbeta
+        W2 -= lr * dW2
+        b2 -= lr * db2
+        return loss

@@ -76,7 +76,9 @@ class Row:
 
 
 def rows(runs):
-    pairs = {(size, dtype) for (op, size, dtype, _) in runs if not op.startswith((ENSEMBLE, DATASET))}
+    pairs = {
+        (size, dtype) for (op, size, dtype, _) in runs if not op.startswith((ENSEMBLE, DATASET, LAYER, NAMES))
+    }
     order = sorted(pairs, key=lambda p: (_size_rank(p[0]), p[0], p[1]))
     return [_row(runs, size, dtype) for size, dtype in order]
 
@@ -516,6 +518,100 @@ def _dataset_section(table, stat, markdown):
     return f"{grid}\n\n{_legend(legend, markdown)}"
 
 
+# ------------------------------------------------------------------ layers and the names step
+#
+# test_layers.py's entries: op "layer", size "<Kind> <size>" (Linear large), backend manual /
+# torch / jax; op "names-step", size "makemore", backend manual / floor / torch / jax, the
+# manual one with step_peak_bytes, activations_bytes and grads_bytes.
+
+LAYER, NAMES = "layer", "names-step"
+LAYER_BACKENDS = ("manual", "torch", "torch-1thread", "jax")
+NAMES_BACKENDS = ("manual", "floor", "torch", "jax")
+
+
+@dataclass
+class TimedRow:
+    """One layer at one size, or the names step: seconds per backend and the ratios the targets read."""
+
+    size: str  # "Linear large", or "makemore" for the names step
+    dtype: str
+    seconds: dict  # backend -> seconds per call
+    alloc_ratio: float | None = None  # the names step's peak / (activations + gradients)
+    peak_bytes: int | None = None
+
+    def over(self, backend):
+        return _div(self.seconds.get("manual"), self.seconds.get(backend))
+
+    @property
+    def manual_over_torch(self):
+        return self.over("torch")
+
+    @property
+    def manual_over_floor(self):
+        return self.over("floor")
+
+
+def timed_rows(runs, op):
+    """One ``TimedRow`` per (size, dtype) of ``op`` ("layer" or "names-step"), in run order."""
+    found = {}
+    for (kind, size, dtype, backend), (seconds, info) in runs.items():
+        if kind == op:
+            row = found.setdefault((size, dtype), TimedRow(size, dtype, {}))
+            row.seconds[backend] = seconds
+            if "step_peak_bytes" in info:
+                row.peak_bytes = info["step_peak_bytes"]
+                row.alloc_ratio = _div(row.peak_bytes, info["activations_bytes"] + info["grads_bytes"])
+    return list(found.values())
+
+
+LAYER_TARGETS = tuple(
+    Target((f"{kind} large",), "layer fwd+bwd manual/torch <= 1.5", "manual_over_torch", 1.5, False)
+    for kind in ("Linear", "BatchNorm1d", "LayerNorm", "Tanh", "GELU", "SiLU", "Dropout", "Embedding")
+)
+NAMES_TARGETS = (
+    Target(("makemore",), "names step manual/floor <= 1.25", "manual_over_floor", 1.25, False),
+    Target(("makemore",), "names step manual/torch <= 0.6", "manual_over_torch", 0.6, False),
+    Target(("makemore",), "names step allocations <= 1.5x activations+gradients", "alloc_ratio", 1.5, False),
+)
+
+
+def _timed_section(layers, names, stat, markdown):
+    parts = []
+    if layers:
+        header = ["layer", "dtype", *(f"{b} us" for b in LAYER_BACKENDS), "m/torch", "m/torch-1", "m/jax"]
+        body = [
+            [r.size, r.dtype]
+            + [_num(None if r.seconds.get(b) is None else r.seconds[b] * 1e6, 1) for b in LAYER_BACKENDS]
+            + [_num(r.over("torch")), _num(r.over("torch-1thread")), _num(r.over("jax"))]
+            for r in layers
+        ]
+        grid = _markdown_grid(header, body) if markdown else _text_grid(header, body)
+        legend = (
+            f"Layers: one forward (train mode) + backward with a fixed upstream gradient, us per call"
+            f" ({stat} of the rounds), float64; makemore: batch 32, width 200; large: batch 4,096,"
+            " width 1,024.\ntorch: the kind's nn.Module, eager (torch-1thread: on one intra-op thread,"
+            " as NumPy's elementwise calls run); jax: jax.jit of jax.vjp."
+        )
+        parts.append(f"{grid}\n\n{_legend(legend, markdown)}")
+    if names:
+        header = ["step", "dtype", *(f"{b} us" for b in NAMES_BACKENDS), "m/floor", "m/torch", "m/jax"]
+        header += ["step peak", "peak/(act+grad)"]
+        body = [
+            [r.size, r.dtype]
+            + [_num(None if r.seconds.get(b) is None else r.seconds[b] * 1e6, 1) for b in NAMES_BACKENDS]
+            + [_num(r.over("floor")), _num(r.over("torch")), _num(r.over("jax"))]
+            + [_bytes(r.peak_bytes), _num(r.alloc_ratio)]
+            for r in names
+        ]
+        grid = _markdown_grid(header, body) if markdown else _text_grid(header, body)
+        legend = (
+            "The names model's SGD step (batch 32): manual: Trainer.step; floor: the same step as"
+            " straight-line NumPy (benchmarks/floor.py MakemoreStep); torch eager; jax.jit + optax."
+        )
+        parts.append(f"{grid}\n\n{_legend(legend, markdown)}")
+    return "\n\n".join(parts)
+
+
 def _ns(seconds):
     return "-" if seconds is None else _num(seconds * 1e9, 1)
 
@@ -527,12 +623,15 @@ def render(path, markdown=False, stat="min"):
     ens_table = ensemble_rows(runs)
     costs = ufunc_rows(runs)
     data_table = dataset_rows(runs)
-    if not (table or ens_table or costs or data_table):
+    layers, names = timed_rows(runs, LAYER), timed_rows(runs, NAMES)
+    if not (table or ens_table or costs or data_table or layers or names):
         return f"{path}: no benchmarks from benchmarks/ in it (were they run with --benchmark-disable?)"
     results = (
         target_results(table)
         + target_results(ens_table, ENSEMBLE_TARGETS)
         + target_results(data_table, DATASET_TARGETS)
+        + target_results(layers, LAYER_TARGETS)
+        + target_results(names, NAMES_TARGETS)
     )
     counts = {s: sum(r[0] == s for r in results) for s in ("PASS", "MISS", "n/a")}
     summary = f"{counts['PASS']} pass, {counts['MISS']} miss, {counts['n/a']} not measured"
@@ -543,6 +642,8 @@ def render(path, markdown=False, stat="min"):
         sections.append(_ensemble_section(ens_table, costs, stat, markdown))
     if data_table:
         sections.append(_dataset_section(data_table, stat, markdown))
+    if layers or names:
+        sections.append(_timed_section(layers, names, stat, markdown))
     busy = others_share(data)
     if busy is not None and busy > BUSY:
         sections.append(

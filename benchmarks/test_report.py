@@ -129,3 +129,26 @@ def test_ensemble_section_and_targets(ensemble_run):
     assert results[("xor-n1000", "ensemble manual/jax per net-step <= 0.5")] == "PASS"
     assert results[("xor-n100000", "ensemble step <= 2x its bandwidth limit")] == "MISS"
     assert "| exp | 0.400 | 0.800 | 2.00 |" in report.render(ensemble_run, markdown=True)
+
+
+def test_layers_and_the_names_step_get_their_table_and_targets(tmp_path):
+    names = dict(step_peak_bytes=3 * MIB, activations_bytes=MIB, grads_bytes=MIB)
+    runs = [
+        bench("layer", "Linear large", "float64", "manual", 2e-3),
+        bench("layer", "Linear large", "float64", "torch", 1e-3),
+        bench("layer", "Tanh large", "float64", "manual", 1e-3),
+        bench("layer", "Tanh large", "float64", "torch", 1e-3),
+        bench("names-step", "makemore", "float64", "manual", 240e-6, **names),
+        bench("names-step", "makemore", "float64", "floor", 200e-6),
+        bench("names-step", "makemore", "float64", "torch", 480e-6),
+    ]
+    path = tmp_path / "layers.json"
+    path.write_text(json.dumps({"benchmarks": runs}))
+    loaded = report.load(path)
+    assert report.rows(loaded) == []  # not mistaken for the MLP's sizes
+    (step,) = report.timed_rows(loaded, report.NAMES)
+    assert step.manual_over_floor == pytest.approx(1.2)
+    assert step.alloc_ratio == pytest.approx(1.5)
+    text = report.render(path)
+    assert "MISS  Linear large" in text and "PASS  Tanh large" in text
+    assert "PASS  makemore" in text and "names step manual/torch <= 0.6" in text

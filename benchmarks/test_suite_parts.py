@@ -10,9 +10,10 @@ from crosscheck import backends
 
 from . import cases
 from .backends import require as backends_require
-from .floor import StraightLineStep
+from .floor import MakemoreStep, StraightLineStep
 from .memory import peak_bytes
 from .roofline import MatmulKernel, matmul_flops
+from .test_layers import names_batch
 
 
 @pytest.mark.parametrize("size", ["tiny", "small", "medium"])
@@ -80,3 +81,16 @@ def test_the_floor_does_a_real_sgd_step(dtype):
         np.concatenate([p.ravel() for layer in run.params for p in layer.values()]),
         rtol=1e-5,
     )
+
+
+def test_the_names_floor_does_the_engines_step():
+    """The straight-line names step computes what the engine's Trainer step computes: the same
+    loss and the same new params, three steps on (the engine's parity holds it to the frameworks)."""
+    net, x, y = names_batch()
+    floor, trainer = MakemoreStep(net.copy(), x, y, 0.1), manual.Trainer(net.copy(), manual.SGD(lr=0.1))
+    for _ in range(3):
+        np.testing.assert_allclose(floor(), trainer.step(x, y), rtol=1e-13)
+    np.testing.assert_allclose(floor.net.flat_params, trainer.net.flat_params, rtol=1e-12, atol=1e-14)
+    for a, b in zip(floor.net.buffers, trainer.net.buffers):
+        for k in a:
+            np.testing.assert_allclose(a[k], b[k], rtol=1e-13)

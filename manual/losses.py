@@ -221,13 +221,12 @@ class CrossEntropyHead(Head):
         exp = np.exp(shifted)
         total = exp.sum(axis=-1, keepdims=True)
         logs = np.log(total)
-        grad = exp / total
+        grad = np.divide(exp, total, out=np.empty(z.shape, z.dtype))  # C order: its rows are a view
         if y.dtype.kind in "iu":
-            picked = np.take_along_axis(shifted, y[..., None], axis=-1)
-            value = float(logs.sum() - picked.sum())
-            np.put_along_axis(
-                grad, y[..., None], np.take_along_axis(grad, y[..., None], axis=-1) - 1, axis=-1
-            )
+            # as (positions, classes) rows: one fancy index, not take_along_axis's index grids
+            rows, labels = np.arange(y.size), y.reshape(-1)
+            value = float(logs.sum() - shifted.reshape(-1, z.shape[-1])[rows, labels].sum())
+            grad.reshape(-1, z.shape[-1])[rows, labels] -= 1
         else:
             weight = y.sum(axis=-1, keepdims=True)
             value = float(np.vdot(logs, weight) - np.vdot(shifted, y))
@@ -243,10 +242,10 @@ class NLLHead(Head):
         return out.size // out.shape[-1]
 
     def _sum_and_grad(self, lp, y):
-        picked = np.take_along_axis(lp, y[..., None], axis=-1)
-        grad = np.zeros_like(lp)
-        np.put_along_axis(grad, y[..., None], -1, axis=-1)
-        return -float(picked.sum()), grad
+        rows, labels = np.arange(y.size), y.reshape(-1)
+        grad = np.zeros(lp.shape, lp.dtype)  # C order: its rows are a view
+        grad.reshape(-1, lp.shape[-1])[rows, labels] = -1
+        return -float(lp.reshape(-1, lp.shape[-1])[rows, labels].sum()), grad
 
 
 HEADS = {head.name: head for head in (MSEHead(), BCEHead(), CrossEntropyHead(), NLLHead())}

@@ -90,6 +90,7 @@ class Sequential(Model):
                 mine[k][...] = given[k]
         self._buffers = [{k: np.array(v, dtype=self.dtype) for k, v in b.items()} for b in buffers]
         self.rng = rng
+        self._shape_key = None
 
     # ----------------------------------------------------------- structure
 
@@ -227,7 +228,10 @@ class Sequential(Model):
                     + ("; for a single sample use x[None]" if x.ndim == 1 else "")
                 )
             checks.check_finite("x", x)
-        self._out_shape = output_shape(self.layers, x.shape[1:], len(x), train)
+        key = (x.shape, bool(train))
+        if key != self._shape_key:  # the last batch's shape, checked once: a loop's batches repeat it
+            self._out_shape = output_shape(self.layers, x.shape[1:], len(x), train)
+            self._shape_key = key
         return x
 
     def check_data(self, x, y, train=True):

@@ -275,24 +275,23 @@ EMBEDDING, DROPOUT, ACTIVATION_MATH = "manual.layers.embedding", "manual.layers.
 LAYER_MUTANTS = [
     (
         _m("batchnorm mean path dropped", "layer", "∂L/∂x without −Σg (the path through μ)",
-           (NORM, "(n * g - sum_g - xhat * sum_gx)", "(n * g - xhat * sum_gx)")),
+           (NORM, "    dx += sum_g / n\n", "")),
         ("BatchNorm1d", "BatchNorm2d", "LayerNorm"),
     ),
     (
         _m("batchnorm variance path dropped", "layer", "∂L/∂x without −x̂ Σ g x̂ (the path through σ²)",
-           (NORM, "(n * g - sum_g - xhat * sum_gx)", "(n * g - sum_g)")),
+           (NORM, "dx = np.multiply(xhat, sum_gx / n)", "dx = np.zeros_like(xhat)")),
         ("BatchNorm1d", "BatchNorm2d", "LayerNorm"),
     ),
     (
         _m("N − 1 variance in the normalization", "layer", "Bessel's correction where the forward uses N",
-           (NORM, "var = np.mean(centered * centered, axis=axes, keepdims=True)",
-            "var = np.sum(centered * centered, axis=axes, keepdims=True)"
-            " / (math.prod(x.shape[a] for a in axes) - 1)")),
+           (NORM, "var = sum_of_products(centered, centered, axes) / math.prod(x.shape[a] for a in axes)",
+            "var = sum_of_products(centered, centered, axes) / (math.prod(x.shape[a] for a in axes) - 1)")),
         ("BatchNorm1d", "BatchNorm2d", "LayerNorm"),
     ),
     (
         _m("gamma left out of dx", "layer", "∂L/∂x from ∂L/∂out, not ∂L/∂out · γ",
-           (BATCHNORM, "g = dout * self._view(gamma, dout.ndim)", "g = dout")),
+           (BATCHNORM, "scale = self._view(gamma, dout.ndim) * r", "scale = r")),
         ("BatchNorm1d", "BatchNorm2d"),
     ),
     (
@@ -303,13 +302,18 @@ LAYER_MUTANTS = [
     ),
     (
         _m("layernorm dgamma without x-hat", "layer", "∂L/∂γ = Σ ∂L/∂out",
-           (LAYERNORM, '"gamma": np.sum(dout * xhat, axis=leading)', '"gamma": np.sum(dout, axis=leading)')),
+           (LAYERNORM, '"gamma": sum_of_products(dout, xhat, leading)',
+            '"gamma": np.sum(dout, axis=leading)')),
         ("LayerNorm",),
     ),
     (
         _m("embedding repeats overwritten", "layer", "dW[idx] += dout keeps one of each repeated index",
-           (EMBEDDING, "np.add.at(dW, idx.reshape(-1), dout.reshape(-1, shape[1]))",
-            "dW[idx.reshape(-1)] += dout.reshape(-1, shape[1])")),
+           (EMBEDDING, "np.add.at(dW, rows, flat)", "dW[rows] += flat")),
+        ("Embedding",),
+    ),
+    (
+        _m("wide embedding repeats overwritten", "layer", "the row loop assigns each row, not adds",
+           (EMBEDDING, "dW[k] += flat[i]", "dW[k] = flat[i]")),
         ("Embedding",),
     ),
     (

@@ -31,7 +31,8 @@ class ActivationLayer(Layer):
         return a, (a if fn.saves == "a" else x)
 
     def backward(self, dout, cache):
-        return self._fn().backward(dout, cache, out=np.empty_like(dout), work=np.empty_like(dout)), {}
+        work = np.empty_like(dout)  # every backward may write its result over its scratch: one buffer
+        return self._fn().backward(dout, cache, out=work, work=work), {}
 
 
 class Sigmoid(ActivationLayer):

@@ -18,7 +18,7 @@ statistics 0 and 1; a batch of one value per channel in train mode is refused
 import numpy as np
 
 from .base import Layer, check_count, check_number
-from .norm import normalize, normalize_backward
+from .norm import normalize, normalize_backward, sum_of_products
 
 
 class _BatchNorm(Layer):
@@ -105,20 +105,24 @@ class _BatchNorm(Layer):
             xhat = (x - self._view(buffers["running_mean"], x.ndim)) * r
         out = xhat
         if self.affine:
-            out = xhat * self._view(params["gamma"], x.ndim) + self._view(params["beta"], x.ndim)
+            out = xhat * self._view(params["gamma"], x.ndim)
+            out += self._view(params["beta"], x.ndim)  # in place: one (N, C, ...) buffer, not two
         gamma = params["gamma"] if self.affine else None
         return out, (xhat, r, gamma, axes, use_batch)
 
     def backward(self, dout, cache):
         xhat, r, gamma, axes, use_batch = cache
-        grads = {}
-        g = dout
-        if gamma is not None:
-            grads["gamma"] = np.sum(dout * xhat, axis=axes)
-            grads["beta"] = dout.sum(axis=axes)
-            g = dout * self._view(gamma, dout.ndim)
-        dx = normalize_backward(g, xhat, r, axes) if use_batch else g * r
-        return dx, grads
+        if gamma is None:
+            return (normalize_backward(dout, xhat, r, axes) if use_batch else dout * r), {}
+        grads = {"gamma": sum_of_products(dout, xhat, axes).reshape(-1), "beta": dout.sum(axis=axes)}
+        scale = self._view(gamma, dout.ndim) * r
+        if not use_batch:
+            return dout * scale, grads
+        # γ is constant over the reduced axes, so with g = γ ∂L/∂out the backward is
+        # γr/n (n ∂L/∂out − Σ ∂L/∂out − x̂ Σ ∂L/∂out x̂): g never formed, its sums are ∂L/∂β and ∂L/∂γ
+        shape = scale.shape
+        sums = grads["beta"].reshape(shape), grads["gamma"].reshape(shape)
+        return normalize_backward(dout, xhat, scale, axes, sums), grads
 
 
 class BatchNorm1d(_BatchNorm):

@@ -12,6 +12,9 @@ import numpy as np
 
 from .base import Layer, check_count
 
+# from this embedding_dim on, a row-by-row loop accumulates faster than np.add.at (docs/performance.md)
+ROW_LOOP = 128
+
 
 class Embedding(Layer):
     """``nn.Embedding(num_embeddings, embedding_dim)``: param ``W`` (num, dim), drawn from N(0, 1)
@@ -57,5 +60,10 @@ class Embedding(Layer):
     def backward(self, dout, cache):
         idx, shape = cache
         dW = np.zeros(shape, dout.dtype)
-        np.add.at(dW, idx.reshape(-1), dout.reshape(-1, shape[1]))
+        rows, flat = idx.reshape(-1), dout.reshape(-1, shape[1])
+        if shape[1] < ROW_LOOP:
+            np.add.at(dW, rows, flat)
+        else:  # np.add.at adds element by element: row by row is 5x faster at dim 1,024
+            for i, k in enumerate(rows.tolist()):
+                dW[k] += flat[i]
         return None, {"W": dW}

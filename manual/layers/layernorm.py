@@ -11,7 +11,7 @@ No running statistics and no modes: train and eval are the same computation.
 import numpy as np
 
 from .base import Layer, check_count, check_number
-from .norm import normalize, normalize_backward
+from .norm import normalize, normalize_backward, sum_of_products
 
 
 class LayerNorm(Layer):
@@ -67,12 +67,17 @@ class LayerNorm(Layer):
         xhat, r, _, _ = normalize(x, axes, self.eps)
         if not self.elementwise_affine:
             return xhat, (xhat, r, None, axes)
-        return xhat * params["gamma"] + params["beta"], (xhat, r, params["gamma"], axes)
+        out = xhat * params["gamma"]
+        out += params["beta"]  # in place: one (N, D) buffer, not two
+        return out, (xhat, r, params["gamma"], axes)
 
     def backward(self, dout, cache):
         xhat, r, gamma, axes = cache
         if gamma is None:
             return normalize_backward(dout, xhat, r, axes), {}
         leading = tuple(range(dout.ndim - len(axes)))
-        grads = {"gamma": np.sum(dout * xhat, axis=leading), "beta": dout.sum(axis=leading)}
+        grads = {
+            "gamma": sum_of_products(dout, xhat, leading).reshape(gamma.shape),
+            "beta": dout.sum(axis=leading),
+        }
         return normalize_backward(dout * gamma, xhat, r, axes), grads
