@@ -1,5 +1,6 @@
 """Sessions: ``tests`` (the suite), ``demo`` (the main job), ``benchmarks``, ``lint``,
-and now and then ``mutants`` (mutmut over the engine's core).
+and now and then ``thorough`` (the Hypothesis tests at 3,000 examples each) and
+``mutants`` (mutmut over the engine's core).
 
 Every session installs the package with pip under constraints.txt, which
 pins torch==2.13.0 (a CPU build on disk on this project's machines).
@@ -80,6 +81,25 @@ def demo(session):
     session.run("backprop-by-hand", "check", "--example", "seed001", success_codes=[1])
     session.run("backprop-by-hand", "check", "--example", "seed000")
     session.run("backprop-by-hand", "study", "xor")
+
+
+@nox.session
+def thorough(session):
+    """The property tests (Hypothesis: drawn nets, drawn layer shapes) at 3,000 examples
+    each instead of the default 40: a long hunt (~0.1 s per example, so ~10 minutes on two
+    cores), not for every run."""
+    install(session, "torch,jax,sklearn,names,test")
+    session.run(
+        "pytest",
+        "-n",
+        "auto",
+        "tests/test_properties.py",
+        "tests/test_layer_parity.py",
+        "-k",
+        "drawn or matches",
+        *session.posargs,
+        env={"BACKPROP_REQUIRE_FRAMEWORKS": "1", "HYPOTHESIS_PROFILE": "thorough"},
+    )
 
 
 @nox.session

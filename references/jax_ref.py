@@ -453,13 +453,19 @@ def layer_forward_backward(layer, params, buffers, x, dout, dtype, train=True, m
 
         jx = _device(x)
         cotangent = _device(np.asarray(dout, dtype=spec["dtype"]))
-        if ints:  # indices have no gradient: differentiate with respect to the params alone
-            out, vjp, new = jax.vjp(lambda p: f(p, jx), to_jax(params), has_aux=True)
-            (gp,), dx = vjp(cotangent), None
-        else:
-            out, vjp, new = jax.vjp(f, to_jax(params), jx, has_aux=True)
-            gp, gx = vjp(cotangent)
-            dx = np.array(gx, dtype=spec["dtype"])
+
+        # jitted whole: one XLA compile, where eager jax compiles every primitive on its own
+        @jax.jit
+        def forward_backward(p, xin, d):
+            if ints:  # indices have no gradient: differentiate with respect to the params alone
+                out, vjp, new = jax.vjp(lambda q: f(q, xin), p, has_aux=True)
+                return out, vjp(d)[0], None, new
+            out, vjp, new = jax.vjp(f, p, xin, has_aux=True)
+            gp, gx = vjp(d)
+            return out, gp, gx, new
+
+        out, gp, gx, new = forward_backward(to_jax(params), jx, cotangent)
+        dx = None if ints else np.array(gx, dtype=spec["dtype"])
         return (
             np.array(out, dtype=spec["dtype"]),
             dx,
