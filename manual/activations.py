@@ -29,6 +29,8 @@ from .special import INV_SQRT_2PI, normal_cdf
 LEAKY_SLOPE = 0.01
 GELU_TANH_C = math.sqrt(2 / math.pi)  # the tanh approximation's √(2/π) and 0.044715
 GELU_TANH_A = 0.044715
+PHI_ZERO = 40.0  # exp(−40²/2) = exp(−800) is 0 in float64 (and float32)
+TANH_SATURATED = 100.0  # tanh(√(2/π)(100 + 0.044715 · 100³)) is 1 exactly, in both dtypes
 
 
 class Activation:
@@ -207,11 +209,13 @@ class GELU(Activation):
         return np.multiply(z, work, out=out)
 
     def derivative(self, z, out):
-        np.multiply(z, z, out=out)
+        # beyond |z| = 40, z φ(z) is below the smallest subnormal: clipped, z² cannot overflow
+        zc = np.clip(z, -PHI_ZERO, PHI_ZERO)
+        np.multiply(zc, zc, out=out)
         out *= -0.5
         np.exp(out, out=out)
         out *= INV_SQRT_2PI
-        out *= z
+        out *= zc
         out += normal_cdf(z)  # f′ = Φ(z) + z φ(z)
         return out
 
@@ -234,19 +238,20 @@ class GELUTanh(Activation):
         return np.tanh(out, out=out)
 
     def apply(self, z, out, work):
-        t = self._t(z, work)
+        t = self._t(np.clip(z, -TANH_SATURATED, TANH_SATURATED), work)
         t += 1
-        np.multiply(z, t, out=out)
-        out *= 0.5
-        return out
+        t *= 0.5  # ½ (1 + t) first: in [0, 1], so z times it cannot overflow
+        return np.multiply(z, t, out=out)
 
     def derivative(self, z, out):
-        t = self._t(z, np.empty_like(z))
-        np.multiply(z, z, out=out)
+        # beyond |z| = 100, t = ±1 exactly and 1 − t² = 0: clipped, z³ cannot overflow (z³ · 0 = NaN)
+        zc = np.clip(z, -TANH_SATURATED, TANH_SATURATED)
+        t = self._t(zc, np.empty_like(z))
+        np.multiply(zc, zc, out=out)
         out *= 3 * GELU_TANH_A
         out += 1
         out *= GELU_TANH_C
-        out *= z
+        out *= zc
         out *= 1 - t * t
         out += 1 + t
         out *= 0.5

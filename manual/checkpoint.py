@@ -4,6 +4,10 @@
     net, state = manual.load("run.npz", expect=net)
     more = manual.train(net, x, y, optimizer, 18, resume=state)
 
+    manual.save("loop.npz", trainer.net, trainer.train_state())     # a loop of one's own
+    net, state = manual.load("loop.npz")
+    trainer = manual.Trainer(net, optimizer, state=state)
+
 The file is a NumPy ``.npz`` archive (a zip of ``.npy`` arrays) holding
 
 - ``checkpoint``: a one-element string array, the JSON metadata: the format
@@ -11,7 +15,8 @@ The file is a NumPy ``.npz`` archive (a zip of ``.npy`` arrays) holding
   and, if a state was saved, its plain-data part (step count, epoch, the
   shuffling generator's state, batch_size, shuffle_seed, optimizer config,
   the names of the optimizer's buffers, and what the model keeps of a run:
-  a Sequential's dropout generator);
+  a Sequential's dropout generator); and ``run``, that generator's state as the
+  net had it (with or without a state: a loaded net draws the masks the saved one would);
 - ``param.<layer>.<name>``: the parameters (``param.0.W``, ``param.0.b``, ...), layer 0 first;
 - ``buffer.<layer>.<name>``: a Sequential's running statistics;
 - ``optimizer.<buffer>.<i>``: the optimizer's buffers, one per parameter in
@@ -90,6 +95,9 @@ def _arrays_to_save(net, state):
         if not np.isfinite(p).all():
             raise ValueError(f"cannot save: {name} has non-finite values (a diverged run?)")
     meta = {"format": FORMAT, "version": VERSION, "spec": net.spec(), "state": None}
+    run = net.run_state()
+    if run:  # the net's own generator (Dropout's): a loaded net draws the masks this one would next
+        meta["run"] = {k: copy_rng_state(v) if isinstance(v, dict) else v for k, v in run.items()}
     if state is not None:
         meta["state"] = _state_meta(state)
         arrays.update(_buffer_arrays(state, net))
@@ -233,6 +241,8 @@ def _from_contents(arrays, expect):
     if expect is not None:
         _compare_spec(spec, expect.spec())
     net = _build_net(spec, arrays)
+    if "run" in meta:
+        net.restore_run_state(_check_model_state(meta["run"], net))
     state = None if meta["state"] is None else _build_state(meta["state"], net, arrays)
     if arrays:
         raise _Bad(f"unexpected arrays {sorted(arrays)} (not in the recorded spec or state)")
@@ -308,7 +318,10 @@ def _parse_meta(raw):
         raise _Bad(f"is not a checkpoint: its metadata has no format marker {FORMAT!r}")
     if meta.get("version") != VERSION:
         raise _Bad(f"has format version {meta.get('version')!r}; this manual reads version {VERSION}")
-    _check_keys("metadata", meta, ("format", "version", "spec", "state"))
+    # "run" (a net's own generator) is absent from files written before it, and for nets without one
+    _check_keys(
+        "metadata", meta, ("format", "version", "spec", "state") + (("run",) if "run" in meta else ())
+    )
     return meta
 
 

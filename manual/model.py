@@ -3,6 +3,7 @@ talk to a model, whatever it is (``MLP``, ``Sequential``, ``Ensemble``):
 
     model.check_data(x, y)                  x, y validated and in the layout the step takes
     model.arrange_data(x, y)                the same layout, unchecked (Trainer.step(validate=False))
+    model.check_batches(x, sizes)           whether train-mode batches of these sizes can be taken
     model.loss_and_grads_into(x, y, grads)  the hot path: the loss, every gradient written into grads
     model.param_views                       the params, one dict of named arrays per layer, views of
     model.flat_params                       one contiguous buffer, which an optimizer updates at once
@@ -29,6 +30,9 @@ class Model:
         # params and grads are views of one buffer each: one update for the whole net
         optimizer.step_flat(self.flat_params, grads_flat, state)
         return loss
+
+    def check_batches(self, x, sizes):
+        """Whether train-mode batches of these ``sizes`` of checked ``x`` can be taken (default: any)."""
 
     def run_state(self):
         """Plain data a resumed run needs of the model besides its params (default: none)."""

@@ -213,12 +213,17 @@ class Sequential(Model):
                 raise ValueError(
                     f"x: expected a non-empty batch of indices (batch, ...), got shape {x.shape}"
                 )
-            first.check_indices(x)
+            try:
+                first.check_indices(x)
+            except (TypeError, ValueError) as err:
+                raise type(err)(f"x, for layer 0 ({first!r}): {err}") from None
         else:
-            if np.asarray(x).dtype.kind in "iub":
+            kind = np.asarray(x).dtype.kind
+            if kind in "iub":
+                what = "booleans" if kind == "b" else "integers"
                 raise TypeError(
                     f"x: expected floats ({self.dtype.name}, the net's dtype) for {first!r}, got "
-                    f"{np.asarray(x).dtype} integers; indices want an Embedding as the first layer, "
+                    f"{np.asarray(x).dtype} {what}; indices want an Embedding as the first layer, "
                     f"numbers .astype(np.{self.dtype.name})"
                 )
             x = checks.as_array("x", x, self.dtype)
@@ -238,6 +243,13 @@ class Sequential(Model):
         x = self.check_input(x, train)
         y = check_target(self._head, y, (len(x), *self._out_shape), self.dtype)
         return x, y
+
+    def check_batches(self, x, sizes):
+        for size in sorted(sizes):
+            try:
+                output_shape(self.layers, x.shape[1:], size, True)
+            except ValueError as err:
+                raise ValueError(f"a train-mode batch of {size}: {err}") from None
 
     def run_state(self):
         """The dropout generator's state (a resumed run draws the masks an unbroken one would)."""
@@ -372,8 +384,19 @@ def check_buffers(layers, buffers, dtype):
         if not isinstance(b, dict) or set(b) != set(want):
             got = sorted(b) if isinstance(b, dict) else type(b).__name__
             raise ValueError(f"buffers[{i}] ({layer!r}): expected keys {sorted(want)}, got {got}")
+        entry = {}
         for k, v in want.items():
-            if np.shape(b[k]) != v.shape:
-                raise ValueError(f"buffers[{i}][{k!r}]: expected shape {v.shape}, got {np.shape(b[k])}")
-        out.append({k: np.array(b[k], dtype=dtype) for k in want})
+            arr = np.asarray(b[k])
+            if arr.shape != v.shape:
+                raise ValueError(f"buffers[{i}][{k!r}]: expected shape {v.shape}, got {arr.shape}")
+            if arr.dtype.kind not in "biuf":
+                raise TypeError(f"buffers[{i}][{k!r}]: expected a float array, got dtype {arr.dtype}")
+            entry[k] = np.array(arr, dtype=dtype)
+            checks.check_finite(f"buffers[{i}][{k!r}]", entry[k])
+            if k == "running_var" and (entry[k] < 0).any():
+                j = int(np.argmax(entry[k] < 0))
+                raise ValueError(
+                    f"buffers[{i}]['running_var']: expected variances >= 0, got {entry[k][j]} at {j}"
+                )
+        out.append(entry)
     return out

@@ -79,7 +79,8 @@ class Trainer:
             loss = trainer.step(xb, yb)
 
     ``net``: any model (``MLP``, ``Sequential``, ``Ensemble``), through the protocol
-    of ``manual.model``. ``state``: an ``OptimizerState`` to continue from (default: a
+    of ``manual.model``. ``state``: an ``OptimizerState``, or a ``TrainState``
+    (``trainer.train_state()``, loaded from a checkpoint), to continue from (default: a
     fresh one). The gradient buffers are allocated once, here; ``grads`` holds the
     last step's gradients (for an ensemble, in its internal layout, the nets last).
     ``frozen``: an ensemble's ``History.frozen`` to continue from.
@@ -100,12 +101,34 @@ class Trainer:
             if net.n_nets is None or np.shape(frozen) != (net.n_nets,):
                 raise ValueError(f"frozen: expected one step (or -1) per net of an ensemble, got {frozen!r}")
             self.frozen = np.array(frozen, dtype=int)
+        if isinstance(state, TrainState):  # a checkpoint's (train_state()): its optimizer part
+            if state.optimizer_config and state.optimizer_config != optimizer.config():
+                raise ValueError(
+                    f"state: made with the optimizer {state.optimizer_config}, got {optimizer.config()}"
+                )
+            state = state.optimizer
         if state is None:
             self.state = optimizer.init(net.param_views)
         else:  # a copy, laid out contiguously over this net's params
             check_state_buffers(state, net, optimizer)
             self.state = OptimizerState.contiguous(state.step, state.buffers, flat(net.param_views))
         self._grads_flat, self.grads = allocate_like(net.param_views)
+
+    def train_state(self):
+        """A ``TrainState`` of this loop (a copy): the optimizer's state and config and the net's
+        own generator, for ``manual.save(path, trainer.net, trainer.train_state())``; no epoch count
+        or shuffling of its own (epoch 0, no batch_size)."""
+        return TrainState(
+            optimizer=self.state.copy(),
+            epoch=0,
+            rng=None,
+            batch_size=None,
+            shuffle_seed=None,
+            optimizer_config=self.optimizer.config(),
+            model={
+                k: copy_rng_state(v) if isinstance(v, dict) else v for k, v in self.net.run_state().items()
+            },
+        )
 
     def step(self, x, y, validate=True):
         """Forward, backward and one update on a batch x, y (an ensemble's: shared, or per net
@@ -160,6 +183,13 @@ def check_train_args(net, x, y, optimizer, epochs, batch_size, shuffle_seed, rec
     _check_count("epochs", epochs, minimum=0)
     if batch_size is not None:
         _check_count("batch_size", batch_size, minimum=1)
+    # before any step: a short last batch a layer cannot take (BatchNorm, one sample) is refused now
+    n = len(x)
+    full = n if batch_size is None else min(batch_size, n)
+    try:
+        net.check_batches(x, {full, n % full} - {0})
+    except ValueError as err:
+        raise ValueError(f"batch_size={batch_size} on {n} samples: {err}") from None
     if record_every is not None:
         _check_count("record_every", record_every, minimum=1)
     if shuffle_seed is not None and (

@@ -323,7 +323,7 @@ LAYER_MUTANTS = [
     ),
     (
         _m("gelu derivative without z phi(z)", "layer", "GELU′ taken as Φ(z)",
-           (ACTIVATION_MATH, "out *= z\n        out += normal_cdf(z)  # f′ = Φ(z) + z φ(z)",
+           (ACTIVATION_MATH, "out *= zc\n        out += normal_cdf(z)  # f′ = Φ(z) + z φ(z)",
             "out *= 0\n        out += normal_cdf(z)")),
         ("GELU",),
     ),

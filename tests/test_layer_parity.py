@@ -186,3 +186,20 @@ def test_drawn_shapes_agree_with_both_frameworks(shape, seed, kind):
         theirs = lc.reference(reference, layer, params, buffers, x, dout, np.float64, True, mask)
         rows = lc.compare(theirs, mine, bound, np.float64)
         assert all(r.ok for r in rows), (reference, [r for r in rows if not r.ok])
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("dtype_name", list(DTYPES))
+def test_gelu_far_out_gives_its_limits_without_overflowing(approximate, dtype_name):
+    """Far from 0, GELU(z) = z and GELU′ = 1 above, 0 and 0 below (Φ and tanh saturate): hand
+    algebra. z², z³ overflow long before that (z³ · (1 − t²) = inf · 0 was NaN); the suite turns
+    any NumPy warning into a failure."""
+    dtype = DTYPES[dtype_name]
+    big = np.array([1e3, 2e13, np.finfo(dtype).max / 4], dtype)
+    z = np.concatenate([-big, big])[None]
+    layer = manual.GELU(approximate)
+    out, cache = layer.forward({}, z, train=True)
+    dz, _ = layer.backward(np.ones_like(z), cache)
+    np.testing.assert_array_equal(out, np.where(z > 0, z, 0))
+    np.testing.assert_array_equal(dz, (z > 0).astype(dtype))
+    assert out.dtype == dz.dtype == dtype

@@ -215,6 +215,42 @@ def test_a_checkpoint_resumes_bit_exactly(tmp_path):
             np.testing.assert_array_equal(a[k], b[k])
 
 
+def test_a_loop_of_ones_own_checkpoints_and_resumes_bit_exactly(tmp_path):
+    """A Trainer loop saved with trainer.train_state() and resumed through Trainer(state=...)
+    equals the unbroken loop to the last bit, Dropout's masks, Adam's moments and BatchNorm's
+    statistics included; a net saved alone draws the masks the saved one would next."""
+    net = makemore(dropout=0.3)
+    x, y = token_data(16)
+    unbroken = manual.Trainer(net.copy(), manual.Adam(lr=1e-2))
+    for _ in range(3):
+        unbroken.step(x, y)
+    manual.save(tmp_path / "loop.npz", unbroken.net, unbroken.train_state())
+    alone = unbroken.net.copy()
+    manual.save(tmp_path / "net.npz", alone)
+    loaded, state = manual.load(tmp_path / "loop.npz")
+    resumed = manual.Trainer(loaded, manual.Adam(lr=1e-2), state=state)
+    for _ in range(3):
+        assert unbroken.step(x, y) == resumed.step(x, y)
+    for a, b in zip(unbroken.net.params + unbroken.net.buffers, resumed.net.params + resumed.net.buffers):
+        for k in a:
+            np.testing.assert_array_equal(a[k], b[k])
+    again, none = manual.load(tmp_path / "net.npz")
+    assert none is None
+    np.testing.assert_array_equal(again.forward(x, train=True), alone.forward(x, train=True))
+    with pytest.raises(ValueError, match="state: made with the optimizer"):
+        manual.Trainer(loaded, manual.SGD(lr=1e-2), state=state)
+
+
+def test_train_refuses_a_last_batch_a_layer_cannot_take_before_any_step():
+    net = makemore()
+    x, y = token_data(17)  # batches of 8, 8 and 1: BatchNorm cannot take the last
+    with pytest.raises(ValueError) as info:
+        manual.train(net, x, y, manual.SGD(lr=0.1), epochs=1, batch_size=8)
+    assert str(info.value).startswith(
+        "batch_size=8 on 17 samples: a train-mode batch of 1: layer 3 (BatchNorm1d(16))"
+    )
+
+
 def test_gradcheck_and_the_trace_work_on_a_sequential():
     net = makemore(dropout=0.25)
     x, y = token_data(12)
@@ -255,13 +291,19 @@ BAD = [
         "floats for an Embedding",
         lambda: (np.ones((4, 3)), np.zeros(4, int)),
         TypeError,
-        "expected integer indices",
+        "x, for layer 0 (Embedding(11, 4)): expected integer indices, got dtype float64",
+    ),
+    (
+        "booleans for an Embedding",
+        lambda: (np.ones((4, 3), bool), np.zeros(4, int)),
+        TypeError,
+        "booleans are not indices",
     ),
     (
         "an index out of range",
         lambda: (np.full((4, 3), 11), np.zeros(4, int)),
         ValueError,
-        "expected indices in [0, 11)",
+        "x, for layer 0 (Embedding(11, 4)): expected indices in [0, 11), got 11 at index (0, 0)",
     ),
     (
         "labels of the wrong shape",
@@ -325,6 +367,47 @@ def test_bad_input_is_refused_before_anything_changes(what, data, error, fragmen
             "Softmax",
         ),
         (lambda: manual.Sequential([{"kind": "Conv9d"}]), ValueError, "unknown layer kind 'Conv9d'"),
+        (
+            lambda: manual.Sequential([{"kind": "BatchNorm1d", "num_features": 3, "foo": 1}], loss="mse"),
+            ValueError,
+            "layer BatchNorm1d: unknown argument 'foo'; BatchNorm1d takes ['num_features', 'eps',",
+        ),
+        (lambda: manual.Softmax(dim=0), ValueError, "dim=0 is the batch axis"),
+        (
+            lambda: manual.Sequential([manual.Linear(3, 2)]).forward(np.ones((2, 3), bool)),
+            TypeError,
+            "got bool booleans",
+        ),
+        (
+            lambda: manual.Sequential.from_params(
+                [manual.BatchNorm1d(3)],
+                [{"gamma": np.ones(3), "beta": np.zeros(3)}],
+                [{"running_mean": np.zeros(3), "running_var": -np.ones(3)}],
+                loss="mse",
+            ),
+            ValueError,
+            "buffers[0]['running_var']: expected variances >= 0, got -1.0 at 0",
+        ),
+        (
+            lambda: manual.Sequential.from_params(
+                [manual.BatchNorm1d(3)],
+                [{"gamma": np.ones(3), "beta": np.zeros(3)}],
+                [{"running_mean": np.full(3, np.nan), "running_var": np.ones(3)}],
+                loss="mse",
+            ),
+            ValueError,
+            "buffers[0]['running_mean']: expected finite values, got nan",
+        ),
+        (
+            lambda: manual.Sequential.from_params(
+                [manual.BatchNorm1d(3)],
+                [{"gamma": np.ones(3), "beta": np.zeros(3)}],
+                [{"running_mean": np.array(["a", "b", "c"]), "running_var": np.ones(3)}],
+                loss="mse",
+            ),
+            TypeError,
+            "buffers[0]['running_mean']: expected a float array, got dtype <U1",
+        ),
         (
             lambda: manual.Sequential([manual.Linear(3, 4), manual.Embedding(4, 2)]),
             ValueError,

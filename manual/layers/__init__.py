@@ -1,6 +1,8 @@
 """The layer kinds, one module each, and ``KINDS``: kind name -> class, so that a
 layer's plain description ``{"kind": ..., **config}`` rebuilds it (``from_config``)."""
 
+import inspect
+
 from .activation import GELU, Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
 from .base import Layer
 from .batchnorm import BatchNorm1d, BatchNorm2d
@@ -31,8 +33,13 @@ def from_config(data):
     kind = data["kind"]
     if kind not in KINDS:
         raise ValueError(f"unknown layer kind {kind!r}; known: {', '.join(sorted(KINDS))}")
+    args = {k: v for k, v in data.items() if k != "kind"}
+    known = [n for n in inspect.signature(KINDS[kind]).parameters]
+    unknown = sorted(set(args) - set(known))
+    if unknown:
+        raise ValueError(f"layer {kind}: unknown argument {unknown[0]!r}; {kind} takes {known or 'none'}")
     try:
-        return KINDS[kind](**{k: v for k, v in data.items() if k != "kind"})
+        return KINDS[kind](**args)
     except TypeError as err:
         raise ValueError(f"layer {kind}: {err}") from None
 

@@ -114,6 +114,10 @@ class Softmax(ActivationLayer):
     def __init__(self, dim=-1):
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
             raise TypeError(f"dim: expected an int, got {dim!r}")
+        if dim == 0:
+            raise ValueError(
+                "dim=0 is the batch axis: a softmax across samples mixes them; expected 1 or more, or -1"
+            )
         self.dim = int(dim)
         self._act = self._form(axis=self.dim)
 

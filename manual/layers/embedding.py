@@ -42,15 +42,17 @@ class Embedding(Layer):
     def check_indices(self, idx):
         """Integer indices in [0, num_embeddings); TypeError or ValueError naming the first bad one."""
         if idx.dtype.kind not in "iu":
-            raise TypeError(
-                f"{self!r}: expected integer indices, got dtype {idx.dtype} "
-                "(floats are not indices: convert them with .astype(int) if they are whole numbers)"
+            hint = (
+                "booleans are not indices: np.flatnonzero(mask) gives the positions of True"
+                if idx.dtype.kind == "b"
+                else "floats are not indices: convert them with .astype(int) if they are whole numbers"
             )
+            raise TypeError(f"expected integer indices, got dtype {idx.dtype} ({hint})")
         bad = (idx < 0) | (idx >= self.num_embeddings)
         if bad.any():
             where = tuple(int(i) for i in np.argwhere(bad)[0])
             raise ValueError(
-                f"{self!r}: expected indices in [0, {self.num_embeddings}), got {idx[where]} at index {where}"
+                f"expected indices in [0, {self.num_embeddings}), got {idx[where]} at index {where}"
             )
 
     def forward(self, params, x, *, train=False, rng=None, buffers=None):
