@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from manual.gradcheck import central_differences
 from manual.layers import from_config
 from references import jax_ref, torch_ref
 
@@ -79,37 +80,20 @@ def numeric(layer, params, buffers, x, dout, train=True, rng_state=None, eps=1e-
     x64 = np.array(x, np.float64) if floats else np.asarray(x)
     d64 = np.asarray(dout, np.float64)
 
-    def phi():
+    def run():
         rng = None
         if rng_state is not None:
             rng = np.random.default_rng()
             rng.bit_generator.state = rng_state
         b = {k: np.array(v, np.float64) for k, v in (buffers or {}).items()}
-        out, _ = layer.forward(p64, x64, train=train, rng=rng, buffers=b)
-        return float(np.vdot(d64, out))
+        return layer.forward(p64, x64, train=train, rng=rng, buffers=b)[0]
 
-    def differences(arr):
-        grad = np.empty_like(arr)
-        flat, g = arr.reshape(-1), grad.reshape(-1)
-        for i in range(flat.size):
-            keep = flat[i]
-            flat[i] = keep + eps
-            up = phi()
-            flat[i] = keep - eps
-            down = phi()
-            flat[i] = keep
-            g[i] = (up - down) / (2 * eps)
-        return grad
+    def phi():
+        return float(np.vdot(d64, run()))
 
-    dx = differences(x64) if floats else None
-    grads = {k: differences(v) for k, v in p64.items()}
-    b = {k: np.array(v, np.float64) for k, v in (buffers or {}).items()}
-    rng = None
-    if rng_state is not None:
-        rng = np.random.default_rng()
-        rng.bit_generator.state = rng_state
-    out, _ = layer.forward(p64, x64, train=train, rng=rng, buffers=b)
-    return dx, grads, float(np.vdot(np.abs(d64), np.abs(out)))
+    dx = central_differences(phi, x64, eps) if floats else None
+    grads = {k: central_differences(phi, v, eps) for k, v in p64.items()}
+    return dx, grads, float(np.vdot(np.abs(d64), np.abs(run())))
 
 
 @dataclass(frozen=True)

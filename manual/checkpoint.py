@@ -46,7 +46,7 @@ from .mlp import MLP
 from .optim import OptimizerState, flat, from_config
 from .sequential import Sequential
 from .spec import from_spec, normalize
-from .train import TrainState, copy_rng_state
+from .train import TrainState, copy_rng_state, copy_run_state
 
 FORMAT = "backprop-by-hand checkpoint"
 VERSION = 1
@@ -97,7 +97,7 @@ def _arrays_to_save(net, state):
     meta = {"format": FORMAT, "version": VERSION, "spec": net.spec(), "state": None}
     run = net.run_state()
     if run:  # the net's own generator (Dropout's): a loaded net draws the masks this one would next
-        meta["run"] = {k: copy_rng_state(v) if isinstance(v, dict) else v for k, v in run.items()}
+        meta["run"] = copy_run_state(run)
     if state is not None:
         meta["state"] = _state_meta(state)
         arrays.update(_buffer_arrays(state, net))
@@ -130,7 +130,7 @@ def _state_meta(state):
         "shuffle_seed": _optional_count("state.shuffle_seed", state.shuffle_seed, 0),
         "optimizer_config": dict(state.optimizer_config),
         "buffers": list(state.optimizer.buffers),
-        "model": {k: copy_rng_state(v) if isinstance(v, dict) else v for k, v in state.model.items()},
+        "model": copy_run_state(state.model),
     }
 
 

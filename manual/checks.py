@@ -95,6 +95,17 @@ def check_finite(name, arr):
         )
 
 
+def check_interval(lead, arr, low, high, closed=False):
+    """ValueError naming the first entry of ``arr`` outside [low, high) ([low, high] if
+    ``closed``): "<lead> in [low, high), got v at index i"."""
+    # min and max first: they allocate nothing, where the comparisons would build boolean copies
+    if arr.size == 0 or (arr.min() >= low and (arr.max() <= high if closed else arr.max() < high)):
+        return
+    bad = (arr < low) | ((arr > high) if closed else (arr >= high))
+    at = tuple(int(i) for i in np.argwhere(bad)[0])
+    raise ValueError(f"{lead} in [{low}, {high}{']' if closed else ')'}, got {arr[at]} at index {at}")
+
+
 def check_seed(seed):
     """None or an int >= 0 (what np.random.default_rng takes as a plain seed)."""
     if seed is None:
@@ -142,9 +153,8 @@ def check_y(y, batch, n_out, loss_name, dtype):
             hint = f"; cross_entropy wants one-hot rows: np.eye({n_out})[labels]"
         raise ValueError(f"y: expected shape ({batch}, {n_out}), got shape {y.shape}{hint}")
     check_finite("y", y)
-    if loss_name == "bce" and not (y.min() >= 0 and y.max() <= 1):
-        i = tuple(int(k) for k in np.argwhere((y < 0) | (y > 1))[0])
-        raise ValueError(f"y: bce expects targets in [0, 1], got {y[i]} at index {i}")
+    if loss_name == "bce":
+        check_interval("y: bce expects targets", y, 0, 1, closed=True)
     # one nonzero per row (count == rows, and every row sums to 1, so none is empty) equal to 1
     if loss_name == "cross_entropy" and not (np.count_nonzero(y) == len(y) and (y.sum(axis=1) == 1).all()):
         one_hot = ((y == 0) | (y == 1)).all(axis=1) & (y.sum(axis=1) == 1)

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .mlp import MLP
-from .optim import flat
 from .sequential import Sequential
 
 
@@ -168,15 +167,20 @@ def numeric_grads(net, x, y, eps=1e-6):
     loss = (
         _frozen_loss(net64, x, y) if isinstance(net64, Sequential) else (lambda: net64._loss_unchecked(x, y))
     )
-    grads = [{k: np.empty_like(v) for k, v in layer.items()} for layer in net64.param_views]
-    for p, g in zip(flat(net64.param_views), flat(grads)):
-        flat_p, flat_g = p.reshape(-1), g.reshape(-1)
-        for i in range(flat_p.size):
-            keep = flat_p[i]
-            flat_p[i] = keep + eps
-            up = loss()
-            flat_p[i] = keep - eps
-            down = loss()
-            flat_p[i] = keep
-            flat_g[i] = (up - down) / (2 * eps)
-    return grads
+    return [{k: central_differences(loss, v, eps) for k, v in layer.items()} for layer in net64.param_views]
+
+
+def central_differences(f, arr, eps=1e-6):
+    """∂f/∂arr entry by entry, (f(arr + eps) − f(arr − eps)) / 2 eps, ``f`` a function of no
+    arguments that reads ``arr`` (moved in place, one entry at a time, and put back)."""
+    grad = np.empty_like(arr)
+    flat_a, flat_g = arr.reshape(-1), grad.reshape(-1)
+    for i in range(flat_a.size):
+        keep = flat_a[i]
+        flat_a[i] = keep + eps
+        up = f()
+        flat_a[i] = keep - eps
+        down = f()
+        flat_a[i] = keep
+        flat_g[i] = (up - down) / (2 * eps)
+    return grad

@@ -26,6 +26,7 @@ import numpy as np
 
 from . import checks
 from .layers import Layer, describe, from_config
+from .layers.base import where
 from .losses import HEADS, REDUCTIONS
 from .model import Model
 from .optim import allocate_like
@@ -216,7 +217,7 @@ class Sequential(Model):
             try:
                 first.check_indices(x)
             except (TypeError, ValueError) as err:
-                raise type(err)(f"x, for layer 0 ({first!r}): {err}") from None
+                raise type(err)(f"x, for {where(0, first)}: {err}") from None
         else:
             kind = np.asarray(x).dtype.kind
             if kind in "iub":
@@ -301,7 +302,7 @@ def output_shape(layers, shape, batch, train):
             if train and batch is not None:
                 layer.check_batch(batch, shape)
         except ValueError as err:
-            raise ValueError(f"layer {i} ({layer!r}): {err}") from None
+            raise ValueError(f"{where(i, layer)}: {err}") from None
         shape = out
     return shape
 
@@ -317,11 +318,7 @@ def check_target(head, y, out_shape, dtype):
             raise ValueError(
                 f"y: expected integer labels of shape {want} (one per position), got shape {arr.shape}"
             )
-        classes = out_shape[-1]
-        bad = (arr < 0) | (arr >= classes)
-        if bad.any():
-            where = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise ValueError(f"y: expected labels in [0, {classes}), got {arr[where]} at index {where}")
+        checks.check_interval("y: expected labels", arr, 0, out_shape[-1])
         return arr
     if head.labels == "always":
         raise TypeError(f"y: loss {head.name!r} takes integer labels, got dtype {arr.dtype}")
@@ -330,9 +327,8 @@ def check_target(head, y, out_shape, dtype):
         hint = f"; or integer labels of shape {tuple(out_shape[:-1])}" if head.labels == "may" else ""
         raise ValueError(f"y: expected shape {tuple(out_shape)} (the output's){hint}, got shape {y.shape}")
     checks.check_finite("y", y)
-    if head.name == "bce" and not (y.min() >= 0 and y.max() <= 1):
-        i = tuple(int(k) for k in np.argwhere((y < 0) | (y > 1))[0])
-        raise ValueError(f"y: bce expects targets in [0, 1], got {y[i]} at index {i}")
+    if head.name == "bce":
+        checks.check_interval("y: bce expects targets", y, 0, 1, closed=True)
     return y
 
 

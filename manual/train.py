@@ -45,7 +45,7 @@ class TrainState:
             self.shuffle_seed,
             dict(self.optimizer_config),
             None if self.frozen is None else self.frozen.copy(),
-            {k: copy_rng_state(v) if isinstance(v, dict) else v for k, v in self.model.items()},
+            copy_run_state(self.model),
         )
 
 
@@ -125,9 +125,7 @@ class Trainer:
             batch_size=None,
             shuffle_seed=None,
             optimizer_config=self.optimizer.config(),
-            model={
-                k: copy_rng_state(v) if isinstance(v, dict) else v for k, v in self.net.run_state().items()
-            },
+            model=copy_run_state(self.net.run_state()),
         )
 
     def step(self, x, y, validate=True):
@@ -380,6 +378,11 @@ def copy_rng_state(state):
     if state is None:
         return None
     return {k: (dict(v) if isinstance(v, dict) else v) for k, v in state.items()}
+
+
+def copy_run_state(state):
+    """A copy of what a model keeps of a run (``model.run_state()``: generator states by name)."""
+    return {k: copy_rng_state(v) if isinstance(v, dict) else v for k, v in state.items()}
 
 
 def _check_count(name, value, minimum):

@@ -20,47 +20,39 @@ from .base import Layer, check_number
 
 
 class ActivationLayer(Layer):
-    has_params = False
+    """``_act``: the ``manual.activations`` function the layer is (per class, or per instance
+    for the ones with arguments)."""
 
-    def _fn(self):
-        raise NotImplementedError
+    has_params = False
+    _act = None
 
     def forward(self, params, x, *, train=False, rng=None, buffers=None):
-        fn = self._fn()
-        a = fn.apply(x, out=np.empty_like(x), work=np.empty_like(x))
-        return a, (a if fn.saves == "a" else x)
+        a = self._act.apply(x, out=np.empty_like(x), work=np.empty_like(x))
+        return a, (a if self._act.saves == "a" else x)
 
     def backward(self, dout, cache):
         work = np.empty_like(dout)  # every backward may write its result over its scratch: one buffer
-        return self._fn().backward(dout, cache, out=work, work=work), {}
+        return self._act.backward(dout, cache, out=work, work=work), {}
 
 
 class Sigmoid(ActivationLayer):
     kind = "Sigmoid"
-
-    def _fn(self):
-        return act.SIGMOID
+    _act = act.SIGMOID
 
 
 class Tanh(ActivationLayer):
     kind = "Tanh"
-
-    def _fn(self):
-        return act.TANH
+    _act = act.TANH
 
 
 class ReLU(ActivationLayer):
     kind = "ReLU"
-
-    def _fn(self):
-        return act.RELU
+    _act = act.RELU
 
 
 class Identity(ActivationLayer):
     kind = "Identity"
-
-    def _fn(self):
-        return act.IDENTITY
+    _act = act.IDENTITY
 
 
 class LeakyReLU(ActivationLayer):
@@ -75,16 +67,10 @@ class LeakyReLU(ActivationLayer):
     def config(self):
         return {"negative_slope": self.negative_slope}
 
-    def _fn(self):
-        return self._act
-
 
 class SiLU(ActivationLayer):
     kind = "SiLU"
     _act = act.SiLU()
-
-    def _fn(self):
-        return self._act
 
 
 class GELU(ActivationLayer):
@@ -97,12 +83,10 @@ class GELU(ActivationLayer):
         if approximate not in self._FORMS:
             raise ValueError(f"approximate: expected 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
+        self._act = self._FORMS[approximate]
 
     def config(self):
         return {"approximate": self.approximate}
-
-    def _fn(self):
-        return self._FORMS[self.approximate]
 
 
 class Softmax(ActivationLayer):
@@ -131,12 +115,9 @@ class Softmax(ActivationLayer):
             raise ValueError(
                 f"dim={self.dim}: the input has {len(shape) + 1} axes (the batch and {len(shape)} more)"
             )
-        if shape is not None and self.dim in (0, -(len(shape) + 1)):
+        if self.dim == -(len(shape) + 1):  # dim=0 is refused when the layer is made
             raise ValueError(f"dim={self.dim} is the batch axis: a softmax across samples mixes them")
         return shape
-
-    def _fn(self):
-        return self._act
 
 
 class LogSoftmax(Softmax):

@@ -10,6 +10,7 @@ no gradient (dx is None).
 
 import numpy as np
 
+from ..checks import check_interval
 from .base import Layer, check_count
 
 # from this embedding_dim on, a row-by-row loop accumulates faster than np.add.at (docs/performance.md)
@@ -48,12 +49,7 @@ class Embedding(Layer):
                 else "floats are not indices: convert them with .astype(int) if they are whole numbers"
             )
             raise TypeError(f"expected integer indices, got dtype {idx.dtype} ({hint})")
-        bad = (idx < 0) | (idx >= self.num_embeddings)
-        if bad.any():
-            where = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise ValueError(
-                f"expected indices in [0, {self.num_embeddings}), got {idx[where]} at index {where}"
-            )
+        check_interval("expected indices", idx, 0, self.num_embeddings)
 
     def forward(self, params, x, *, train=False, rng=None, buffers=None):
         W = params["W"]
