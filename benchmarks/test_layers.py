@@ -18,6 +18,9 @@ Sizes: "makemore" (batch 32, width 200: the names model's) and "large" (batch 4,
 width 1,024). Under --benchmark-disable (nox -s tests) the makemore size runs once.
 """
 
+import contextlib
+import functools
+
 import numpy as np
 import pytest
 
@@ -138,7 +141,7 @@ def test_layer(benchmark, kind, size, backend):
         if backend == "jax"
         else _threads(1)
         if backend == "torch-1thread"
-        else _nothing()
+        else contextlib.nullcontext()
     ):
         fn()
         benchmark.group = f"layer {kind} {size}"
@@ -165,18 +168,12 @@ class _threads:
         return False
 
 
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
 # ------------------------------------------------------------------ the names model's step
 
 
+@functools.cache
 def names_batch():
+    """``(net, x, y)``: the names model at its start and one batch of 32 (every caller copies the net)."""
     problem = makemore.load(makemore.Recipe())
     idx = np.random.default_rng(0).permutation(len(problem.x_train))[:32]
     return problem.net, problem.x_train[idx], problem.y_train[idx]
@@ -229,7 +226,7 @@ def step_fn(backend):
 def test_names_step(benchmark, backend):
     backends.require(backend if backend in ("torch", "jax") else "manual")
     fn, owner = step_fn(backend)
-    with jax_ref.x64(np.float64) if backend == "jax" else _nothing():
+    with jax_ref.x64(np.float64) if backend == "jax" else contextlib.nullcontext():
         fn()
         benchmark.group = "names step"
         benchmark.extra_info.update(op="names-step", size="makemore", dtype="float64", backend=backend)
