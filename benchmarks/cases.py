@@ -54,9 +54,10 @@ CASES = {
 SIZES = tuple(CASES)
 
 
-def make_net(case, dtype):
-    """A fresh ``manual.MLP`` for ``case``: same params on every call."""
-    return manual.MLP(
+def make_net(case, dtype, engine=manual):
+    """A fresh ``manual.MLP`` for ``case`` (``engine``: another copy of the engine's package,
+    benchmarks/versions.py's): same params on every call."""
+    return engine.MLP(
         case.sizes,
         activation=case.activation,
         output_activation=case.output_activation,

@@ -42,16 +42,7 @@ def _module(version):
 def test_mlp(benchmark, size, dtype, op, version):
     mod = _module(version)
     case = cases.CASES[size]
-    net = mod.MLP(
-        case.sizes,
-        activation=case.activation,
-        output_activation=case.output_activation,
-        loss=case.loss,
-        reduction=case.reduction,
-        init=case.init,
-        seed=0,
-        dtype=dtype,
-    )
+    net = cases.make_net(case, dtype, engine=mod)
     x, y = cases.make_data(case, dtype)
     if op == "forward":
         fn = lambda: net.forward(x)  # noqa: E731

@@ -11,6 +11,8 @@ order ``manual.train`` documents, so an engine that shuffles otherwise than
 it says parts from both references.
 """
 
+import time
+
 import numpy as np
 
 import manual
@@ -162,6 +164,20 @@ def train(
         record_every=record_every,
         progress=progress,
     )
+
+
+def timed_train(backend, *args, progress=None, **kwargs):
+    """``(run, step_seconds)``: ``train``, with the time between one step's end and the
+    next's (an array, one per step) measured on the way; ``progress`` still called per step."""
+    stamps = [time.perf_counter()]
+
+    def tick():
+        stamps.append(time.perf_counter())
+        if progress is not None:
+            progress()
+
+    run = train(backend, *args, progress=tick, **kwargs)
+    return run, np.diff(stamps)
 
 
 # ------------------------------------------------------------------ ensembles

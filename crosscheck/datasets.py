@@ -71,8 +71,21 @@ RECIPES = {
 NAMES = tuple(RECIPES)
 
 
+class Epochs:
+    """The step counts of a problem trained in mini-batches: its ``x_train`` and its
+    ``recipe``'s batch_size and epochs (the last, shorter batch counted)."""
+
+    @property
+    def steps_per_epoch(self):
+        return -(-len(self.x_train) // self.recipe.batch_size)
+
+    @property
+    def steps(self):
+        return self.recipe.epochs * self.steps_per_epoch
+
+
 @dataclass
-class Problem:
+class Problem(Epochs):
     name: str
     recipe: Recipe
     net: manual.MLP  # the start
@@ -84,14 +97,6 @@ class Problem:
     @property
     def optimizer(self):
         return manual.SGD(lr=self.recipe.lr, momentum=self.recipe.momentum)
-
-    @property
-    def steps_per_epoch(self):
-        return -(-len(self.x_train) // self.recipe.batch_size)
-
-    @property
-    def steps(self):
-        return self.recipe.epochs * self.steps_per_epoch
 
     def metric(self, params):
         """Test accuracy (classifiers) or R² (regression) of a net with ``params``."""

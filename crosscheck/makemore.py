@@ -17,7 +17,6 @@ so a bias there has a gradient of exactly 0 (makemore drops it for that reason).
 """
 
 import os
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +27,7 @@ from references import jax_ref, torch_ref
 from . import backends
 from . import layer_compare as lc
 from .compare import params_gap, trajectory_gap
+from .datasets import Epochs
 from .tolerances import tolerance
 from .verify import versions
 
@@ -92,7 +92,7 @@ def examples(words, stoi, block):
 
 
 @dataclass
-class Problem:
+class Problem(Epochs):
     recipe: Recipe
     entries: int
     words: list
@@ -102,14 +102,6 @@ class Problem:
     x_val: np.ndarray
     y_val: np.ndarray
     net: object
-
-    @property
-    def steps_per_epoch(self):
-        return -(-len(self.x_train) // self.recipe.batch_size)
-
-    @property
-    def steps(self):
-        return self.recipe.epochs * self.steps_per_epoch
 
 
 def model(recipe, vocab, dtype=np.float64):
@@ -195,18 +187,11 @@ def verify_names(problem=None, progress=None):
     detectable = lc.sequential_detectable(mine, bound, net.dtype)
     runs, seconds = {}, {}
     for name in ["manual", *frameworks]:
-        stamps = [time.perf_counter()]
-
-        def tick(stamps=stamps):
-            stamps.append(time.perf_counter())
-            if progress is not None:
-                progress()
-
-        runs[name] = backends.train(
+        runs[name], steps = backends.timed_train(
             name, net, problem.x_train, problem.y_train, manual.SGD(lr=r.lr), r.epochs, r.batch_size,
-            r.shuffle_seed, record_every=problem.steps_per_epoch, progress=tick,
+            r.shuffle_seed, record_every=problem.steps_per_epoch, progress=progress,
         )  # fmt: skip
-        seconds[name] = float(np.median(np.diff(stamps)))
+        seconds[name] = float(np.median(steps))
     gaps, buffer_gaps = {}, {}
     names = list(runs)
     for i, a in enumerate(names):

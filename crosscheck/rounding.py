@@ -196,14 +196,6 @@ def maximum0(a):
     return Tracked(np.maximum(a.v, 0), a.e)
 
 
-def stack_sum(parts):
-    """Σ of Tracked terms already shaped alike (one rounding per addition)."""
-    total = parts[0]
-    for p in parts[1:]:
-        total = total + p
-    return total
-
-
 def erf(a):
     a = lift(a)
     return _unary(a, special.erf(a.v), TWO_OVER_SQRT_PI * np.exp(-a.v * a.v))

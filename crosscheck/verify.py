@@ -2,7 +2,6 @@
 they agree, and say so: ``backprop-by-hand verify``'s computation and its report
 (``render``, ``report_json``)."""
 
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -129,14 +128,7 @@ def verify_case(case, progress=None, record_every=None, finite_differences=True)
         cfg = case.training
         every = record_every or max(1, cfg.steps(len(case.x)) // SNAPSHOTS)
         for name in ["manual", *available]:
-            stamps = [time.perf_counter()]
-
-            def tick(stamps=stamps):
-                stamps.append(time.perf_counter())
-                if progress is not None:
-                    progress()
-
-            runs[name] = backends.train(
+            runs[name], step_seconds[name] = backends.timed_train(
                 name,
                 case.net,
                 case.x,
@@ -146,9 +138,8 @@ def verify_case(case, progress=None, record_every=None, finite_differences=True)
                 cfg.batch_size,
                 cfg.shuffle_seed,
                 record_every=every,
-                progress=tick,
+                progress=progress,
             )
-            step_seconds[name] = np.diff(stamps)
         pairs, gaps = training_pairs(case, runs)
     return Report(case, found, gradients, fd, pairs, runs, gaps, step_seconds, not_compared, skipped)
 

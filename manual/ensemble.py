@@ -201,15 +201,6 @@ class Ensemble(Model):
         return [{k: np.moveaxis(v, -1, 0) for k, v in layer.items()} for layer in self._params]
 
     @property
-    def param_views(self):
-        """The params in the internal layout, nets last (what the optimizers update)."""
-        return self._params
-
-    @property
-    def flat_params(self):
-        return self._flat
-
-    @property
     def bias(self):
         return tuple("b" in layer for layer in self._params)
 

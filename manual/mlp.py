@@ -152,14 +152,6 @@ class MLP(Model):
     def output_activation(self):
         return self.activations[-1]
 
-    @property
-    def param_views(self):
-        return self._params
-
-    @property
-    def flat_params(self):
-        return self._flat
-
     def spec(self):
         """The architecture as plain data (what a checkpoint and the references read)."""
         return {

@@ -13,7 +13,8 @@ talk to a model, whatever it is (``MLP``, ``Sequential``, ``Ensemble``):
     model.n_nets, model.loss_shape          None and () for one net; an ensemble's N and (N,)
     model.copy(), model.dtype
 
-A model is a subclass of ``Model``; the defaults here are those of one net.
+A model is a subclass of ``Model`` holding its params as views (``_params``) of one
+buffer (``_flat``); the defaults here are those of one net.
 """
 
 
@@ -21,6 +22,16 @@ class Model:
     n_nets = None
     loss_shape = ()
     update_shape = None  # how the optimizer views the flat buffers: an ensemble's (-1, N)
+
+    @property
+    def param_views(self):
+        """The params, one dict of named arrays per layer, views of ``flat_params`` (an
+        ensemble's in its internal layout, the nets last): what the optimizers update."""
+        return self._params
+
+    @property
+    def flat_params(self):
+        return self._flat
 
     def arrange_data(self, x, y):
         return x, y

@@ -105,14 +105,6 @@ class Sequential(Model):
         """One dict of running statistics per layer; the net's own arrays."""
         return [dict(b) for b in self._buffers]
 
-    @property
-    def param_views(self):
-        return self._params
-
-    @property
-    def flat_params(self):
-        return self._flat
-
     def spec(self):
         """The architecture as plain data (what a checkpoint and the references read)."""
         return {
@@ -334,11 +326,7 @@ def check_target(head, y, out_shape, dtype):
 
 def check_params(layers, params, dtype):
     """One dict per layer with exactly its param names and shapes, all of one float dtype."""
-    if not isinstance(params, (list, tuple)) or len(params) != len(layers):
-        raise TypeError(
-            f"params: expected a list of {len(layers)} dicts, one per layer, got "
-            + (f"{len(params)}" if isinstance(params, (list, tuple)) else type(params).__name__)
-        )
+    _check_list("params", params, layers)
     found = {np.asarray(v).dtype for p in params for v in (p.values() if isinstance(p, dict) else [])}
     floats = {d for d in found if d.kind == "f"}
     if dtype is None:
@@ -348,51 +336,54 @@ def check_params(layers, params, dtype):
             )
         dtype = floats.pop() if floats else np.dtype(np.float64)
     dtype = checks.check_dtype(dtype)
-    out = []
-    for i, (layer, p) in enumerate(zip(layers, params)):
-        want = layer.param_shapes()
-        if not isinstance(p, dict) or set(p) != set(want):
-            got = sorted(p) if isinstance(p, dict) else type(p).__name__
-            raise ValueError(f"params[{i}] ({layer!r}): expected keys {sorted(want)}, got {got}")
-        entry = {}
-        for k, shape in want.items():
-            arr = np.asarray(p[k])
-            if arr.shape != tuple(shape):
-                raise ValueError(
-                    f"params[{i}][{k!r}] ({layer!r}): expected shape {tuple(shape)}, got {arr.shape}"
-                )
-            if arr.dtype.kind not in "biuf":
-                raise TypeError(f"params[{i}][{k!r}]: expected a float array, got dtype {arr.dtype}")
-            entry[k] = np.array(arr, dtype=dtype)
-            checks.check_finite(f"params[{i}][{k!r}]", entry[k])
-        out.append(entry)
+    out = [
+        _layer_arrays("params", i, layer, p, layer.param_shapes(), dtype)
+        for i, (layer, p) in enumerate(zip(layers, params))
+    ]
     return out, dtype
 
 
 def check_buffers(layers, buffers, dtype):
+    """One dict per layer with exactly its buffers' names and shapes (default: fresh ones)."""
     if buffers is None:
         return [layer.init_buffers(dtype) for layer in layers]
-    if not isinstance(buffers, (list, tuple)) or len(buffers) != len(layers):
-        raise TypeError(f"buffers: expected a list of {len(layers)} dicts, one per layer")
+    _check_list("buffers", buffers, layers)
     out = []
     for i, (layer, b) in enumerate(zip(layers, buffers)):
-        want = layer.init_buffers(dtype)
-        if not isinstance(b, dict) or set(b) != set(want):
-            got = sorted(b) if isinstance(b, dict) else type(b).__name__
-            raise ValueError(f"buffers[{i}] ({layer!r}): expected keys {sorted(want)}, got {got}")
-        entry = {}
-        for k, v in want.items():
-            arr = np.asarray(b[k])
-            if arr.shape != v.shape:
-                raise ValueError(f"buffers[{i}][{k!r}]: expected shape {v.shape}, got {arr.shape}")
-            if arr.dtype.kind not in "biuf":
-                raise TypeError(f"buffers[{i}][{k!r}]: expected a float array, got dtype {arr.dtype}")
-            entry[k] = np.array(arr, dtype=dtype)
-            checks.check_finite(f"buffers[{i}][{k!r}]", entry[k])
-            if k == "running_var" and (entry[k] < 0).any():
-                j = int(np.argmax(entry[k] < 0))
-                raise ValueError(
-                    f"buffers[{i}]['running_var']: expected variances >= 0, got {entry[k][j]} at {j}"
-                )
+        shapes = {k: v.shape for k, v in layer.init_buffers(dtype).items()}
+        entry = _layer_arrays("buffers", i, layer, b, shapes, dtype)
+        if "running_var" in entry and (entry["running_var"] < 0).any():
+            j = int(np.argmax(entry["running_var"] < 0))
+            raise ValueError(
+                f"buffers[{i}]['running_var']: expected variances >= 0, got {entry['running_var'][j]} at {j}"
+            )
         out.append(entry)
     return out
+
+
+def _check_list(what, given, layers):
+    if not isinstance(given, (list, tuple)) or len(given) != len(layers):
+        raise TypeError(
+            f"{what}: expected a list of {len(layers)} dicts, one per layer, got "
+            + (f"{len(given)}" if isinstance(given, (list, tuple)) else type(given).__name__)
+        )
+
+
+def _layer_arrays(what, i, layer, given, shapes, dtype):
+    """``given`` as layer i's dict of arrays of these ``shapes`` in ``dtype``: its names, shapes,
+    a number dtype and finite values checked."""
+    if not isinstance(given, dict) or set(given) != set(shapes):
+        got = sorted(given) if isinstance(given, dict) else type(given).__name__
+        raise ValueError(f"{what}[{i}] ({layer!r}): expected keys {sorted(shapes)}, got {got}")
+    entry = {}
+    for k, shape in shapes.items():
+        arr = np.asarray(given[k])
+        if arr.shape != tuple(shape):
+            raise ValueError(
+                f"{what}[{i}][{k!r}] ({layer!r}): expected shape {tuple(shape)}, got {arr.shape}"
+            )
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"{what}[{i}][{k!r}]: expected a float array, got dtype {arr.dtype}")
+        entry[k] = np.array(arr, dtype=dtype)
+        checks.check_finite(f"{what}[{i}][{k!r}]", entry[k])
+    return entry

@@ -118,9 +118,3 @@ def _erf(x):
 def normal_cdf(z):
     """Φ(z) = ½ (1 + erf(z / √2)), the standard normal's distribution function."""
     return 0.5 * (1 + erf(np.asarray(z) * SQRT_HALF))
-
-
-def normal_pdf(z):
-    """φ(z) = exp(−z²/2) / √(2π)."""
-    z = np.asarray(z)
-    return INV_SQRT_2PI * np.exp(-0.5 * z * z)
