@@ -16,6 +16,7 @@ its exceptions, exits, prints and a call longer than ``timeout`` seconds are
 reported as its own, never the harness's.
 """
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -344,7 +345,7 @@ def _check_once(user, net, x, y, layout, timeout, drawn, fixed_data):
         else:
             notes.append(f"finite differences skipped: {skipped}")
         reference = truths[next(iter(truths))]
-        quantities = _quantities(net, (loss, grads), (loss_dtype, dtypes), reference, scale)
+        quantities = _quantities(net, (loss, grads), (loss_dtype, dtypes), reference, scale, layout)
         diagnosis = diagnose(quantities, candidates(net, x, y), net.dtype)
     report = CheckReport(
         user.name,
@@ -479,7 +480,7 @@ def _finite_difference_rows(grads, numeric, loss, scale, dtype):
     return rows
 
 
-def _quantities(net, mine, dtypes, truth, scale):
+def _quantities(net, mine, dtypes, truth, scale, layout):
     (loss, grads), (loss_dtype, grad_dtypes) = mine, dtypes
     qs = [
         Quantity(
@@ -503,6 +504,7 @@ def _quantities(net, mine, dtypes, truth, scale):
                         np.asarray(truth[1][l][k], np.float64),
                         scale[1][l][k],
                         grad_dtypes[l][k],
+                        user_index=functools.partial(layout.user_index, k, n_out=net.sizes[l + 1]),
                     )
                 )
     return qs

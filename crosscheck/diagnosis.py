@@ -45,6 +45,12 @@ class Quantity:
     scale: np.ndarray
     dtype: str = "float64"
     is_loss: bool = False
+    # an entry's index as the user's array has it (their layout); None: the plain layout's
+    user_index: object = None
+
+    def shown(self, index):
+        index = tuple(int(i) for i in index)
+        return index if self.user_index is None else self.user_index(index)
 
 
 @dataclass
@@ -139,7 +145,9 @@ def diagnose(quantities, candidates, dtype):
     off = [q for q in failing if not _close(q, q.mine, q.truth, judge)]
     if not off:
         return _close_only(quantities, failing, dtype, precision, unseen)
-    differences = {q.name: describe_difference(q.mine, q.truth, q.is_loss, _allowance(q, judge)) for q in off}
+    differences = {
+        q.name: describe_difference(q.mine, q.truth, q.is_loss, _allowance(q, judge), q.shown) for q in off
+    }
     lines = [_what_is_off(off, [q for q in quantities if q not in off], differences)]
     seen = [c for c in candidates if c not in unseen]
 
@@ -161,7 +169,8 @@ def diagnose(quantities, candidates, dtype):
             f"the net being {dtype.name}"
         )
     if explained:
-        lines.append(_explained(explained, loss_aside))
+        named = [q for q in quantities if not (loss_aside is not None and q.is_loss)]
+        lines.append(_explained(explained, loss_aside, _residue(explained[0], named, judge), judge))
         verdict = "explained"
     else:
         lines.append(_unexplained(off, [c for c in seen if reproduces(c, off)], quantities, judge))
@@ -202,7 +211,7 @@ def _non_finite(quantities, bad, dtype):
             )
             if n
         )
-        first = ", ".join(str(tuple(int(i) for i in idx)) for idx in where[:4])
+        first = ", ".join(str(q.shown(idx)) for idx in where[:4])
         more = f" and {len(where) - 4} more" if len(where) > 4 else ""
         at = f" at {first}{more}" if q.mine.size > 1 else ""
         of = "its only entry" if q.mine.size == 1 else f"of {q.mine.size} entries"
@@ -237,11 +246,16 @@ def _close_only(quantities, failing, dtype, precision, unseen):
         )
         return Diagnosis("precision", [line], off=[], unseen=unseen, precision=precision)
     only_loss = all(q.is_loss for q in failing)
-    float32_like = rel > FLOAT32_LIKE and at_float32
+    # float32's rounding moves nearly every entry; a difference in a few entries is no precision's
+    spread = sum(int(np.sum(~within(q.mine, q.truth, q.scale, dtype))) for q in failing) / sum(
+        q.mine.size for q in failing
+    )
+    float32_like = rel > FLOAT32_LIKE and at_float32 and spread > 0.5
     if float32_like and not only_loss:
         line = (
-            f"{names} agree with the truth to float32's precision, not {own}'s (off by at most "
-            f"{rel:.1e} relative), as a step computed in float32 would be, though the arrays came as {own}"
+            f"{names} {'agrees' if len(failing) == 1 else 'agree'} with the truth to float32's precision, "
+            f"not {own}'s (off by at most {rel:.1e} relative), as gradients computed in float32 would be, "
+            f"though the arrays came as {own}"
         )
     elif only_loss:
         line = (
@@ -250,12 +264,23 @@ def _close_only(quantities, failing, dtype, precision, unseen):
             "the gradients agree"
         )
     else:
+        where = "; ".join(_beyond_rounding(q, dtype) for q in failing if not q.is_loss)
         line = (
             f"{names} {'is' if len(failing) == 1 else 'are'} off by at most {rel:.1e} relative: far less "
             "than any mistake of the catalogue changes a gradient, more than rounding allows; a guard such "
-            "as log(a + ε) or a clip, or a step computed in lower precision?"
+            "as log(a + ε) or a clip, or gradients computed in lower precision?"
+            + (f" ({where})" if where else "")
         )
     return Diagnosis("close", [line], unseen=unseen, precision=precision)
+
+
+def _beyond_rounding(q, dtype):
+    """ "W1: 1 of 12 entries beyond rounding, at (2, 0)": where a close array is not within it."""
+    wrong = np.argwhere(~within(q.mine, q.truth, q.scale, dtype))
+    at = ", ".join(str(q.shown(idx)) for idx in wrong[:6]) + (
+        f" and {len(wrong) - 6} more" if len(wrong) > 6 else ""
+    )
+    return f"{q.name}: {len(wrong)} of {q.mine.size} entries beyond rounding, at {at}"
 
 
 def _relative(q):
@@ -289,19 +314,43 @@ def _what_is_off(off, rest, differences):
     return head
 
 
-def _explained(explained, loss_aside):
+def _residue(candidate, quantities, dtype):
+    """``[(name, relative)]``: the quantities the user's values match ``candidate``'s to the
+    catalogue's resolution but not to rounding (a second, smaller difference left over)."""
+    left = []
+    for q in quantities:
+        predicted = candidate.value(q)
+        if not np.all(within(q.mine, predicted, q.scale, dtype)):
+            ref = float(np.max(np.abs(predicted), initial=0.0))
+            diff = float(np.max(np.abs(q.mine - predicted), initial=0.0))
+            left.append((q.name, diff / ref if ref > 0 else float("inf")))
+    return left
+
+
+def _explained(explained, loss_aside, residue, dtype):
     texts = list(dict.fromkeys(c.text for c in explained))
+    what = "these values" if loss_aside is None else "these gradients"
+    how = (
+        f"gives exactly {what}"
+        if not residue
+        else f"gives {what} to {tolerance('mistake_match', dtype).rtol:g} relative"
+    )
+    if loss_aside is not None:
+        how += " (not this loss)"
     if len(texts) == 1:
-        line = f"one mistake of the catalogue gives exactly these values: {texts[0]}"
+        line = f"one mistake of the catalogue {how}: {texts[0]}"
     else:
-        line = (
-            f"each of these {len(texts)} mistakes gives exactly these values (on these inputs they "
-            "coincide): " + "; or ".join(texts)
+        line = f"each of these {len(texts)} mistakes {how} (on these inputs they coincide): " + "; or ".join(
+            texts
+        )
+    if residue:
+        names = _join(name for name, _ in residue)
+        worst = max(rel for _, rel in residue)
+        line += (
+            f"; {names} {'still differs' if len(residue) == 1 else 'still differ'} from that mistake's "
+            f"by up to {worst:.1e} relative, more than rounding allows: a second, smaller difference"
         )
     if loss_aside is not None:
-        line = line.replace("gives exactly these values", "gives exactly these gradients").replace(
-            "gives exactly these gradients:", "gives exactly these gradients (not this loss):"
-        )
         line += "; the loss is not that mistake's: yours " + describe_difference(
             loss_aside.mine, loss_aside.truth, True
         ).removeprefix("is ")
@@ -319,11 +368,12 @@ def _unexplained(off, partial, quantities, dtype):
     return line + ("; " + "; ".join(shown) if shown else "")
 
 
-def describe_difference(mine, truth, is_loss=False, allowance=0.0):
+def describe_difference(mine, truth, is_loss=False, allowance=0.0, shown=None):
     """What a wrong value looks like against the truth: a constant factor, a sign,
     zeros, or which entries ("differs by 4.005x", "has the opposite sign", ...).
     ``allowance``: what rounding alone may change each entry by (a factor or an entry
-    is read to that, or to 1e-6 relative)."""
+    is read to that, or to 1e-6 relative). ``shown``: an entry's index as the user's
+    array has it (default: as it is here)."""
     mine, truth = np.asarray(mine, np.float64), np.asarray(truth, np.float64)
     allowance = np.broadcast_to(np.asarray(allowance, np.float64), mine.shape)
     if is_loss or mine.ndim == 0:
@@ -348,9 +398,9 @@ def describe_difference(mine, truth, is_loss=False, allowance=0.0):
     )
     if len(wrong) == mine.size:
         return "differs in every entry, by no common factor"
-    shown = ", ".join(str(tuple(int(i) for i in idx)) for idx in wrong[:6])
+    listed = ", ".join(str(shown(idx) if shown else tuple(int(i) for i in idx)) for idx in wrong[:6])
     more = f" and {len(wrong) - 6} more" if len(wrong) > 6 else ""
-    return f"differs in {len(wrong)} of {mine.size} entries: {shown}{more}, by no common factor"
+    return f"differs in {len(wrong)} of {mine.size} entries: {listed}{more}, by no common factor"
 
 
 def _factor(f):

@@ -67,6 +67,13 @@ class Layout:
     def bias_shape(self, n_out):
         return {"flat": (n_out,), "row": (1, n_out), "column": (n_out, 1)}[self.bias]
 
+    def user_index(self, name, index, n_out):
+        """Where the entry at ``index`` of the plain layout's W or b (a layer of ``n_out``
+        units) sits in the user's array: what a report shows them."""
+        if name == "W":
+            return tuple(index) if self.weights == "in_out" else tuple(index)[::-1]
+        return tuple(int(i) for i in np.unravel_index(index[0], self.bias_shape(n_out)))
+
     # ------------------------------------------------------------ to the user
 
     def params_to_user(self, params):

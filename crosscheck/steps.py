@@ -6,6 +6,7 @@ update read as a gradient.
     report = crosscheck.check_training(step, net, x, y, lr=0.1, steps=100)
 """
 
+import functools
 import numbers
 from dataclasses import dataclass, field
 
@@ -143,7 +144,7 @@ def check_training(
         diagnosis = None
         first = min((r.first_step for r in rows if r.first_step is not None), default=None)
         if first is not None:
-            diagnosis = diagnose_step(net, x, y, lr, mine[first - 1], mine[first], dtypes[first - 1])
+            diagnosis = diagnose_step(net, x, y, lr, mine[first - 1], mine[first], dtypes[first - 1], layout)
     if calls.warnings:
         notes.append("your step warned: " + "; ".join(calls.notes()))
     return TrainingReport(
@@ -167,7 +168,7 @@ def _label(backend):
     return "manual (the engine's SGD)" if backend == "manual" else backend
 
 
-def diagnose_step(net, x, y, lr, before, after, dtypes=None):
+def diagnose_step(net, x, y, lr, before, after, dtypes=None, layout=None):
     """Why one step's params part from the truth: its update read as a gradient,
     (p − p_new) / lr, diagnosed against the true gradient at ``before`` with the
     catalogue and the step's own mistake (an update before the delta goes back)."""
@@ -196,7 +197,22 @@ def diagnose_step(net, x, y, lr, before, after, dtypes=None):
                     + 4 * eps / tolerance("parity", net.dtype).rtol * np.abs(before[l][k]) / lr
                 )
                 came = "float64" if dtypes is None else dtypes[l][k]
-                qs.append(Quantity((l, k), f"{k}{l + 1}'s update", mine[l][k], truth[1][l][k], scale, came))
+                shown = (
+                    None
+                    if layout is None
+                    else functools.partial(layout.user_index, k, n_out=net.sizes[l + 1])
+                )
+                qs.append(
+                    Quantity(
+                        (l, k),
+                        f"{k}{l + 1}'s update",
+                        mine[l][k],
+                        truth[1][l][k],
+                        scale,
+                        came,
+                        user_index=shown,
+                    )
+                )
     found = candidates(at_start, x64, y64)
     found += [
         Candidate(

@@ -6,6 +6,7 @@ explains, said as it is; precision, NaN, the loss as evidence, data that cannot
 show a mistake; the seeds' own code; the pytest assertion; the picture."""
 
 import itertools
+import re
 import sys
 
 import numpy as np
@@ -221,6 +222,67 @@ def test_a_mistake_is_never_named_for_part_of_the_gradients(change, sentences, f
     report = check(_altered(net, change), net, x, y)
     assert report.diagnosis.verdict == "unexplained" and report.explained_by == []
     assert report.findings == sentences
+
+
+def _torch_layout_one_entry(net):
+    """W as (n_out, n_in), as nn.Linear has it, and dW1[2, 1] of that array off."""
+    layout = Layout(weights="out_in")
+    fn = student.function(net, layout)
+
+    def altered(params, x, y):
+        loss, grads = fn(params, x, y)
+        grads = [{k: np.array(v) for k, v in g.items()} for g in grads]
+        grads[0]["W"][2, 1] += 0.5
+        return loss, grads
+
+    return altered, layout
+
+
+def test_an_entry_is_shown_where_the_users_array_has_it(frameworks):
+    net = small_net()
+    x, y = make_data(net, 5, seed=1)
+    fn, layout = _torch_layout_one_entry(net)
+    report = check(fn, net, x, y, layout)
+    assert report.findings[0].startswith("only W1 differs in 1 of 12 entries: (2, 1), by no common factor")
+
+
+def _nudged(net, sign):
+    """The output delta times ``sign``, and dW1's largest entry then moved by 1e-6 relative."""
+
+    def change(loss, g):
+        for layer in g:
+            for k in layer:
+                layer[k] *= sign
+        W = g[0]["W"]
+        W[np.unravel_index(np.abs(W).argmax(), W.shape)] *= 1 + 1e-6
+        return loss, g
+
+    return _altered(net, change)
+
+
+def test_a_mistake_matched_only_to_the_catalogues_resolution_is_not_called_exact(frameworks):
+    """A sign flip and, besides it, one entry off by 1e-6: the flip is named, but not as
+    giving "exactly" these values, and what is left over is said."""
+    net = small_net()
+    x, y = make_data(net, 5, seed=1)
+    report = check(_nudged(net, -1), net, x, y)
+    (line,) = [f for f in report.findings if "one mistake of the catalogue" in f]
+    assert "exactly" not in line
+    assert line.startswith("one mistake of the catalogue gives these values to 1e-06 relative: the sign of")
+    assert line.endswith(
+        "W1 still differs from that mistake's by up to 1.0e-06 relative, more than rounding "
+        "allows: a second, smaller difference"
+    )
+
+
+def test_one_entry_a_hair_off_is_not_blamed_on_float32(frameworks):
+    net = small_net()
+    x, y = make_data(net, 5, seed=1)
+    report = check(_nudged(net, 1), net, x, y)
+    assert report.diagnosis.verdict == "close" and not report.ok
+    (line,) = report.findings
+    assert "float32" not in line
+    assert re.search(r"\(W1: 1 of 12 entries beyond rounding, at \(\d, \d\)\)$", line), line
 
 
 def test_float32_gradients_for_a_float64_net_are_precision_not_a_mistake(frameworks):
