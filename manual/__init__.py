@@ -15,6 +15,7 @@ from .layers import (
     GELU,
     BatchNorm1d,
     BatchNorm2d,
+    Conv2d,
     Dropout,
     Embedding,
     Flatten,
@@ -68,4 +69,5 @@ __all__ = [
     "Dropout",
     "Embedding",
     "Flatten",
+    "Conv2d",
 ]

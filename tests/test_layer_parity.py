@@ -87,6 +87,20 @@ CASES = {
     "embedding-wide": case(manual.Embedding(4, 130), np.array([[3, 3, 1], [0, 3, 1]])),
     "flatten": case(manual.Flatten(), floats(2, 3, 4)),
     "flatten-middle": case(manual.Flatten(2, 3), floats(2, 3, 4, 5)),
+    "conv2d-3x3": case(manual.Conv2d(2, 3, 3), floats(2, 2, 5, 6)),
+    # padding 1: a dx_padded[:, :, p:-p] slice and a border that must be cut off, not shifted
+    "conv2d-padding-1": case(manual.Conv2d(2, 3, 3, padding=1), floats(2, 2, 5, 5)),
+    # 7 × 5 with a 2 × 2 kernel at stride 2: the last row and column no window reaches (dx = 0 there)
+    "conv2d-stride-2-remainder": case(manual.Conv2d(2, 3, 2, stride=2), floats(2, 2, 7, 5)),
+    "conv2d-stride-2-padding-1": case(manual.Conv2d(2, 2, 3, stride=2, padding=1), floats(2, 2, 7, 6)),
+    "conv2d-rectangular": case(
+        manual.Conv2d(2, 3, (2, 3), stride=(2, 1), padding=(1, 0)), floats(2, 2, 6, 5)
+    ),
+    "conv2d-no-bias": case(manual.Conv2d(2, 3, 3, padding=1, bias=False), floats(2, 2, 4, 5)),
+    "conv2d-1x1": case(manual.Conv2d(3, 2, 1), floats(2, 3, 4, 4)),
+    "conv2d-one-channel": case(manual.Conv2d(1, 4, 3, padding=1), floats(3, 1, 5, 5)),
+    # C·k_h·k_w = 144 and N·H'·W' = 144 terms per sum: longer than a block of 128
+    "conv2d-many-terms": case(manual.Conv2d(16, 3, 3, padding=1), floats(4, 16, 6, 6)),
 }
 DTYPES = {"f64": np.float64, "f32": np.float32}
 
@@ -185,6 +199,36 @@ def test_drawn_shapes_agree_with_both_frameworks(shape, seed, kind):
     for reference in ("torch", "jax"):
         theirs = lc.reference(reference, layer, params, buffers, x, dout, np.float64, True, mask)
         rows = lc.compare(theirs, mine, bound, np.float64)
+        assert all(r.ok for r in rows), (reference, [r for r in rows if not r.ok])
+
+
+@st.composite
+def convolutions(draw):
+    """A Conv2d and its input's shape: kernels 1 to 4 per axis, strides 1 to 3, paddings 0 to 2
+    (0 included), sizes from the smallest the padded kernel fits up to 9 (remainders included)."""
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    size = [draw(st.integers(max(1, k - 2 * p), 9)) for k, p in zip(kernel, padding)]
+    c, o, n = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    bias = draw(st.booleans())
+    return manual.Conv2d(c, o, kernel, stride, padding, bias), (n, c, *size)
+
+
+@given(conv=convolutions(), seed=st.integers(0, 2**16), dtype_name=st.sampled_from(list(DTYPES)))
+def test_drawn_convolutions_agree_with_both_frameworks(conv, seed, dtype_name):
+    require("torch", "jax")
+    layer, shape = conv
+    dtype = DTYPES[dtype_name]
+    rng = RNG(seed)
+    layer, x, params, _, _ = case(layer, rng.standard_normal(shape))
+    params, x = _cast(params, dtype), x.astype(dtype)
+    dout = rng.standard_normal((shape[0], *layer.output_shape(shape[1:]))).astype(dtype)
+    mine, _ = lc.engine(layer, params, {}, x, dout, True)
+    bound = lc.bounds(layer, params, {}, x, dout, True)
+    for reference in ("torch", "jax"):
+        theirs = lc.reference(reference, layer, params, {}, x, dout, dtype, True)
+        rows = lc.compare(theirs, mine, bound, dtype)
         assert all(r.ok for r in rows), (reference, [r for r in rows if not r.ok])
 
 

@@ -6,6 +6,7 @@ import inspect
 from .activation import GELU, Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
 from .base import Layer
 from .batchnorm import BatchNorm1d, BatchNorm2d
+from .conv import Conv2d
 from .dropout import Dropout
 from .embedding import Embedding
 from .flatten import Flatten
@@ -16,7 +17,7 @@ KINDS = {
     cls.kind: cls
     for cls in (
         Linear, Sigmoid, Tanh, ReLU, LeakyReLU, Identity, Softmax, LogSoftmax, GELU, SiLU,
-        BatchNorm1d, BatchNorm2d, LayerNorm, Dropout, Embedding, Flatten,
+        BatchNorm1d, BatchNorm2d, LayerNorm, Dropout, Embedding, Flatten, Conv2d,
     )
 }  # fmt: skip
 

@@ -1,0 +1,159 @@
+"""Conv2d: a 2-d cross-correlation (torch's "convolution") over (N, C, H, W), as im2col and
+one matrix product each way.
+
+    pad        x̃ = x with p_h rows and p_w columns of zeros on each side      (N, C, H + 2p_h, W + 2p_w)
+    forward    out[n, o, i, j] = b[o] + Σ_{c, u, v} W[o, c, u, v] x̃[n, c, s_h i + u, s_w j + v]
+               out (N, O, H', W'),  H' = ⌊(H + 2p_h − k_h) / s_h⌋ + 1,  W' likewise
+    im2col     X[(n, i, j), (c, u, v)] = x̃[n, c, s_h i + u, s_w j + v]        (N H' W', C k_h k_w)
+               Z = X W₂ᵀ + b,  W₂ = W reshaped (O, C k_h k_w),  out = Z reshaped to (N, O, H', W')
+    backward   G = ∂L/∂out as (N H' W', O)
+               ∂L/∂b = Σ_{n, i, j} G                                          (O,)
+               ∂L/∂W = (Gᵀ X) reshaped (O, C, k_h, k_w)
+               ∂L/∂X = G W₂,  then col2im: ∂L/∂x̃[n, c, s_h i + u, s_w j + v] += ∂L/∂X[(n, i, j), (c, u, v)]
+               ∂L/∂x = ∂L/∂x̃ without its padding
+
+The three products are the forward's transposes. The forward is one product Z = X W₂ᵀ of
+the windows X (N H' W', C k_h k_w) and the kernel; the backward of a product multiplies
+the upstream gradient by the other factor, transposed: ∂L/∂W₂ = Gᵀ X (the forward with X's
+rows, the positions, contracted instead of its columns), ∂L/∂X = G W₂ (the forward with
+W₂'s roles swapped: the output channels contracted), and ∂L/∂b = Gᵀ 1, the bias's column
+of ones. im2col itself is a linear map that copies each x̃ entry into every window that
+covers it, so its transpose, col2im, adds those copies back; that scatter-add is where the
+textbook's "full convolution of ∂L/∂out with the kernel rotated 180°" is hidden: nothing
+is flipped here, because the windows index the kernel the same way both ways.
+
+Zero padding as torch's; rows or columns that no window reaches (an odd size with stride
+2) get a gradient of 0. float32 stays float32.
+"""
+
+import numbers
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .base import Layer, check_count, fan_in_uniform
+
+
+def _pair(name, value, minimum):
+    """An int or a pair of ints, each >= minimum, as a tuple (height, width)."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{name}: expected an int or a pair (height, width), got {value!r}")
+        pair = value
+    elif isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+        pair = (value, value)
+    else:
+        raise TypeError(f"{name}: expected an int or a pair of ints (height, width), got {value!r}")
+    return tuple(check_count(name, v, minimum) for v in pair)
+
+
+def _plain(pair):
+    """A pair as plain data: one int when both axes agree (as it is usually written), else a list."""
+    return pair[0] if pair[0] == pair[1] else list(pair)
+
+
+class Conv2d(Layer):
+    """``torch.nn.Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True)``
+    over (N, C, H, W); kernel_size, stride and padding an int or a pair (height, width).
+    Params ``W`` (out_channels, in_channels, k_h, k_w), torch's ``weight`` as it is, and ``b``
+    (out_channels,), both drawn from U(−1/√fan_in, 1/√fan_in) with fan_in = in_channels k_h k_w,
+    as PyTorch draws them (W first)."""
+
+    kind = "Conv2d"
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True):
+        self.in_channels = check_count("in_channels", in_channels)
+        self.out_channels = check_count("out_channels", out_channels)
+        self.kernel_size = _pair("kernel_size", kernel_size, 1)
+        self.stride = _pair("stride", stride, 1)
+        self.padding = _pair("padding", padding, 0)
+        if not isinstance(bias, (bool, np.bool_)):
+            raise TypeError(f"bias: expected True or False, got {bias!r}")
+        self.bias = bool(bias)
+
+    def config(self):
+        return {
+            "in_channels": self.in_channels,
+            "out_channels": self.out_channels,
+            "kernel_size": _plain(self.kernel_size),
+            "stride": _plain(self.stride),
+            "padding": _plain(self.padding),
+            "bias": self.bias,
+        }
+
+    def param_shapes(self):
+        shapes = {"W": (self.out_channels, self.in_channels, *self.kernel_size)}
+        if self.bias:
+            shapes["b"] = (self.out_channels,)
+        return shapes
+
+    def init_params(self, rng, dtype):
+        fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
+        return {k: fan_in_uniform(rng, s, fan_in, dtype) for k, s in self.param_shapes().items()}
+
+    def output_shape(self, shape):
+        if shape is None or ... in shape:
+            return (self.out_channels, None, None)
+        if len(shape) != 3:
+            raise ValueError(
+                f"expected inputs of shape (N, C, H, W) with C = {self.in_channels}, "
+                f"got per-sample shape {shape} (rank {len(shape)}, not 3)"
+            )
+        if shape[0] not in (None, self.in_channels):
+            raise ValueError(
+                f"expected C = {self.in_channels} channels on axis 1 (in_channels), "
+                f"got per-sample shape {shape}"
+            )
+        out = [self.out_channels]
+        for axis, size, k, s, p in zip("HW", shape[1:], self.kernel_size, self.stride, self.padding):
+            if size is None:
+                out.append(None)
+                continue
+            if size + 2 * p < k:
+                raise ValueError(
+                    f"kernel_size {self.kernel_size} is larger than the padded input: expected "
+                    f"{axis} + 2·{p} (padding) >= {k}, got {axis} = {size} (per-sample shape {shape})"
+                )
+            out.append((size + 2 * p - k) // s + 1)
+        return tuple(out)
+
+    def _padded(self, x):
+        (ph, pw) = self.padding
+        if ph == pw == 0:
+            return x
+        return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+
+    def forward(self, params, x, *, train=False, rng=None, buffers=None):
+        W = params["W"]
+        (sh, sw) = self.stride
+        xp = self._padded(x)
+        # (N, C, H', W', k_h, k_w): a view, every window at the stride
+        windows = sliding_window_view(xp, self.kernel_size, axis=(2, 3))[:, :, ::sh, ::sw]
+        n, c, ho, wo, kh, kw = windows.shape
+        cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, c * kh * kw)  # the copy: im2col
+        z = cols @ W.reshape(len(W), -1).T
+        if self.bias:
+            z += params["b"]
+        out = np.ascontiguousarray(z.reshape(n, ho, wo, -1).transpose(0, 3, 1, 2))
+        return out, (cols, W, x.shape, xp.shape)
+
+    def backward(self, dout, cache):
+        cols, W, shape, padded = cache
+        n, o, ho, wo = dout.shape
+        g = dout.transpose(0, 2, 3, 1).reshape(-1, o)
+        grads = {"W": (g.T @ cols).reshape(W.shape)}
+        if self.bias:
+            grads["b"] = dout.sum(axis=(0, 2, 3))
+        dcols = (g @ W.reshape(o, -1)).reshape(n, ho, wo, *W.shape[1:]).transpose(0, 3, 4, 5, 1, 2)
+        return self._col2im(dcols, shape, padded), grads
+
+    def _col2im(self, dcols, shape, padded):
+        """dcols (N, C, k_h, k_w, H', W') added back into the padded input's (N, C, H̃, W̃),
+        one strided slice per kernel offset; then the padding cut off."""
+        _, _, kh, kw, ho, wo = dcols.shape
+        (sh, sw), (ph, pw) = self.stride, self.padding
+        dxp = np.zeros(padded, dcols.dtype)
+        for u in range(kh):
+            for v in range(kw):
+                dxp[:, :, u : u + sh * ho : sh, v : v + sw * wo : sw] += dcols[:, :, u, v]
+        return dxp[:, :, ph : ph + shape[2], pw : pw + shape[3]]
