@@ -272,6 +272,7 @@ BY_NAME = {m.name: m for m in MUTANTS}
 # mistakes planted in the layer kinds (manual/layers), each with the kinds whose parity cases it breaks
 NORM, BATCHNORM, LAYERNORM = "manual.layers.norm", "manual.layers.batchnorm", "manual.layers.layernorm"
 EMBEDDING, DROPOUT, ACTIVATION_MATH = "manual.layers.embedding", "manual.layers.dropout", "manual.activations"
+CONV = "manual.layers.conv"
 LAYER_MUTANTS = [
     (
         _m("batchnorm mean path dropped", "layer", "∂L/∂x without −Σg (the path through μ)",
@@ -326,6 +327,26 @@ LAYER_MUTANTS = [
            (ACTIVATION_MATH, "out *= zc\n        out += normal_cdf(z)  # f′ = Φ(z) + z φ(z)",
             "out *= 0\n        out += normal_cdf(z)")),
         ("GELU",),
+    ),
+    (
+        _m("conv flipped kernel in dW", "layer",
+           "∂L/∂W with the kernel axes reversed (the textbook's 180° turn where none belongs)",
+           (CONV, 'grads = {"W": (g.T @ cols).reshape(W.shape)}',
+            'grads = {"W": (g.T @ cols).reshape(W.shape)[:, :, ::-1, ::-1]}')),
+        ("Conv2d",),
+    ),
+    (
+        _m("conv padding not stripped", "layer",
+           "∂L/∂x read from the padded gradient's corner, not its middle",
+           (CONV, "return dxp[:, :, ph : ph + shape[2], pw : pw + shape[3]]",
+            "return dxp[:, :, : shape[2], : shape[3]]")),
+        ("Conv2d",),
+    ),
+    (
+        _m("conv dx through the flipped kernel", "layer", "∂L/∂x from the kernel rotated 180° (the full "
+           "convolution's flip, applied to the windows' transpose that needs none)",
+           (CONV, "dcols = (g @ W.reshape(o, -1))", "dcols = (g @ W[:, :, ::-1, ::-1].reshape(o, -1))")),
+        ("Conv2d",),
     ),
 ]  # fmt: skip
 LAYER_BY_NAME = {m.name: (m, kinds) for m, kinds in LAYER_MUTANTS}

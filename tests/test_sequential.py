@@ -50,6 +50,19 @@ def float_data(n, features, outputs, loss, seed=2):
     return x, y
 
 
+def conv_net(dtype=np.float64, seed=7, padding=1):
+    """Conv2d (stride 2; padding 1: 5 × 6 → 3 × 3), ReLU, Flatten, Linear: a small CNN."""
+    conv = manual.Conv2d(2, 3, 3, stride=2, padding=padding)
+    width = int(np.prod(conv.output_shape((2, 5, 6))))
+    layers = [conv, manual.ReLU(), manual.Flatten(), manual.Linear(width, 4)]
+    return manual.Sequential(layers, loss="cross_entropy", seed=seed, dtype=dtype)
+
+
+def image_data(n=6, seed=8):
+    rng = RNG(seed)
+    return rng.standard_normal((n, 2, 5, 6)) * 2 + 0.5, rng.integers(0, 4, n)
+
+
 NETS = {
     "makemore": lambda dtype: (makemore(dtype), *token_data()),
     "makemore-dropout": lambda dtype: (makemore(dtype, dropout=0.25), *token_data()),
@@ -85,6 +98,7 @@ NETS = {
         ),
         *float_data(6, 4, 5, "nll"),
     ),
+    "conv-relu-flatten-linear": lambda dtype: (conv_net(dtype), *image_data()),
 }
 DTYPES = {"f64": np.float64, "f32": np.float32}
 DETECT = {np.float64: 1e-6, np.float32: 1e-3}
@@ -351,9 +365,66 @@ def test_bad_input_is_refused_before_anything_changes(what, data, error, fragmen
     assert all(np.array_equal(a, b) for a, b in zip(before, after)) and rng_after == rng
 
 
+CONV_BAD = [
+    (
+        "channels that do not match the kernel",
+        1,
+        np.ones((4, 3, 5, 6)),
+        "layer 0 (Conv2d(2, 3, 3, stride=2, padding=1)): expected C = 2 channels on axis 1 (in_channels), "
+        "got per-sample shape (3, 5, 6)",
+    ),
+    (
+        "a kernel larger than the padded input",
+        0,
+        np.ones((4, 2, 5, 2)),
+        "layer 0 (Conv2d(2, 3, 3, stride=2)): kernel_size (3, 3) is larger than the padded input: "
+        "expected W + 2·0 (padding) >= 3, got W = 2 (per-sample shape (2, 5, 2))",
+    ),
+    (
+        "a sample of the wrong rank",
+        1,
+        np.ones((4, 2, 30)),
+        "layer 0 (Conv2d(2, 3, 3, stride=2, padding=1)): expected inputs of shape (N, C, H, W) with C = 2, "
+        "got per-sample shape (2, 30) (rank 2, not 3)",
+    ),
+]
+
+
+@pytest.mark.parametrize("what, padding, x, message", CONV_BAD, ids=[b[0] for b in CONV_BAD])
+def test_bad_input_to_a_convolution_is_refused_before_anything_changes(what, padding, x, message):
+    net = conv_net(padding=padding)
+    before, _ = _state(net)
+    with pytest.raises(ValueError) as info:
+        net.loss_and_grads(x, np.zeros(4, int))
+    assert str(info.value) == message
+    after, _ = _state(net)
+    assert all(np.array_equal(a, b) for a, b in zip(before, after))
+
+
 @pytest.mark.parametrize(
     "build, error, fragment",
     [
+        (lambda: manual.Conv2d(1, 2, 3, stride=0), ValueError, "stride: expected an integer >= 1, got 0"),
+        (
+            lambda: manual.Conv2d(1, 2, 3, padding=(1, -1)),
+            ValueError,
+            "padding: expected an integer >= 0, got -1",
+        ),
+        (lambda: manual.Conv2d(1, 2, 0), ValueError, "kernel_size: expected an integer >= 1, got 0"),
+        (
+            lambda: manual.Conv2d(1, 2, (3, 3, 3)),
+            ValueError,
+            "kernel_size: expected an int or a pair (height, width), got (3, 3, 3)",
+        ),
+        (lambda: manual.Conv2d(1, 2, 2.5), TypeError, "kernel_size: expected an int or a pair of ints"),
+        (lambda: manual.Conv2d(0, 2, 3), ValueError, "in_channels: expected an integer >= 1, got 0"),
+        (lambda: manual.Conv2d(1, 2, 3, bias=1), TypeError, "bias: expected True or False, got 1"),
+        (
+            lambda: manual.Sequential([manual.Conv2d(1, 4, 3), manual.ReLU(), manual.Conv2d(3, 2, 3)]),
+            ValueError,
+            "layer 2 (Conv2d(3, 2, 3)): expected C = 3 channels on axis 1 (in_channels), "
+            "got per-sample shape (4, None, None)",
+        ),
         (
             lambda: manual.Sequential([manual.Linear(3, 4), manual.Linear(5, 2)]),
             ValueError,
