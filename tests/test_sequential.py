@@ -522,6 +522,12 @@ def test_bad_layers_and_inputs_say_what_was_expected(build, error, fragment):
     assert fragment in str(info.value)
 
 
+def test_layers_whose_config_holds_a_pair_are_equal_and_hash_by_their_config():
+    a, b = manual.Conv2d(1, 2, (2, 3), padding=(1, 0)), manual.Conv2d(1, 2, [2, 3], padding=[1, 0])
+    assert a == b and hash(a) == hash(b) and len({a, b, manual.LayerNorm((3, 4))}) == 2
+    assert manual.layers.from_config(manual.layers.describe(a)) == a != manual.Conv2d(1, 2, (3, 2))
+
+
 # ------------------------------------------------------------------ one description
 
 
