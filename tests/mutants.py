@@ -331,21 +331,21 @@ LAYER_MUTANTS = [
     (
         _m("conv flipped kernel in dW", "layer",
            "∂L/∂W with the kernel axes reversed (the textbook's 180° turn where none belongs)",
-           (CONV, 'grads = {"W": (g.T @ cols).reshape(W.shape)}',
-            'grads = {"W": (g.T @ cols).reshape(W.shape)[:, :, ::-1, ::-1]}')),
+           (CONV, 'grads = {"W": (g @ cols.T).reshape(W.shape)}',
+            'grads = {"W": (g @ cols.T).reshape(W.shape)[:, :, ::-1, ::-1]}')),
         ("Conv2d",),
     ),
     (
         _m("conv padding not stripped", "layer",
            "∂L/∂x read from the padded gradient's corner, not its middle",
-           (CONV, "return dxp[:, :, ph : ph + shape[2], pw : pw + shape[3]]",
-            "return dxp[:, :, : shape[2], : shape[3]]")),
+           (CONV, "dx = dxp[:, :, ph : ph + shape[2], pw : pw + shape[3]]",
+            "dx = dxp[:, :, : shape[2], : shape[3]]")),
         ("Conv2d",),
     ),
     (
         _m("conv dx through the flipped kernel", "layer", "∂L/∂x from the kernel rotated 180° (the full "
            "convolution's flip, applied to the windows' transpose that needs none)",
-           (CONV, "dcols = (g @ W.reshape(o, -1))", "dcols = (g @ W[:, :, ::-1, ::-1].reshape(o, -1))")),
+           (CONV, "dcols = (W.reshape(o, -1).T @ g)", "dcols = (W[:, :, ::-1, ::-1].reshape(o, -1).T @ g)")),
         ("Conv2d",),
     ),
 ]  # fmt: skip
