@@ -93,12 +93,6 @@ def forward_fn(name, net, run):
     return lambda x: REFERENCES[name].sequential_forward(spec, run.params, run.buffers, x)
 
 
-def epoch_params(run, steps_per_epoch):
-    """``[params after epoch e for e = 0 .. epochs]`` from a run's snapshots."""
-    snaps = dict(run.snapshots)
-    return [snaps[s] for s in sorted(snaps) if s % steps_per_epoch == 0]
-
-
 def mean_cross_entropy(logits, y):
     """Mean cross-entropy of logits ``(..., classes)`` against labels ``(...)``, computed here."""
     logits = np.asarray(logits, np.float64).reshape(-1, np.shape(logits)[-1])
