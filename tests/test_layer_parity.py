@@ -85,6 +85,9 @@ CASES = {
     ),
     # from embedding_dim 128 on the engine accumulates row by row instead of np.add.at
     "embedding-wide": case(manual.Embedding(4, 130), np.array([[3, 3, 1], [0, 3, 1]])),
+    # T below num_positions: the rows past T have a gradient of exactly 0
+    "positional": case(manual.PositionalEmbedding(6, 3), floats(4, 5, 3)),
+    "positional-full": case(manual.PositionalEmbedding(2, 4), floats(3, 2, 4)),
     "flatten": case(manual.Flatten(), floats(2, 3, 4)),
     "flatten-middle": case(manual.Flatten(2, 3), floats(2, 3, 4, 5)),
 }

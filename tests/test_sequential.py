@@ -443,6 +443,14 @@ def test_bad_input_is_refused_before_anything_changes(what, data, error, fragmen
             TypeError,
             "x: expected dtype float64 (the net's dtype), got float32",
         ),
+        (
+            lambda: manual.Sequential(
+                [manual.Embedding(5, 3), manual.PositionalEmbedding(4, 3), manual.Linear(3, 5)]
+            ).loss_and_grads(np.zeros((2, 6), int), np.zeros((2, 6), int)),
+            ValueError,
+            "layer 1 (PositionalEmbedding(4, 3)): expected per-sample shape (T, 3) with T <= 4 "
+            "(num_positions), got (6, 3)",
+        ),
     ],
 )
 def test_bad_layers_and_inputs_say_what_was_expected(build, error, fragment):
