@@ -41,6 +41,7 @@ from . import (
     makemore,
     progress,
     seed_code,
+    sequences,
     study,
     usercode,
     verify,
@@ -117,7 +118,7 @@ def build_parser():
     ver = commands.add_parser(
         "verify", help="manual vs PyTorch vs JAX (and scikit-learn with --dataset): gradients and training"
     )
-    _add_net_options(ver, several=True, examples_=(*examples.CASE_NAMES, "names"))
+    _add_net_options(ver, several=True, examples_=(*examples.CASE_NAMES, *NAMES_MODELS))
     ver.add_argument(
         "--dataset",
         action="append",
@@ -261,7 +262,7 @@ def verify_command(args, out):
         return verify_cnn(args, out, path)
     if args.dataset:
         return verify_datasets(args, out, path)
-    if args.example and "names" in args.example:
+    if args.example and set(args.example) & set(NAMES_MODELS):
         return verify_names(args, out, path)
     cases = cases_from(args)
     for c in cases:
@@ -292,15 +293,33 @@ def verify_datasets(args, out, path):
                     datasets.dataset_json, datasets.render)  # fmt: skip
 
 
+# the names models (crosscheck.makemore, crosscheck.sequences): the example, and what runs it
+NAMES_MODELS = {
+    "names": (makemore.load, makemore.verify_names, makemore.report_json, makemore.render),
+    **{
+        f"names-{m}": (
+            lambda m=m: sequences.load(sequences.Recipe(model=m)),
+            sequences.verify_sequences,
+            sequences.report_json,
+            sequences.render,
+        )
+        for m in sequences.MODELS
+    },
+}
+
+
 def verify_names(args, out, path):
-    """``--example names``: the makemore-style model on the census names (crosscheck.makemore)."""
+    """``--example names`` (makemore's MLP), ``names-lstm``, ``names-transformer``: a model of the
+    census names, trained by the three side by side."""
+    name = next(e for e in args.example if e in NAMES_MODELS)
     if len(args.example) > 1:
-        raise UsageError("--example names runs alone: give it without the other examples")
+        raise UsageError(f"--example {name} runs alone: give it without the other examples")
     if path:
-        raise UsageError("--example names has no plot yet: drop --plot")
+        raise UsageError(f"--example {name} has no plot yet: drop --plot")
     clashes = [k for k in DATASET_CLASHES if k != "example"]
-    return _verify_one(args, out, "--example names", clashes, makemore.load, makemore.verify_names,
-                       "the names", "names", makemore.report_json, makemore.render)  # fmt: skip
+    load, compute, to_json, render = NAMES_MODELS[name]
+    return _verify_one(args, out, f"--example {name}", clashes, load, compute, f"the {name} model", "names",
+                       to_json, render)  # fmt: skip
 
 
 def verify_cnn(args, out, path):
