@@ -11,12 +11,13 @@ from .embedding import Embedding
 from .flatten import Flatten
 from .layernorm import LayerNorm
 from .linear import Linear
+from .pool import AvgPool2d, MaxPool2d
 
 KINDS = {
     cls.kind: cls
     for cls in (
         Linear, Sigmoid, Tanh, ReLU, LeakyReLU, Identity, Softmax, LogSoftmax, GELU, SiLU,
-        BatchNorm1d, BatchNorm2d, LayerNorm, Dropout, Embedding, Flatten,
+        BatchNorm1d, BatchNorm2d, LayerNorm, Dropout, Embedding, Flatten, MaxPool2d, AvgPool2d,
     )
 }  # fmt: skip
 
