@@ -85,6 +85,21 @@ NETS = {
         ),
         *float_data(6, 4, 5, "nll"),
     ),
+    # overlapping max windows, then padded average ones: 5×5 → 4×4 → 3×3 per channel
+    "pooling": lambda dtype: (
+        manual.Sequential(
+            [
+                manual.MaxPool2d(2, stride=1),
+                manual.AvgPool2d(2, padding=1),
+                manual.Flatten(),
+                manual.Linear(18, 4),
+            ],
+            seed=7,
+            dtype=dtype,
+        ),
+        RNG(8).standard_normal((6, 2, 5, 5)),
+        RNG(9).integers(0, 4, 6),
+    ),
 }
 DTYPES = {"f64": np.float64, "f32": np.float32}
 DETECT = {np.float64: 1e-6, np.float32: 1e-3}
