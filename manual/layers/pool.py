@@ -1,4 +1,4 @@
-"""MaxPool2d and AvgPool2d over (N, C, H, W): each channel of each sample cut into windows
+"""MaxPool2d and AvgPool2d, (N, C, H, W) → (N, C, Ho, Wo): each channel of each sample cut into windows
 of kernel (kh, kw), one window every stride (sh, sw), on the input padded by (ph, pw) on
 each side; no params.
 
@@ -18,7 +18,8 @@ them in row-major order of the window (top row first, then left to right), as Py
 does: its kernels keep the first maximum, replacing it only on a strictly greater value.
 AvgPool2d divides by kh kw everywhere, pads included (PyTorch's default
 count_include_pad=True). As PyTorch: padding at most half the kernel, ⌊k / 2⌋ per axis
-(so every window holds an entry of x), ceil_mode False (the only mode taken).
+(so every window holds an entry of x); ceil_mode and dilation are not taken (PyTorch's
+defaults, False and 1, are what this computes).
 """
 
 import numbers
