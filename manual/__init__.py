@@ -13,6 +13,7 @@ from .ensemble import Ensemble
 from .gradcheck import gradcheck
 from .layers import (
     GELU,
+    AvgPool2d,
     BatchNorm1d,
     BatchNorm2d,
     Dropout,
@@ -23,6 +24,7 @@ from .layers import (
     LeakyReLU,
     Linear,
     LogSoftmax,
+    MaxPool2d,
     PositionalEmbedding,
     ReLU,
     Sigmoid,
@@ -70,4 +72,6 @@ __all__ = [
     "Dropout",
     "Embedding",
     "Flatten",
+    "MaxPool2d",
+    "AvgPool2d",
 ]

@@ -272,6 +272,7 @@ BY_NAME = {m.name: m for m in MUTANTS}
 # mistakes planted in the layer kinds (manual/layers), each with the kinds whose parity cases it breaks
 NORM, BATCHNORM, LAYERNORM = "manual.layers.norm", "manual.layers.batchnorm", "manual.layers.layernorm"
 EMBEDDING, DROPOUT, ACTIVATION_MATH = "manual.layers.embedding", "manual.layers.dropout", "manual.activations"
+POOL = "manual.layers.pool"
 LAYER_MUTANTS = [
     (
         _m("batchnorm mean path dropped", "layer", "∂L/∂x without −Σg (the path through μ)",
@@ -326,6 +327,27 @@ LAYER_MUTANTS = [
            (ACTIVATION_MATH, "out *= zc\n        out += normal_cdf(z)  # f′ = Φ(z) + z φ(z)",
             "out *= 0\n        out += normal_cdf(z)")),
         ("GELU",),
+    ),
+    (
+        _m("maxpool = for += with overlapping windows", "layer",
+           "each window's gradient assigned to its maximum, so where windows overlap the last one wins",
+           (POOL, "np.add.at(dxp.reshape(-1), index.ravel(), dout.ravel())",
+            "dxp.reshape(-1)[index.ravel()] = dout.ravel()")),
+        ("MaxPool2d",),
+    ),
+    (
+        _m("maxpool gradient sent to every element of the window", "layer",
+           "∂L/∂out added to every entry of the window, not to its maximum alone",
+           (POOL, "np.add.at(dxp.reshape(-1), index.ravel(), dout.ravel())",
+            "np.add.at(dxp.reshape(-1), (starts[..., None] + offsets).ravel(),"
+            " np.repeat(dout.ravel(), kh * kw))")),
+        ("MaxPool2d",),
+    ),
+    (
+        _m("avgpool not divided by the window size", "layer",
+           "∂L/∂x = Σ ∂L/∂out over the windows, without 1 / (kh kw)",
+           (POOL, "share = dout / (kh * kw)", "share = dout")),
+        ("AvgPool2d",),
     ),
 ]  # fmt: skip
 LAYER_BY_NAME = {m.name: (m, kinds) for m, kinds in LAYER_MUTANTS}

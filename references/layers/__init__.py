@@ -13,10 +13,10 @@ generator's draw, replayed by the harness): neither framework's own dropout can
 take one, so both apply it as x · mask / (1 − p).
 """
 
-from . import activation, batchnorm, dropout, embedding, flatten, layernorm, linear, positional
+from . import activation, batchnorm, dropout, embedding, flatten, layernorm, linear, pool, positional
 
 MODULES = {}
-for _module in (linear, activation, batchnorm, layernorm, dropout, embedding, positional, flatten):
+for _module in (linear, activation, batchnorm, layernorm, dropout, embedding, positional, flatten, pool):
     for _kind in _module.KINDS:
         MODULES[_kind] = _module
 
