@@ -77,7 +77,9 @@ class Row:
 
 def rows(runs):
     pairs = {
-        (size, dtype) for (op, size, dtype, _) in runs if not op.startswith((ENSEMBLE, DATASET, LAYER, NAMES))
+        (size, dtype)
+        for (op, size, dtype, _) in runs
+        if not op.startswith((ENSEMBLE, DATASET, LAYER, NAMES, MODEL))
     }
     order = sorted(pairs, key=lambda p: (_size_rank(p[0]), p[0], p[1]))
     return [_row(runs, size, dtype) for size, dtype in order]
@@ -550,6 +552,10 @@ class TimedRow:
     def manual_over_floor(self):
         return self.over("floor")
 
+    @property
+    def manual_over_torch_explicit(self):
+        return self.over("torch-explicit")
+
 
 def timed_rows(runs, op):
     """One ``TimedRow`` per (size, dtype) of ``op`` ("layer" or "names-step"), in run order."""
@@ -566,7 +572,33 @@ def timed_rows(runs, op):
 
 LAYER_TARGETS = tuple(
     Target((f"{kind} large",), "layer fwd+bwd manual/torch <= 1.5", "manual_over_torch", 1.5, False)
-    for kind in ("Linear", "BatchNorm1d", "LayerNorm", "Tanh", "GELU", "SiLU", "Dropout", "Embedding")
+    for kind in (
+        "Linear",
+        "BatchNorm1d",
+        "LayerNorm",
+        "Tanh",
+        "GELU",
+        "SiLU",
+        "Dropout",
+        "Embedding",
+        "Conv2d",
+    )
+)
+# test_models.py's steps: op "model-step", size "digits-cnn epoch" / "names-lstm step"
+MODEL = "model-step"
+MODEL_BACKENDS = ("manual", "torch", "torch-explicit", "jax")
+MODEL_TARGETS = (
+    Target(("digits-cnn epoch",), "digits CNN epoch manual/torch <= 1.0", "manual_over_torch", 1.0, False),
+    Target(
+        ("names-lstm step",),
+        "LSTM step manual/torch-explicit <= 1.0",
+        "manual_over_torch_explicit",
+        1.0,
+        False,
+    ),
+    Target(
+        ("names-lstm step",), "LSTM step allocations <= 1.5x activations+gradients", "alloc_ratio", 1.5, False
+    ),
 )
 NAMES_TARGETS = (
     Target(("makemore",), "names step manual/floor <= 1.25", "manual_over_floor", 1.25, False),
@@ -575,7 +607,7 @@ NAMES_TARGETS = (
 )
 
 
-def _timed_section(layers, names, stat, markdown):
+def _timed_section(layers, names, models, stat, markdown):
     parts = []
     if layers:
         header = ["layer", "dtype", *(f"{b} us" for b in LAYER_BACKENDS), "m/torch", "m/torch-1", "m/jax"]
@@ -609,6 +641,30 @@ def _timed_section(layers, names, stat, markdown):
             " straight-line NumPy (benchmarks/floor.py MakemoreStep); torch eager; jax.jit + optax."
         )
         parts.append(f"{grid}\n\n{_legend(legend, markdown)}")
+    if models:
+        header = [
+            "model",
+            "dtype",
+            *(f"{b} ms" for b in MODEL_BACKENDS),
+            "m/torch",
+            "m/torch-explicit",
+            "m/jax",
+        ]
+        header += ["step peak", "peak/(act+grad)"]
+        body = [
+            [r.size, r.dtype]
+            + [_num(None if r.seconds.get(b) is None else r.seconds[b] * 1e3, 2) for b in MODEL_BACKENDS]
+            + [_num(r.over("torch")), _num(r.over("torch-explicit")), _num(r.over("jax"))]
+            + [_bytes(r.peak_bytes), _num(r.alloc_ratio)]
+            for r in models
+        ]
+        grid = _markdown_grid(header, body) if markdown else _text_grid(header, body)
+        legend = (
+            "The digits CNN's epoch (43 SGD-momentum steps of 32) and the names LSTM's Adam step (batch 32,"
+            " T 16): manual: Trainer.step; torch eager (nn.LSTM's fused kernel; torch-explicit: the same cell"
+            " as per-step torch ops); jax.jit + optax."
+        )
+        parts.append(f"{grid}\n\n{_legend(legend, markdown)}")
     return "\n\n".join(parts)
 
 
@@ -623,8 +679,8 @@ def render(path, markdown=False, stat="min"):
     ens_table = ensemble_rows(runs)
     costs = ufunc_rows(runs)
     data_table = dataset_rows(runs)
-    layers, names = timed_rows(runs, LAYER), timed_rows(runs, NAMES)
-    if not (table or ens_table or costs or data_table or layers or names):
+    layers, names, models = timed_rows(runs, LAYER), timed_rows(runs, NAMES), timed_rows(runs, MODEL)
+    if not (table or ens_table or costs or data_table or layers or names or models):
         return f"{path}: no benchmarks from benchmarks/ in it (were they run with --benchmark-disable?)"
     results = (
         target_results(table)
@@ -632,6 +688,7 @@ def render(path, markdown=False, stat="min"):
         + target_results(data_table, DATASET_TARGETS)
         + target_results(layers, LAYER_TARGETS)
         + target_results(names, NAMES_TARGETS)
+        + target_results(models, MODEL_TARGETS)
     )
     counts = {s: sum(r[0] == s for r in results) for s in ("PASS", "MISS", "n/a")}
     summary = f"{counts['PASS']} pass, {counts['MISS']} miss, {counts['n/a']} not measured"
@@ -642,8 +699,8 @@ def render(path, markdown=False, stat="min"):
         sections.append(_ensemble_section(ens_table, costs, stat, markdown))
     if data_table:
         sections.append(_dataset_section(data_table, stat, markdown))
-    if layers or names:
-        sections.append(_timed_section(layers, names, stat, markdown))
+    if layers or names or models:
+        sections.append(_timed_section(layers, names, models, stat, markdown))
     busy = others_share(data)
     if busy is not None and busy > BUSY:
         sections.append(

@@ -67,8 +67,13 @@ def layer_case(kind, size):
 
 
 def layer_fn(kind, size, backend):
-    """A function of no arguments running the layer's forward + backward, warmed up."""
-    layer, params, x, dout = layer_case(kind, size)
+    """A function of no arguments running the layer's forward + backward."""
+    return timed_layer(*layer_case(kind, size), backend)
+
+
+def timed_layer(layer, params, x, dout, backend):
+    """A function of no arguments running ``layer``'s forward + backward in ``backend``."""
+    kind = layer.kind
     spec = {"kind": layer.kind, **layer.config()}
     if backend == "manual":
         buffers = layer.init_buffers(np.float64)
@@ -117,7 +122,7 @@ def layer_fn(kind, size, backend):
             return form.jax_apply(spec, p, jbuffers, xin, True, mask)[0]
 
         # x and dout are arguments, not closed-over constants XLA could fold the whole vjp into
-        if kind == "Embedding":
+        if np.asarray(x).dtype.kind in "iu":  # indices: no gradient
             step = jax.jit(lambda p, xin, d, key: jax.vjp(lambda q: f(q, xin, key), p)[1](d))
         else:
             step = jax.jit(lambda p, xin, d, key: jax.vjp(lambda q, xi: f(q, xi, key), p, xin)[1](d))

@@ -33,6 +33,7 @@ from manual.losses import LOSSES
 
 from . import (
     backends,
+    cnn,
     datasets,
     drawing,
     examples,
@@ -40,6 +41,7 @@ from . import (
     makemore,
     progress,
     seed_code,
+    sequences,
     study,
     usercode,
     verify,
@@ -116,13 +118,13 @@ def build_parser():
     ver = commands.add_parser(
         "verify", help="manual vs PyTorch vs JAX (and scikit-learn with --dataset): gradients and training"
     )
-    _add_net_options(ver, several=True, examples_=(*examples.CASE_NAMES, "names"))
+    _add_net_options(ver, several=True, examples_=(*examples.CASE_NAMES, *NAMES_MODELS))
     ver.add_argument(
         "--dataset",
         action="append",
-        choices=[*datasets.NAMES, "all"],
+        choices=[*datasets.NAMES, "all", cnn.NAME],
         help="a scikit-learn dataset's standard net, trained by manual, PyTorch, JAX and scikit-learn "
-        "(repeatable; all: the four)",
+        f"(repeatable; all: the four); {cnn.NAME}: a CNN on the digits images, alone",
     )
     ver.add_argument("--epochs", type=int, help="training epochs (default: 10,000 for seed000, else 1,000)")
     ver.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd")
@@ -256,9 +258,11 @@ DATASET_CLASHES = (
 
 def verify_command(args, out):
     path = plot_path(args.plot)
+    if args.dataset and cnn.NAME in args.dataset:
+        return verify_cnn(args, out, path)
     if args.dataset:
         return verify_datasets(args, out, path)
-    if args.example and "names" in args.example:
+    if args.example and set(args.example) & set(NAMES_MODELS):
         return verify_names(args, out, path)
     cases = cases_from(args)
     for c in cases:
@@ -289,33 +293,65 @@ def verify_datasets(args, out, path):
                     datasets.dataset_json, datasets.render)  # fmt: skip
 
 
+# the names models (crosscheck.makemore, crosscheck.sequences): the example, and what runs it
+NAMES_MODELS = {
+    "names": (makemore.load, makemore.verify_names, makemore.report_json, makemore.render),
+    **{
+        f"names-{m}": (
+            lambda m=m: sequences.load(sequences.Recipe(model=m)),
+            sequences.verify_sequences,
+            sequences.report_json,
+            sequences.render,
+        )
+        for m in sequences.MODELS
+    },
+}
+
+
 def verify_names(args, out, path):
-    """``--example names``: the makemore-style model on the census names (crosscheck.makemore)."""
+    """``--example names`` (makemore's MLP), ``names-lstm``, ``names-transformer``: a model of the
+    census names, trained by the three side by side."""
+    name = next(e for e in args.example if e in NAMES_MODELS)
     if len(args.example) > 1:
-        raise UsageError("--example names runs alone: give it without the other examples")
+        raise UsageError(f"--example {name} runs alone: give it without the other examples")
     if path:
-        raise UsageError("--example names has no plot yet: drop --plot")
+        raise UsageError(f"--example {name} has no plot yet: drop --plot")
+    clashes = [k for k in DATASET_CLASHES if k != "example"]
+    load, compute, to_json, render = NAMES_MODELS[name]
+    return _verify_one(args, out, f"--example {name}", clashes, load, compute, f"the {name} model", "names",
+                       to_json, render)  # fmt: skip
+
+
+def verify_cnn(args, out, path):
+    """``--dataset digits-cnn``: the CNN on scikit-learn's digits (crosscheck.cnn)."""
+    if len(args.dataset) > 1:
+        raise UsageError(f"--dataset {cnn.NAME} runs alone: give it without the other datasets")
+    return _verify_one(args, out, f"--dataset {cnn.NAME}", DATASET_CLASHES, cnn.load, cnn.verify_cnn,
+                       "the digits CNN", "cnn", cnn.report_json, cnn.render, path)  # fmt: skip
+
+
+def _verify_one(args, out, what, clashes, load, compute, label, key, to_json, render, path=None):
+    """One real-use problem that brings its own net, data and training: refuse the flags that
+    would change them, run it under a progress bar, print or dump its report, plot its curves."""
     defaults = vars(build_parser().parse_args(["verify"]))
-    given = [
-        f"--{k.replace('_', '-')}"
-        for k in DATASET_CLASHES
-        if k != "example" and getattr(args, k) != defaults[k]
-    ]
+    given = [f"--{k.replace('_', '-')}" for k in clashes if getattr(args, k) != defaults[k]]
     if given:
-        raise UsageError(f"--example names brings its own net, data and training; drop {', '.join(given)}")
+        raise UsageError(f"{what} brings its own net, data and training; drop {', '.join(given)}")
     try:
-        problem = makemore.load()
+        problem = load()
     except ImportError as err:
         raise UsageError(str(err)) from None
     steps = problem.steps * (1 + len(backends.available()))
-    bar = progress.bar(args, steps, "step", "training manual, torch, jax on the names")
-    report = makemore.verify_names(problem, progress=bar.update if bar else None)
+    bar = progress.bar(args, steps, "step", f"training manual, torch, jax on {label}")
+    report = compute(problem, progress=bar.update if bar else None)
     if bar:
         bar.close()
+    if path:
+        plot_datasets([report], path)
     if args.json:
-        _dump({"ok": report.ok, "names": makemore.report_json(report)}, out)
+        _dump({"ok": report.ok, key: to_json(report)}, out)
     else:
-        out.write(makemore.render(report))
+        out.write(render(report))
     return 0 if report.ok else 1
 
 

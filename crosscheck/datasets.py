@@ -206,7 +206,7 @@ def verify_dataset(problem, progress=None):
     one start on one batch order, compare them (``verify_case``), score each on the test part."""
     problem = load(problem) if isinstance(problem, str) else problem
     report = verify_case(problem.case(), progress=progress, record_every=problem.steps_per_epoch)
-    curves = {k: _curve(problem, run) for k, run in report.runs.items()}
+    curves = {k: curve(problem, run) for k, run in report.runs.items()}
     metrics = {k: problem.metric(run.params) for k, run in report.runs.items()}
     fit, note = default_fit(problem)
     seconds = {k: float(np.median(_by_epoch(problem, s).sum(axis=1))) for k, s in report.step_seconds.items()}
@@ -220,7 +220,8 @@ def _by_epoch(problem, per_step):
     return np.asarray(per_step, np.float64)[: whole * per_epoch].reshape(whole, per_epoch)
 
 
-def _curve(problem, run):
+def curve(problem, run):
+    """A run's ``Curve``: its train loss per epoch and ``problem.metric`` after each."""
     per_epoch = problem.steps_per_epoch
     losses = _by_epoch(problem, run.losses)
     epochs = len(losses)

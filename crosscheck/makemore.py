@@ -17,24 +17,19 @@ so a bias there has a gradient of exactly 0 (makemore drops it for that reason).
 """
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 import manual
-from references import jax_ref, torch_ref
 
-from . import backends
-from . import layer_compare as lc
-from .compare import params_gap, trajectory_gap
+from . import backends, side_by_side
 from .datasets import Epochs
-from .tolerances import tolerance
 from .verify import versions
 
 FILES = ("dist.female.first", "dist.male.first")
 SPLIT_SEED = 42
 SAMPLE_SEED = 2026
-REFERENCES = {"torch": torch_ref, "jax": jax_ref}
 
 
 @dataclass(frozen=True)
@@ -141,32 +136,18 @@ def load(recipe=Recipe(), train_examples=None):
 @dataclass
 class NamesReport:
     problem: Problem
-    frameworks: dict
-    gradients: list  # layer_compare.Row per framework: ("torch", row)
-    detectable: dict  # per parameter, the smallest relative error the gradient check sees
-    runs: dict  # backend -> its training run
-    gaps: dict  # "manual-torch" -> TrajectoryGap
-    buffer_gaps: dict  # pair -> the largest relative difference of the final running statistics
+    training: side_by_side.SideBySide
     losses: dict  # backend -> {"train": ..., "val": ...}, eval mode
     samples: dict  # backend -> [names]
-    step_seconds: dict = field(default_factory=dict)
 
-    @property
-    def tolerance(self):
-        return tolerance("trajectory", np.float64).rtol
-
-    @property
-    def pairs(self):
-        """``[(pair, loss gap, params gap, buffers gap, ok)]``."""
-        out = []
-        for pair, gap in self.gaps.items():
-            worst = (float(gap.loss.max()), float(gap.params.max()), self.buffer_gaps[pair])
-            out.append((pair, *worst, all(v <= self.tolerance for v in worst)))
-        return out
+    def __getattr__(self, name):  # the training's gradients, pairs, runs, ... read through
+        if name == "training":
+            raise AttributeError(name)
+        return getattr(self.training, name)
 
     @property
     def ok(self):
-        return all(row.ok for _, row in self.gradients) and all(p[-1] for p in self.pairs)
+        return self.training.ok
 
 
 def verify_names(problem=None, progress=None):
@@ -174,71 +155,20 @@ def verify_names(problem=None, progress=None):
     (within 4 u of their bound), the three trained side by side (params every epoch,
     losses every step, running statistics at the end), their losses and names."""
     problem = problem or load()
-    net, r = problem.net, problem.recipe
-    frameworks = [k for k, v in backends.installed().items() if v]
-    first = backends.batch_indices(len(problem.x_train), 1, r.batch_size, r.shuffle_seed)[0]
-    xb, yb = problem.x_train[first], problem.y_train[first]
-    mine = backends.loss_and_grads("manual", net, xb, yb)
-    bound = lc.sequential_bounds(net, xb, yb)
-    gradients = []
-    for name in frameworks:
-        for row in lc.compare_sequential(backends.loss_and_grads(name, net, xb, yb), mine, bound, net.dtype):
-            gradients.append((name, row))
-    detectable = lc.sequential_detectable(mine, bound, net.dtype)
-    runs, seconds = {}, {}
-    for name in ["manual", *frameworks]:
-        runs[name], steps = backends.timed_train(
-            name, net, problem.x_train, problem.y_train, manual.SGD(lr=r.lr), r.epochs, r.batch_size,
-            r.shuffle_seed, record_every=problem.steps_per_epoch, progress=progress,
-        )  # fmt: skip
-        seconds[name] = float(np.median(steps))
-    gaps, buffer_gaps = {}, {}
-    names = list(runs)
-    for i, a in enumerate(names):
-        for b in names[i + 1 :]:
-            gaps[f"{a}-{b}"] = trajectory_gap(runs[a], runs[b])
-            buffer_gaps[f"{a}-{b}"] = params_gap(_buffers(runs[a]), _buffers(runs[b]))
-    finals = {name: _forward_fn(name, problem, run) for name, run in runs.items()}
+    r = problem.recipe
+    training = side_by_side.run(
+        problem.net, problem.x_train, problem.y_train, manual.SGD(lr=r.lr), r.epochs, r.batch_size,
+        r.shuffle_seed, progress=progress,
+    )  # fmt: skip
     losses = {
         name: {
-            "train": _loss(f, problem.x_train, problem.y_train),
-            "val": _loss(f, problem.x_val, problem.y_val),
+            "train": side_by_side.mean_cross_entropy(f(problem.x_train), problem.y_train),
+            "val": side_by_side.mean_cross_entropy(f(problem.x_val), problem.y_val),
         }
-        for name, f in finals.items()
+        for name, f in training.finals.items()
     }
-    samples = {name: sample(f, problem.chars, problem.recipe.block) for name, f in finals.items()}
-    return NamesReport(
-        problem,
-        backends.installed(),
-        gradients,
-        detectable,
-        runs,
-        gaps,
-        buffer_gaps,
-        losses,
-        samples,
-        seconds,
-    )
-
-
-def _buffers(run):
-    return run.net.buffers if hasattr(run, "net") else run.buffers
-
-
-def _forward_fn(name, problem, run):
-    """The trained net's eval-mode logits as a function of x, each implementation's own."""
-    if name == "manual":
-        return run.net.forward
-    spec = problem.net.spec()
-    return lambda x: REFERENCES[name].sequential_forward(spec, run.params, run.buffers, x)
-
-
-def _loss(forward, x, y):
-    """Mean cross-entropy of eval-mode logits, computed here from the logits alone."""
-    logits = np.asarray(forward(x), np.float64)
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    logsumexp = np.log(np.exp(shifted).sum(axis=1))
-    return float(np.mean(logsumexp - shifted[np.arange(len(y)), y]))
+    samples = {name: sample(f, problem.chars, problem.recipe.block) for name, f in training.finals.items()}
+    return NamesReport(problem, training, losses, samples)
 
 
 def sample(forward, chars, block, count=12, seed=SAMPLE_SEED, longest=20):
@@ -274,24 +204,8 @@ def render(report):
         f"  {p.recipe.describe(len(p.chars))}, float64, from one start on the same batches",
     ]
     if report.gradients:
-        lines.append(
-            "  gradients on the first batch: max abs err, err / allowed (4 u of the bound; pass: <= 1)"
-        )
-        for name, row in report.gradients:
-            verdict = "PASS" if row.ok else "FAIL"
-            lines.append(f"    {name:<6} {row.name:<16} {row.max_abs:.1e}  {row.ratio:.1e}  {verdict}")
-        worst = max(report.detectable.values())
-        lines.append(
-            f"    (each gradient array would show a relative error of {worst:.1e}, the least sensitive)"
-        )
-    lines.append(
-        f"  training: {p.steps:,} steps (pass: every gap <= {report.tolerance:.0e}); losses every step, "
-        "params every epoch, running statistics at the end"
-    )
-    lines.append(f"    {'backends':<14} {'loss gap':>10} {'params gap':>11} {'buffers gap':>12}")
-    for pair, loss_gap, params_gap_, buffers_gap, ok in report.pairs:
-        gaps = f"{loss_gap:>10.1e} {params_gap_:>11.1e} {buffers_gap:>12.1e}"
-        lines.append(f"    {pair:<14} {gaps}  {'PASS' if ok else 'FAIL'}")
+        lines += side_by_side.gradient_lines(report.training)
+    lines += side_by_side.training_lines(report.training, p.steps)
     lines.append("  after training, in eval mode (running statistics): train / validation loss")
     for name, loss in report.losses.items():
         lines.append(f"    {name:<6} {loss['train']:.4f} / {loss['val']:.4f}")
@@ -319,15 +233,8 @@ def report_json(report):
         "entries": p.entries,
         "names": len(p.words),
         "examples": {"train": len(p.x_train), "val": len(p.x_val)},
-        "frameworks": report.frameworks,
-        "gradients": [{"framework": name, **vars(row)} for name, row in report.gradients],
-        "detectable": report.detectable,
-        "training": [
-            {"pair": pair, "loss_gap": a, "params_gap": b, "buffers_gap": c, "ok": ok}
-            for pair, a, b, c, ok in report.pairs
-        ],
+        **side_by_side.training_json(report.training),
         "losses": report.losses,
         "samples": report.samples,
-        "seconds_per_step": report.step_seconds,
         "ok": report.ok,
     }

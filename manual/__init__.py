@@ -13,6 +13,7 @@ from .ensemble import Ensemble
 from .gradcheck import gradcheck
 from .layers import (
     GELU,
+    AvgPool2d,
     BatchNorm1d,
     BatchNorm2d,
     Conv2d,
@@ -24,6 +25,8 @@ from .layers import (
     LeakyReLU,
     Linear,
     LogSoftmax,
+    MaxPool2d,
+    PositionalEmbedding,
     ReLU,
     Sigmoid,
     SiLU,
@@ -54,6 +57,7 @@ __all__ = [
     "save",
     "load",
     "Linear",
+    "PositionalEmbedding",
     "Sigmoid",
     "Tanh",
     "ReLU",
@@ -69,5 +73,7 @@ __all__ = [
     "Dropout",
     "Embedding",
     "Flatten",
+    "MaxPool2d",
+    "AvgPool2d",
     "Conv2d",
 ]

@@ -273,6 +273,7 @@ BY_NAME = {m.name: m for m in MUTANTS}
 NORM, BATCHNORM, LAYERNORM = "manual.layers.norm", "manual.layers.batchnorm", "manual.layers.layernorm"
 EMBEDDING, DROPOUT, ACTIVATION_MATH = "manual.layers.embedding", "manual.layers.dropout", "manual.activations"
 CONV = "manual.layers.conv"
+POOL = "manual.layers.pool"
 LAYER_MUTANTS = [
     (
         _m("batchnorm mean path dropped", "layer", "∂L/∂x without −Σg (the path through μ)",
@@ -347,6 +348,27 @@ LAYER_MUTANTS = [
            "convolution's flip, applied to the windows' transpose that needs none)",
            (CONV, "dcols = (W.reshape(o, -1).T @ g)", "dcols = (W[:, :, ::-1, ::-1].reshape(o, -1).T @ g)")),
         ("Conv2d",),
+    ),
+    (
+        _m("maxpool = for += with overlapping windows", "layer",
+           "each window's gradient assigned to its maximum, so where windows overlap the last one wins",
+           (POOL, "np.add.at(dxp.reshape(-1), index.ravel(), dout.ravel())",
+            "dxp.reshape(-1)[index.ravel()] = dout.ravel()")),
+        ("MaxPool2d",),
+    ),
+    (
+        _m("maxpool gradient sent to every element of the window", "layer",
+           "∂L/∂out added to every entry of the window, not to its maximum alone",
+           (POOL, "np.add.at(dxp.reshape(-1), index.ravel(), dout.ravel())",
+            "np.add.at(dxp.reshape(-1), (starts[..., None] + offsets).ravel(),"
+            " np.repeat(dout.ravel(), kh * kw))")),
+        ("MaxPool2d",),
+    ),
+    (
+        _m("avgpool not divided by the window size", "layer",
+           "∂L/∂x = Σ ∂L/∂out over the windows, without 1 / (kh kw)",
+           (POOL, "share = dout / (kh * kw)", "share = dout")),
+        ("AvgPool2d",),
     ),
 ]  # fmt: skip
 LAYER_BY_NAME = {m.name: (m, kinds) for m, kinds in LAYER_MUTANTS}

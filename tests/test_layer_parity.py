@@ -85,6 +85,9 @@ CASES = {
     ),
     # from embedding_dim 128 on the engine accumulates row by row instead of np.add.at
     "embedding-wide": case(manual.Embedding(4, 130), np.array([[3, 3, 1], [0, 3, 1]])),
+    # T below num_positions: the rows past T have a gradient of exactly 0
+    "positional": case(manual.PositionalEmbedding(6, 3), floats(4, 5, 3)),
+    "positional-full": case(manual.PositionalEmbedding(2, 4), floats(3, 2, 4)),
     "flatten": case(manual.Flatten(), floats(2, 3, 4)),
     "flatten-middle": case(manual.Flatten(2, 3), floats(2, 3, 4, 5)),
     "conv2d-3x3": case(manual.Conv2d(2, 3, 3), floats(2, 2, 5, 6)),
@@ -101,6 +104,23 @@ CASES = {
     "conv2d-one-channel": case(manual.Conv2d(1, 4, 3, padding=1), floats(3, 1, 5, 5)),
     # C·k_h·k_w = 144 and N·H'·W' = 144 terms per sum: longer than a block of 128
     "conv2d-many-terms": case(manual.Conv2d(16, 3, 3, padding=1), floats(4, 16, 6, 6)),
+    # pooling: windows side by side, overlapping (an entry collects from several windows: +=),
+    # a remainder no window reaches (dx 0 there), pads (−∞ for max: the data sit below 0, so a
+    # zero pad would win; zeros counted for avg), rectangular kernels and strides
+    "maxpool-2": case(manual.MaxPool2d(2), floats(2, 3, 4, 4)),
+    "avgpool-2": case(manual.AvgPool2d(2), floats(2, 3, 4, 4)),
+    "maxpool-3-stride-1": case(manual.MaxPool2d(3, stride=1), floats(2, 2, 5, 6)),
+    "avgpool-3-stride-1": case(manual.AvgPool2d(3, stride=1), floats(2, 2, 5, 6)),
+    "maxpool-3-stride-2": case(manual.MaxPool2d(3, stride=2), floats(2, 2, 7, 7)),
+    "avgpool-3-stride-2": case(manual.AvgPool2d(3, stride=2), floats(2, 2, 7, 7)),
+    "maxpool-remainder": case(manual.MaxPool2d(2, stride=3), floats(2, 2, 7, 5)),
+    "avgpool-remainder": case(manual.AvgPool2d(3, stride=2), floats(2, 2, 6, 5)),
+    "maxpool-padding-1": case(manual.MaxPool2d(3, stride=2, padding=1), floats(2, 2, 6, 5, mean=-2)),
+    "avgpool-padding-1": case(manual.AvgPool2d(3, stride=2, padding=1), floats(2, 2, 6, 5, mean=1)),
+    "maxpool-rectangular": case(
+        manual.MaxPool2d((2, 3), stride=(1, 2), padding=(1, 0)), floats(2, 2, 5, 7, mean=-1)
+    ),
+    "avgpool-rectangular": case(manual.AvgPool2d((3, 2), stride=(2, 1), padding=(1, 1)), floats(2, 2, 6, 5)),
 }
 DTYPES = {"f64": np.float64, "f32": np.float32}
 
@@ -202,6 +222,9 @@ def test_drawn_shapes_agree_with_both_frameworks(shape, seed, kind):
         assert all(r.ok for r in rows), (reference, [r for r in rows if not r.ok])
 
 
+# ------------------------------------------------------------------ convolution
+
+
 @st.composite
 def convolutions(draw):
     """A Conv2d and its input's shape: kernels 1 to 4 per axis, strides 1 to 3, paddings 0 to 2
@@ -230,6 +253,106 @@ def test_drawn_convolutions_agree_with_both_frameworks(conv, seed, dtype_name):
         theirs = lc.reference(reference, layer, params, {}, x, dout, dtype, True)
         rows = lc.compare(theirs, mine, bound, dtype)
         assert all(r.ok for r in rows), (reference, [r for r in rows if not r.ok])
+
+
+# ------------------------------------------------------------------ pooling
+
+
+@given(
+    data=st.data(),
+    kind=st.sampled_from(["MaxPool2d", "AvgPool2d"]),
+    seed=st.integers(0, 2**16),
+)
+def test_drawn_pooling_geometries_agree_with_both_frameworks(data, kind, seed):
+    """Kernel, stride and padding per axis (padding 0 included, where a ``p:-p`` slice would be
+    empty; stride 1 with a 3×3 window; sizes that leave a remainder), both dtypes."""
+    require("torch", "jax")
+    kernel = data.draw(st.tuples(st.integers(1, 4), st.integers(1, 4)), "kernel")
+    stride = data.draw(st.tuples(st.integers(1, 4), st.integers(1, 4)), "stride")
+    padding = tuple(data.draw(st.integers(0, k // 2), f"padding {axis}") for axis, k in zip("HW", kernel))
+    size = tuple(
+        data.draw(st.integers(max(1, k - 2 * p), 9), f"size {axis}")
+        for axis, k, p in zip("HW", kernel, padding)
+    )
+    batch, channels = data.draw(st.integers(1, 3), "batch"), data.draw(st.integers(1, 3), "channels")
+    layer = getattr(manual, kind)(kernel, stride=stride, padding=padding)
+    rng = RNG(seed)
+    x64 = rng.standard_normal((batch, channels, *size)) * 2 - 0.5  # continuous: no ties
+    for dtype in (np.float64, np.float32):
+        x = x64.astype(dtype)
+        out, _ = layer.forward({}, x)
+        assert out.shape == (batch, channels, *layer.output_shape((channels, *size))[1:])
+        dout = rng.standard_normal(out.shape).astype(dtype)
+        mine, _ = lc.engine(layer, {}, {}, x, dout)
+        bound = lc.bounds(layer, {}, {}, x, dout)
+        for reference in ("torch", "jax"):
+            theirs = lc.reference(reference, layer, {}, {}, x, dout, dtype)
+            rows = lc.compare(theirs, mine, bound, dtype)
+            assert all(r.ok for r in rows), (reference, dtype, [r for r in rows if not r.ok])
+
+
+TIED = np.array(
+    [
+        [1.0, 3.0, 3.0, 0.0],
+        [3.0, 2.0, 1.0, 1.0],
+        [0.0, 0.0, 5.0, 5.0],
+        [0.0, 0.0, 5.0, 5.0],
+    ]
+)[None, None]
+
+
+@pytest.mark.parametrize("dtype_name", list(DTYPES))
+def test_a_tied_maximum_sends_its_gradient_to_the_first_in_row_major_order(dtype_name):
+    """2×2 windows of TIED: [[1, 3], [3, 2]] ties 3 at (0, 1) and (1, 0); [[3, 0], [1, 1]] has one
+    3 at (0, 2); [[0, 0], [0, 0]] and [[5, 5], [5, 5]] tie everywhere. By hand, each window's
+    gradient goes to its first maximum, top row first, left to right: ∂out[0, 0] to (0, 1),
+    ∂out[0, 1] to (0, 2), ∂out[1, 0] to (2, 0), ∂out[1, 1] to (2, 2); every other entry gets 0.
+    PyTorch routes so (its kernels replace the kept maximum only on a strictly greater value),
+    and so does JAX (select_and_scatter_add, choosing with ≥)."""
+    dtype = DTYPES[dtype_name]
+    x = TIED.astype(dtype)
+    layer = manual.MaxPool2d(2)
+    a, b, c, d = 0.7, -1.3, 2.1, 0.4
+    dout = np.array([[a, b], [c, d]], dtype)[None, None]
+    out, cache = layer.forward({}, x)
+    dx, grads = layer.backward(dout, cache)
+    hand = np.zeros((4, 4), dtype)
+    hand[0, 1], hand[0, 2], hand[2, 0], hand[2, 2] = a, b, c, d
+    np.testing.assert_array_equal(out[0, 0], np.array([[3, 3], [0, 5]], dtype))
+    np.testing.assert_array_equal(dx[0, 0], hand)
+    assert dx.dtype == dtype and grads == {}
+    for reference in ("torch", "jax"):
+        require(reference)
+        theirs = lc.reference(reference, layer, {}, {}, x, dout, dtype)
+        np.testing.assert_array_equal(theirs.dx, dx, err_msg=reference)
+
+
+@pytest.mark.parametrize("dtype_name", list(DTYPES))
+def test_tied_maxima_in_overlapping_windows_add_up_where_they_are_routed(dtype_name):
+    """3×3 windows, stride 1, padding 1: 16 windows over TIED, window (r, c) centred on entry
+    (r, c), ∂out = 1 everywhere. By hand, each window's first maximum in row-major order:
+
+        centres (0, 0) (0, 1) (0, 2) (1, 0)   max 3, first at (0, 1) (before (1, 0)'s 3)   → 4
+        centre  (0, 3)                        max 3 at (0, 2) alone (columns 2–3)          → 1
+        centre  (2, 0)                        max 3 at (1, 0) (rows 1–3, columns 0–1)      → 1
+        centre  (3, 0)                        all 0, first at (2, 0)                       → 1
+        the 9 others                          max 5, first at (2, 2)                       → 9
+
+    so ∂x is 4, 1, 1, 1, 9 at (0, 1), (0, 2), (1, 0), (2, 0), (2, 2), 0 elsewhere, the
+    overlapping windows' gradients added (16 in all); PyTorch and JAX give the same."""
+    dtype = DTYPES[dtype_name]
+    x = TIED.astype(dtype)
+    layer = manual.MaxPool2d(3, stride=1, padding=1)
+    out, cache = layer.forward({}, x)
+    dout = np.ones_like(out)
+    dx, _ = layer.backward(dout, cache)
+    hand = np.zeros((4, 4), dtype)
+    hand[0, 1], hand[0, 2], hand[1, 0], hand[2, 0], hand[2, 2] = 4, 1, 1, 1, 9
+    np.testing.assert_array_equal(dx[0, 0], hand)
+    for reference in ("torch", "jax"):
+        require(reference)
+        theirs = lc.reference(reference, layer, {}, {}, x, dout, dtype)
+        np.testing.assert_array_equal(theirs.dx, dx, err_msg=reference)
 
 
 @pytest.mark.parametrize("approximate", ["none", "tanh"])

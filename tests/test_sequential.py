@@ -99,6 +99,21 @@ NETS = {
         *float_data(6, 4, 5, "nll"),
     ),
     "conv-relu-flatten-linear": lambda dtype: (conv_net(dtype), *image_data()),
+    # overlapping max windows, then padded average ones: 5×5 → 4×4 → 3×3 per channel
+    "pooling": lambda dtype: (
+        manual.Sequential(
+            [
+                manual.MaxPool2d(2, stride=1),
+                manual.AvgPool2d(2, padding=1),
+                manual.Flatten(),
+                manual.Linear(18, 4),
+            ],
+            seed=7,
+            dtype=dtype,
+        ),
+        RNG(8).standard_normal((6, 2, 5, 5)),
+        RNG(9).integers(0, 4, 6),
+    ),
 }
 DTYPES = {"f64": np.float64, "f32": np.float32}
 DETECT = {np.float64: 1e-6, np.float32: 1e-3}
@@ -514,6 +529,60 @@ def test_bad_input_to_a_convolution_is_refused_before_anything_changes(what, pad
             TypeError,
             "x: expected dtype float64 (the net's dtype), got float32",
         ),
+        (
+            lambda: manual.Sequential(
+                [manual.Embedding(5, 3), manual.PositionalEmbedding(4, 3), manual.Linear(3, 5)]
+            ).loss_and_grads(np.zeros((2, 6), int), np.zeros((2, 6), int)),
+            ValueError,
+            "layer 1 (PositionalEmbedding(4, 3)): expected per-sample shape (T, 3) with T <= 4 "
+            "(num_positions), got (6, 3)",
+        ),
+        (lambda: manual.MaxPool2d(2, stride=0), ValueError, "stride: expected integers >= 1, got 0"),
+        (
+            lambda: manual.AvgPool2d(2, stride=(1, 0)),
+            ValueError,
+            "stride: expected integers >= 1, got (1, 0)",
+        ),
+        (lambda: manual.AvgPool2d(3, padding=-1), ValueError, "padding: expected integers >= 0, got -1"),
+        (
+            lambda: manual.MaxPool2d(3, padding=2),
+            ValueError,
+            "padding: expected at most half the kernel (1 on H for kernel 3, as PyTorch), got 2",
+        ),
+        (
+            lambda: manual.AvgPool2d((4, 1), padding=(0, 1)),
+            ValueError,
+            "padding: expected at most half the kernel (0 on W for kernel 1, as PyTorch), got 1",
+        ),
+        (
+            lambda: manual.MaxPool2d(2.0),
+            TypeError,
+            "kernel_size: expected an int or a pair of ints (H, W), got 2.0",
+        ),
+        (lambda: manual.MaxPool2d((2, 2, 2)), TypeError, "got (2, 2, 2)"),
+        (
+            lambda: manual.Sequential(
+                [{"kind": "MaxPool2d", "kernel_size": 2, "ceil_mode": True}], loss="mse"
+            ),
+            ValueError,
+            "layer MaxPool2d: unknown argument 'ceil_mode'; MaxPool2d takes ['kernel_size', 'stride', "
+            "'padding']",
+        ),
+        (
+            lambda: manual.Sequential([manual.MaxPool2d(5, padding=1)], loss="mse").loss_and_grads(
+                np.ones((2, 1, 5, 2)), np.ones((2, 1, 1, 1))
+            ),
+            ValueError,
+            "layer 0 (MaxPool2d(5, padding=1)): expected W + 2 · padding >= kernel (5), got W = 2 with "
+            "padding 1 (per-sample shape (1, 5, 2))",
+        ),
+        (
+            lambda: manual.Sequential([manual.AvgPool2d(2), manual.Flatten()], loss="mse").loss_and_grads(
+                np.ones((2, 4, 4)), np.ones((2, 4))
+            ),
+            ValueError,
+            "layer 0 (AvgPool2d(2)): expected (N, C, H, W), got per-sample shape (4, 4)",
+        ),
     ],
 )
 def test_bad_layers_and_inputs_say_what_was_expected(build, error, fragment):
@@ -526,6 +595,20 @@ def test_layers_whose_config_holds_a_pair_are_equal_and_hash_by_their_config():
     a, b = manual.Conv2d(1, 2, (2, 3), padding=(1, 0)), manual.Conv2d(1, 2, [2, 3], padding=[1, 0])
     assert a == b and hash(a) == hash(b) and len({a, b, manual.LayerNorm((3, 4))}) == 2
     assert manual.layers.from_config(manual.layers.describe(a)) == a != manual.Conv2d(1, 2, (3, 2))
+
+
+def test_a_pooling_net_refuses_a_kernel_larger_than_its_input_before_anything_changes():
+    net = manual.Sequential([manual.AvgPool2d(3), manual.Flatten(), manual.Linear(4, 2)], loss="mse", seed=0)
+    before, rng = _state(net)
+    x, y = np.ones((3, 1, 6, 6)), np.ones((3, 2))
+    assert net.loss_and_grads(x, y)[0] > 0  # 6×6 pools to 2×2: 4 features
+    with pytest.raises(ValueError) as info:
+        net.loss_and_grads(np.ones((3, 1, 6, 2)), y)
+    assert "layer 0 (AvgPool2d(3)): expected W + 2 · padding >= kernel (3), got W = 2 with padding 0" in str(
+        info.value
+    )
+    after, rng_after = _state(net)
+    assert all(np.array_equal(a, b) for a, b in zip(before, after)) and rng_after == rng
 
 
 # ------------------------------------------------------------------ one description

@@ -18,10 +18,21 @@ import numpy as np
 
 from .. import rounding
 from ..rounding import Tracked, exact, lift
-from . import activation, batchnorm, conv, dropout, embedding, flatten, layernorm, linear
+from . import activation, batchnorm, conv, dropout, embedding, flatten, layernorm, linear, pool, positional
 
 MODULES = {}
-for _module in (linear, activation, batchnorm, layernorm, dropout, embedding, flatten, conv):
+for _module in (
+    linear,
+    activation,
+    batchnorm,
+    layernorm,
+    dropout,
+    embedding,
+    positional,
+    flatten,
+    pool,
+    conv,
+):
     for _kind in _module.KINDS:
         MODULES[_kind] = _module
 

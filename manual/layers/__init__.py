@@ -12,12 +12,15 @@ from .embedding import Embedding
 from .flatten import Flatten
 from .layernorm import LayerNorm
 from .linear import Linear
+from .pool import AvgPool2d, MaxPool2d
+from .positional import PositionalEmbedding
 
 KINDS = {
     cls.kind: cls
     for cls in (
         Linear, Sigmoid, Tanh, ReLU, LeakyReLU, Identity, Softmax, LogSoftmax, GELU, SiLU,
-        BatchNorm1d, BatchNorm2d, LayerNorm, Dropout, Embedding, Flatten, Conv2d,
+        BatchNorm1d, BatchNorm2d, LayerNorm, Dropout, Embedding, PositionalEmbedding, Flatten, MaxPool2d,
+        AvgPool2d, Conv2d,
     )
 }  # fmt: skip
 

@@ -13,10 +13,21 @@ generator's draw, replayed by the harness): neither framework's own dropout can
 take one, so both apply it as x · mask / (1 − p).
 """
 
-from . import activation, batchnorm, conv, dropout, embedding, flatten, layernorm, linear
+from . import activation, batchnorm, conv, dropout, embedding, flatten, layernorm, linear, pool, positional
 
 MODULES = {}
-for _module in (linear, activation, batchnorm, layernorm, dropout, embedding, flatten, conv):
+for _module in (
+    linear,
+    activation,
+    batchnorm,
+    layernorm,
+    dropout,
+    embedding,
+    positional,
+    flatten,
+    pool,
+    conv,
+):
     for _kind in _module.KINDS:
         MODULES[_kind] = _module
 
