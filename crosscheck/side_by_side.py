@@ -76,7 +76,9 @@ def run(net, x, y, optimizer, epochs, batch_size, shuffle_seed, progress=None):
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
             gaps[f"{a}-{b}"] = trajectory_gap(runs[a], runs[b])
-            buffer_gaps[f"{a}-{b}"] = params_gap(_buffers(runs[a]), _buffers(runs[b]))
+            # a net without running statistics (the digits CNN) has no buffers to compare: a gap of 0
+            has_buffers = any(_buffers(runs[a]))
+            buffer_gaps[f"{a}-{b}"] = params_gap(_buffers(runs[a]), _buffers(runs[b])) if has_buffers else 0.0
     finals = {name: forward_fn(name, net, r) for name, r in runs.items()}
     return SideBySide(backends.installed(), gradients, detectable, runs, gaps, buffer_gaps, finals, seconds)
 
