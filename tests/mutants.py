@@ -346,7 +346,7 @@ LAYER_MUTANTS = [
     (
         _m("conv dx through the flipped kernel", "layer", "∂L/∂x from the kernel rotated 180° (the full "
            "convolution's flip, applied to the windows' transpose that needs none)",
-           (CONV, "dcols = (W.reshape(o, -1).T @ g)", "dcols = (W[:, :, ::-1, ::-1].reshape(o, -1).T @ g)")),
+           (CONV, "kernel = W.reshape(o, -1)", "kernel = W[:, :, ::-1, ::-1].reshape(o, -1)")),
         ("Conv2d",),
     ),
     (

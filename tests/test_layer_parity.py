@@ -102,6 +102,8 @@ CASES = {
     "conv2d-no-bias": case(manual.Conv2d(2, 3, 3, padding=1, bias=False), floats(2, 2, 4, 5)),
     "conv2d-1x1": case(manual.Conv2d(3, 2, 1), floats(2, 3, 4, 4)),
     "conv2d-one-channel": case(manual.Conv2d(1, 4, 3, padding=1), floats(3, 1, 5, 5)),
+    # W' = 17: the backward's col2im keeps the batch first from rows of 16 on (shorter ones put it last)
+    "conv2d-long-rows": case(manual.Conv2d(2, 3, 3, stride=(1, 2), padding=1), floats(2, 2, 3, 34)),
     # C·k_h·k_w = 144 and N·H'·W' = 144 terms per sum: longer than a block of 128
     "conv2d-many-terms": case(manual.Conv2d(16, 3, 3, padding=1), floats(4, 16, 6, 6)),
     # pooling: windows side by side, overlapping (an entry collects from several windows: +=),
@@ -228,11 +230,12 @@ def test_drawn_shapes_agree_with_both_frameworks(shape, seed, kind):
 @st.composite
 def convolutions(draw):
     """A Conv2d and its input's shape: kernels 1 to 4 per axis, strides 1 to 3, paddings 0 to 2
-    (0 included), sizes from the smallest the padded kernel fits up to 9 (remainders included)."""
+    (0 included), sizes from the smallest the padded kernel fits up to 9 high and 40 wide
+    (remainders included; rows of 16 and more take the backward's other layout)."""
     kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
     stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
-    size = [draw(st.integers(max(1, k - 2 * p), 9)) for k, p in zip(kernel, padding)]
+    size = [draw(st.integers(max(1, k - 2 * p), top)) for k, p, top in zip(kernel, padding, (9, 40))]
     c, o, n = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
     bias = draw(st.booleans())
     return manual.Conv2d(c, o, kernel, stride, padding, bias), (n, c, *size)

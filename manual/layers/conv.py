@@ -24,7 +24,9 @@ windows index the kernel the same way both ways.
 
 X holds a window per column (as Caffe's im2col), not per row: each of its rows is then a
 run of positions, which copies in 2.7× and scatters back 8× faster than rows of windows
-(batch 64, 64 → 64 channels, 32 × 32, one thread; the step 2.5× faster).
+(batch 64, 64 → 64 channels, 32 × 32, one thread; the step 2.5× faster). The backward's
+col2im takes the batch last for rows shorter than 16, so that its adds run over W'·N
+entries, not W' (2-3× faster at the digits CNN's 4 × 4).
 
 Zero padding as torch's; rows or columns that no window reaches (an odd size with stride
 2) get a gradient of 0. float32 stays float32.
@@ -125,7 +127,10 @@ class Conv2d(Layer):
         (ph, pw) = self.padding
         if ph == pw == 0:
             return x
-        return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        n, c, h, w = x.shape
+        xp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), x.dtype)  # not np.pad: 20 µs of Python per call
+        xp[:, :, ph : ph + h, pw : pw + w] = x
+        return xp
 
     def forward(self, params, x, *, train=False, rng=None, buffers=None):
         W = params["W"]
@@ -149,15 +154,26 @@ class Conv2d(Layer):
         grads = {"W": (g @ cols.T).reshape(W.shape)}
         if self.bias:
             grads["b"] = dout.sum(axis=(0, 2, 3))
-        dcols = (W.reshape(o, -1).T @ g).reshape(*W.shape[1:], n, ho, wo)
-        return self._col2im(dcols, shape, padded), grads
+        kernel = W.reshape(o, -1)
+        # col2im adds runs along memory's last axis: for rows shorter than 16 (the digits CNN's 8 and 4)
+        # the batch goes last, runs of W'·N, not W' (col2im 2-3× faster there, 20% slower at 32 × 32)
+        batch_last = wo < 16
+        if batch_last:
+            g = dout.transpose(1, 2, 3, 0).reshape(o, -1)
+        dcols = (kernel.T @ g).reshape(*W.shape[1:], *((ho, wo, n) if batch_last else (n, ho, wo)))
+        return self._col2im(dcols, shape, padded, batch_last), grads
 
-    def _col2im(self, dcols, shape, padded):
-        """dcols (C, k_h, k_w, N, H', W') added back into the padded input, one strided slice
-        per kernel offset (channels first, as dcols has them); then the padding cut off."""
-        _, kh, kw, n, ho, wo = dcols.shape
+    def _col2im(self, dcols, shape, padded, batch_last):
+        """dcols (C, k_h, k_w, N, H', W'), or (C, k_h, k_w, H', W', N) with the batch last, added
+        back into the padded input, one strided slice per kernel offset; then the padding cut off."""
         (sh, sw), (ph, pw) = self.stride, self.padding
-        dxp = np.zeros((padded[1], padded[0], *padded[2:]), dcols.dtype)
+        n, c, hp, wp = padded
+        if batch_last:  # both seen as (C, N, ...): the adds below are written once
+            dcols = np.moveaxis(dcols, 5, 3)
+            dxp = np.moveaxis(np.zeros((c, hp, wp, n), dcols.dtype), 3, 1)
+        else:
+            dxp = np.zeros((c, n, hp, wp), dcols.dtype)
+        _, kh, kw, _, ho, wo = dcols.shape
         for u in range(kh):
             for v in range(kw):
                 dxp[:, :, u : u + sh * ho : sh, v : v + sw * wo : sw] += dcols[:, u, v]
