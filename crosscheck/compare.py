@@ -280,14 +280,28 @@ class TrajectoryGap:
     params: np.ndarray
 
 
-def trajectory_gap(a, b):
+def loss_floor(spec, batch):
+    """The smallest scale a loss's rounding is relative to, whatever its value: for a
+    cross-entropy (and bce, nll) each sample's term is a log-sum-exp minus a logit, whose
+    sum of exponentials has a largest term of 1 after the shift, so any implementation
+    carries an absolute error of ~u per sample however close to 0 the loss gets (a
+    memorized batch at 5e-9 differs by one rounding of 1, 2e-16: 5e-8 relative). That is
+    1 for a mean over the batch and ``batch`` for a sum; 0 for mse, whose terms are squares
+    with no such floor. ``spec``: a net's ``spec()``."""
+    if spec.get("loss") in ("cross_entropy", "bce", "nll"):
+        return float(batch) if spec.get("reduction") == "sum" else 1.0
+    return 0.0
+
+
+def trajectory_gap(a, b, loss_scale=0.0):
     """The per-step gap between two ``History`` objects of the same run
-    (same net, data, optimizer, batches), e.g. the engine's and PyTorch's."""
+    (same net, data, optimizer, batches), e.g. the engine's and PyTorch's: the loss gap
+    relative to max(|loss|, ``loss_scale``) (``loss_floor``), the params' relative gap."""
     if len(a.losses) != len(b.losses):
         raise ValueError(f"runs of different lengths: {len(a.losses)} and {len(b.losses)} steps")
     la, lb = np.asarray(a.losses, np.float64), np.asarray(b.losses, np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        loss = np.where(la == lb, 0.0, np.abs(la - lb) / np.abs(lb))
+        loss = np.where(la == lb, 0.0, np.abs(la - lb) / np.maximum(np.abs(lb), loss_scale))
     snaps_b = dict(b.snapshots)
     steps, params = [], []
     for step, pa in a.snapshots:

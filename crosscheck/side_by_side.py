@@ -16,7 +16,7 @@ from references import jax_ref, torch_ref
 
 from . import backends
 from . import layer_compare as lc
-from .compare import params_gap, trajectory_gap
+from .compare import loss_floor, params_gap, trajectory_gap
 from .tolerances import tolerance
 
 REFERENCES = {"torch": torch_ref, "jax": jax_ref}
@@ -75,7 +75,7 @@ def run(net, x, y, optimizer, epochs, batch_size, shuffle_seed, progress=None):
     names = list(runs)
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
-            gaps[f"{a}-{b}"] = trajectory_gap(runs[a], runs[b])
+            gaps[f"{a}-{b}"] = trajectory_gap(runs[a], runs[b], loss_floor(net.spec(), batch_size))
             # a net without running statistics (the digits CNN) has no buffers to compare: a gap of 0
             has_buffers = any(_buffers(runs[a]))
             buffer_gaps[f"{a}-{b}"] = params_gap(_buffers(runs[a]), _buffers(runs[b])) if has_buffers else 0.0

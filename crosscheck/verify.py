@@ -13,6 +13,7 @@ from .compare import (
     compare,
     drift_bound,
     finite_differences_skipped,
+    loss_floor,
     params_gap,
     rounding_scale,
     trajectory_gap,
@@ -172,7 +173,7 @@ def training_pairs(case, runs):
     pairs, gaps = [], {}
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
-            gap = trajectory_gap(runs[a], runs[b])
+            gap = trajectory_gap(runs[a], runs[b], loss_floor(case.net.spec(), cfg.batch_size or len(case.x)))
             final = params_gap(runs[a].params, runs[b].params)
             loss_gap = float(gap.loss.max()) if gap.loss.size else 0.0
             pairs.append(PairRow(f"{a}-{b}", loss_gap, final, tol, loss_gap <= tol and final <= tol))

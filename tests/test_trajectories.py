@@ -147,3 +147,23 @@ def test_trajectory_gap_reports_per_step_loss_and_param_gaps():
     np.testing.assert_allclose(gap.loss, [0.0, 0.25])
     assert gap.steps.tolist() == [0, 2]
     np.testing.assert_allclose(gap.params, [0.0, 0.2])  # |4 - 5| / max|b| = 1/5
+
+
+def test_a_loss_near_zero_is_compared_on_the_scale_its_rounding_has():
+    """A memorized sample, logits (20, 0, 0) with label 0: its cross-entropy log(1 + 2e⁻²⁰) is
+    4.1e-9, and two correct ways of computing it (log Σ exp(z − max) + max − z_y, and
+    log1p(Σ_{j≠y} exp(z_j − z_y))) part by 1.2e-15: one rounding of the sum whose largest term
+    is 1, 3e-7 relative to the loss. On the loss's rounding floor (1 for a mean, loss_floor)
+    that is what it is, a few u; an mse has no floor and stays relative."""
+    from crosscheck.compare import loss_floor
+
+    z = np.array([20.0, 0.0, 0.0])
+    a = np.log(np.exp(z - z.max()).sum()) + z.max() - z[0]
+    b = np.log1p(np.exp(z[1:] - z[0]).sum())
+    assert abs(a - b) / b > 100 * tolerance("trajectory", np.float64).rtol
+    runs = [Run(params=[], losses=[1.0, v], snapshots=[]) for v in (a, b)]
+    ce = {"loss": "cross_entropy", "reduction": "mean"}
+    assert loss_floor(ce, 32) == 1.0 and loss_floor({**ce, "reduction": "sum"}, 32) == 32.0
+    assert loss_floor({"loss": "mse", "reduction": "mean"}, 32) == 0.0
+    assert trajectory_gap(*runs, loss_floor(ce, 32)).loss.max() < 1e-14
+    assert trajectory_gap(*runs).loss.max() == pytest.approx(abs(a - b) / b)
