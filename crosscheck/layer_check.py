@@ -23,6 +23,7 @@ The user's functions run guarded (``crosscheck.usercode``).
 import copy
 import html
 import math
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,6 +32,7 @@ from manual.layers import from_config
 
 from . import backends, usercode
 from .diagnosis import Candidate, Quantity, diagnose
+from .errors import UsageError
 from .layer_kinds import KINDS, kind_of, layer_truths
 from .layer_mistakes import MISTAKES, Inputs
 from .layouts import LayoutError, to_numpy
@@ -211,6 +213,44 @@ def assert_layer_matches(forward, backward, kind, *inputs, **keywords):
     if not report.ok:
         raise AssertionError("\n" + report.text())
     return report
+
+
+def functions_from_file(target, kind, forward=None, timeout=usercode.DEFAULT_TIMEOUT):
+    """``(forward, backward)`` (``usercode.UserFunction``) for ``FILE.py:NAME`` of ``kind``: NAME the
+    backward, its forward ``forward`` or found by CS231n's naming (``batchnorm_backward_alt`` ->
+    ``batchnorm_forward``, ``conv_backward_naive`` -> ``conv_forward_naive``); a loss's NAME is the
+    loss itself (backward None). UsageError when a name is not in the file."""
+    k = kind_of(kind)
+    user = usercode.load_function(target, timeout)
+    if k.loss:
+        if forward is not None:
+            raise UsageError(f"--forward: {k.name} is one function, returning (loss, dx); drop --forward")
+        return user, None
+    name = target.rpartition(":")[2]
+    module = sys.modules[user.fn.__module__]
+    if forward is None:
+        forward = forward_name(name)
+        if forward is None:
+            raise UsageError(
+                f"{target}: cannot tell the forward from the name {name!r} (CS231n's is <name>_backward "
+                f"beside <name>_forward): name it with --forward"
+            )
+    fn = getattr(module, forward, None)
+    if not callable(fn):
+        raise UsageError(
+            f"{target.rpartition(':')[0]}: no function {forward!r} (the forward; --forward NAME)"
+        )
+    path = target.rpartition(":")[0]
+    return usercode.UserFunction(fn, f"{path}:{forward}", user.folder), user
+
+
+def forward_name(backward):
+    """CS231n's forward for a backward's name: ``x_backward[_alt|_naive|_fast]`` -> ``x_forward[...]``."""
+    stem, sep, tail = backward.partition("_backward")
+    if not sep or not stem:
+        return None
+    tail = "" if tail == "_alt" else tail  # batchnorm_backward_alt goes with batchnorm_forward
+    return f"{stem}_forward{tail}"
 
 
 # ------------------------------------------------------------------ inputs and the user's calls
@@ -520,4 +560,4 @@ def _html(r):
     )
 
 
-__all__ = ["KINDS", "LayerReport", "assert_layer_matches", "check_layer"]
+__all__ = ["KINDS", "LayerCallError", "LayerReport", "assert_layer_matches", "check_layer"]

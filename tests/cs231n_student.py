@@ -76,9 +76,12 @@ def batchnorm_forward(x, gamma, beta, bn_param):
 
 
 def batchnorm_backward(dout, cache):
-    """The staged backward: through x − μ, the mean and the variance."""
+    """The staged backward: through x − μ, the mean and the variance (in test mode the
+    statistics are constants)."""
     xhat, xc, var, std, gamma, eps = cache
     N = dout.shape[0]
+    if xc is None:
+        return dout * gamma / std, (dout * xhat).sum(axis=0), dout.sum(axis=0)
     dbeta = dout.sum(axis=0)
     dgamma = (dout * xhat).sum(axis=0)
     dxhat = dout * gamma
