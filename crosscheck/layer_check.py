@@ -299,12 +299,11 @@ def _run_forward(k, fwd, arrays, param, timeout, calls):
 
 
 def _run_backward(k, bwd, dout, cache, timeout, calls):
-    result = usercode.call(bwd, (np.array(dout), cache), timeout, calls)
-    if not isinstance(result, (tuple, list)):
-        result = (result,)
-    if len(result) != len(k.grads):
+    returned = usercode.call(bwd, (np.array(dout), cache), timeout, calls)
+    result = returned if isinstance(returned, (tuple, list)) else (returned,)
+    if len(result) != len(k.grads) or (returned is None and len(k.grads) > 1):
         raise LayerCallError(
-            f"{bwd.name} returned {_what(result)}; expected {', '.join(k.grads)}"
+            f"{bwd.name} returned {_what(returned)}; expected {', '.join(k.grads)}"
             + (" (a tuple, in the forward's order)" if len(k.grads) > 1 else "")
         )
     grads, dtypes = {}, {}
