@@ -19,7 +19,7 @@ CS231n's conventions (the assignments' ``layers.py``):
     softmax_loss, svm_loss   <kind>(x, y) -> (loss, dx)     x (N, C) scores, y (N,) labels; mean over N
 
 Every kind's drawn inputs show its catalogue's mistakes (``crosscheck.layer_mistakes``):
-no dimension equal to another (so a transposed or misreduced array cannot pass by shape),
+the batch, features and outputs of different sizes (a transposed or misreduced array shows by shape),
 normalisation data whose mean and scale are far from 0 and 1, γ ≠ 1, β ≠ 0, repeated
 embedding indices, ReLU inputs away from 0, float64.
 """
