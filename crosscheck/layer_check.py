@@ -150,6 +150,11 @@ def check_layer(
         bwd = usercode.as_user_function(backward)
     arrays, param, drawn = _inputs(k, inputs, config, seed)
     dtype = _dtype(k, arrays)
+    if k.name == "dropout" and param.get("mode", "train") == "train" and np.any(arrays[0] == 0):
+        raise ValueError(
+            "x: the check reads your mask from your output (kept where out ≠ 0), so x must have no "
+            f"zeros; it has {int(np.sum(arrays[0] == 0))}"
+        )
     calls = usercode.Calls()
     shapes = {n: tuple(np.shape(a)) for n, a in zip(k.arrays, arrays)}
     report = LayerReport(
@@ -186,7 +191,7 @@ def check_layer(
     if report.shape_findings:
         return report
     with np.errstate(all="ignore"):
-        report.rows = _rows(mine, truths, dtype, dout64)
+        report.rows = _kinks(_rows(mine, truths, dtype, dout64), report.notes)
         quantities = _quantities(k, mine, mine_dtypes, truths, dtype)
         user = {n: np.asarray(v, np.float64) for n, v in mine.items()}
         a64 = tuple(
@@ -261,7 +266,9 @@ def _inputs(k, inputs, config, seed):
     n = len(k.arrays)
     if inputs and len(inputs) not in (n, n + (1 if k.param else 0)):
         wanted = ", ".join(k.arrays + ((k.param,) if k.param else ()))
-        raise TypeError(f"inputs: {k.name}'s forward takes {wanted}; got {len(inputs)} arguments")
+        raise TypeError(
+            f"inputs: {k.name}'s forward takes {wanted}; got {len(inputs)} arguments ({k.signature()})"
+        )
     param = None
     if k.param:
         given = inputs[n] if len(inputs) > n else None
@@ -405,6 +412,29 @@ def _rows(mine, truths, dtype, dout64):
             rel = biggest / top if top > 0 else (0.0 if biggest == 0 else math.inf)
             rows.append(Row(n, truth, biggest, rel, worst, worst <= 1))
     return rows
+
+
+def _kinks(rows, notes):
+    """Central differences' rows made a NOTE where every framework agrees with the user's array:
+    at a kink (a ReLU's input exactly 0, a hinge's margin exactly 0) PyTorch and JAX take one
+    side's derivative, a central difference averages both."""
+    frameworks = {r.truth for r in rows if r.truth != FD}
+    agreed = {r.name for r in rows if r.truth in frameworks}
+    agreed = {n for n in agreed if all(r.ok for r in rows if r.name == n and r.truth in frameworks)}
+    out, noted = [], []
+    for r in rows:
+        if r.truth == FD and not r.ok and frameworks and r.name in agreed:
+            out.append(Row(r.name, r.truth, r.max_abs, r.max_rel, r.ratio, True, "NOTE"))
+            noted.append(r.name)
+        else:
+            out.append(r)
+    if noted:
+        notes.append(
+            f"finite differences disagree with {' and '.join(sorted(frameworks))} on {', '.join(noted)}, "
+            "where yours agrees with them: the function has a kink on these inputs (a ReLU's input or a "
+            "margin exactly 0, where a central difference averages both sides); not counted"
+        )
+    return out
 
 
 def _magnitude(engine, dout64):

@@ -78,14 +78,6 @@ class Kind:
     truths: object = None  # for a loss: (arrays, dtype) -> Truths
     loss: bool = False
 
-    @property
-    def forward_name(self):
-        return self.name if self.loss else f"{self.name}_forward"
-
-    @property
-    def backward_name(self):
-        return None if self.loss else f"{self.name}_backward"
-
     def signature(self):
         args = ", ".join(self.arrays + ((self.param,) if self.param else ()))
         if self.loss:

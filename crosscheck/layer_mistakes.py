@@ -47,11 +47,6 @@ def _affine_mean_dw(i):
     return {"dw": i.truth["dw"] / len(i.arrays[0])}
 
 
-def _affine_dx_w(i):
-    """dx = dout wᵀ with w's transpose taken where it is square... only where shapes allow."""
-    return None
-
-
 AFFINE = [
     Mistake("db-mean", "db averaged over the batch (dout.mean(axis=0)) instead of summed", _affine_mean_db),
     Mistake(

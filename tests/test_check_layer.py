@@ -186,6 +186,39 @@ def test_a_mask_that_keeps_the_wrong_fraction_is_said():
     assert "keeps 3" in report.text() and "probability of dropping" in report.text()
 
 
+def test_given_inputs_and_upstream_gradient_are_used():
+    x, w, b = drawn("affine")
+    dout = np.random.default_rng(7).standard_normal((5, 3))
+    seen = []
+
+    def backward(d, cache):
+        seen.append(d)
+        return student.affine_backward(d, cache)
+
+    report = check_layer(student.affine_forward, backward, "affine", x, w, b, dout=dout)
+    assert report.ok and not report.drawn and np.array_equal(seen[0], dout)
+    with pytest.raises(ValueError, match=r"dout: expected shape \(5, 3\)"):
+        check_layer(student.affine_forward, backward, "affine", x, w, b, dout=np.ones((3, 5)))
+
+
+def test_a_relu_kink_in_the_users_inputs_is_noted_not_failed():
+    """x exactly 0: PyTorch, JAX and the user take the derivative as 0, a central difference as 1/2."""
+    x = np.array([[0.0, 1.0, -2.0], [3.0, 0.0, -1.0]])
+    report = check_layer(student.relu_forward, student.relu_backward, "relu", x)
+    assert report.ok, report.text()
+    assert [r.verdict for r in report.rows if r.truth == "finite differences"] == ["NOTE"]
+    assert "kink" in report.text()
+
+
+def test_dropout_inputs_with_zeros_are_refused():
+    x = np.ones((4, 5))
+    x[1, 2] = 0
+    with pytest.raises(ValueError, match="x must have no zeros; it has 1"):
+        check_layer(
+            student.dropout_forward, student.dropout_backward, "dropout", x, {"p": 0.5, "mode": "train"}
+        )
+
+
 # ------------------------------------------------------------------ shapes and what functions return
 
 
