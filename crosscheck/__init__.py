@@ -10,7 +10,8 @@ framework references (``references``) and with finite differences.
 - ``check`` and ``steps``: anyone's hand-written backprop and training step
   against the same truths; ``diagnosis`` the rules a difference is explained by,
   ``mistakes`` the catalogue of classic mistakes; ``usercode`` runs the user's
-  code guarded; ``layouts`` the layouts people write their params, data and
+  code guarded; ``layer_check`` one CS231n layer (``layer_kinds`` its kinds,
+  ``layer_mistakes`` their catalogues); ``layouts`` the layouts people write their params, data and
   gradients in; ``seed_code`` the seeds' own code as such functions;
   ``drawing`` the net as a picture.
 - ``walkthrough``, ``verify``, ``datasets``, ``study``: each command's computation
@@ -18,9 +19,19 @@ framework references (``references``) and with finite differences.
 """
 
 from .check import assert_backprop_matches, check
+from .layer_check import assert_layer_matches, check_layer
 from .layouts import Layout
 from .steps import check_training
 from .testing import assert_grads_close
 from .tolerances import tolerance
 
-__all__ = ["assert_backprop_matches", "check", "check_training", "Layout", "assert_grads_close", "tolerance"]
+__all__ = [
+    "assert_backprop_matches",
+    "assert_layer_matches",
+    "check",
+    "check_layer",
+    "check_training",
+    "Layout",
+    "assert_grads_close",
+    "tolerance",
+]

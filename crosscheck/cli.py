@@ -5,7 +5,8 @@
     verify        manual vs PyTorch vs JAX: gradients, then training runs;
                   --dataset: scikit-learn's bundled datasets, scikit-learn compared too
     check         a hand-written backprop of yours (file.py:function) against
-                  PyTorch, JAX and finite differences, and the mistake that explains it
+                  PyTorch, JAX and finite differences, and the mistake that explains it;
+                  --kind: one CS231n layer (layers.py:batchnorm_backward --kind batchnorm)
     study xor     how often seed 000's loop learns XOR: thousands of starts per
                   learning rate, trained at once (manual.Ensemble)
 
@@ -38,6 +39,8 @@ from . import (
     drawing,
     examples,
     jsonout,
+    layer_check,
+    layer_kinds,
     makemore,
     progress,
     seed_code,
@@ -113,6 +116,14 @@ def build_parser():
     )
     chk.add_argument(
         "--plot", metavar="FILE.png", help="draw the net, each gradient coloured by its agreement"
+    )
+    chk.add_argument(
+        "--kind",
+        choices=[*layer_kinds.KINDS, *layer_kinds.ALIASES],
+        help="FUNCTION is a CS231n layer's backward (or a loss, softmax_loss / svm_loss) of this kind",
+    )
+    chk.add_argument(
+        "--forward", metavar="NAME", help="with --kind: the forward's name (default: <name>_forward)"
     )
 
     ver = commands.add_parser(
@@ -382,6 +393,10 @@ EXAMPLE_CLASHES = (
 
 
 def check_command(args, out):
+    if args.kind is not None:
+        return check_layer_command(args, out)
+    if args.forward is not None:
+        raise UsageError("--forward goes with --kind (a CS231n layer)")
     path = plot_path(args.plot)
     try:
         usercode.check_timeout(args.timeout)
@@ -412,6 +427,31 @@ def check_command(args, out):
     out.write((jsonout.dumps(report.to_json()) if args.json else report.text()) + "\n")
     if path:
         drawing.save(check_drawing(report), path)
+    return 0 if report.ok else 1
+
+
+# what a layer's check does not take: a net, its data, its layout, a training step
+LAYER_CLASHES = (*EXAMPLE_CLASHES, "example", "training", "lr", "steps", "plot")
+
+
+def check_layer_command(args, out):
+    """``check FILE.py:NAME --kind KIND``: a CS231n layer (crosscheck.layer_check)."""
+    given = [f"--{k.replace('_', '-')}" for k in LAYER_CLASHES if k != "seed" and _given(args, k)]
+    if given:
+        raise UsageError(f"--kind checks one layer on inputs it draws: drop {', '.join(given)}")
+    if not args.target:
+        raise UsageError("name your layer's backward: FILE.py:NAME, e.g. layers.py:batchnorm_backward")
+    try:
+        usercode.check_timeout(args.timeout)
+    except ValueError as err:
+        raise UsageError(f"--{err}") from None
+    forward, backward = layer_check.functions_from_file(args.target, args.kind, args.forward, args.timeout)
+    seed = 0 if args.seed is None else args.seed
+    try:
+        report = layer_check.check_layer(forward, backward, args.kind, timeout=args.timeout, seed=seed)
+    except layer_check.LayerCallError as err:
+        raise UsageError(str(err)) from None
+    out.write((jsonout.dumps(report.to_json()) if args.json else report.text()) + "\n")
     return 0 if report.ok else 1
 
 

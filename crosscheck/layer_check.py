@@ -1,0 +1,592 @@
+"""Check a hand-written layer in CS231n's idiom against PyTorch, JAX and central
+differences, and name the mistake (``crosscheck.diagnosis`` states the rules).
+
+    report = crosscheck.check_layer(batchnorm_forward, batchnorm_backward, "batchnorm")
+    print(report)                       # forward output first, then every gradient; the diagnosis
+    report = crosscheck.check_layer(affine_forward, affine_backward, "affine", x, w, b, dout=dout)
+    report = crosscheck.check_layer(dropout_forward, dropout_backward, "dropout", p=0.3)   # config
+    report = crosscheck.check_layer(softmax_loss, None, "softmax_loss")                     # a loss
+    crosscheck.assert_layer_matches(...)                   # the same, AssertionError carrying the report
+
+``inputs``: the forward's own arguments, in its order (``x, gamma, beta, bn_param``;
+the config dict may be left out, then the kind's default updated by ``**config``),
+or nothing: the check draws inputs that show every mistake of its catalogue
+(``crosscheck.layer_kinds``). ``dout``: the upstream gradient (default: drawn,
+N(0, 1)). The kinds, their signatures and conventions: ``crosscheck.layer_kinds``.
+
+The forward's output is compared first, then every gradient, each against every
+truth: max abs error, max relative error (norm-wise, over the truth's largest
+entry), the error over what rounding allows (``rounding`` bounds; passes <= 1).
+The user's functions run guarded (``crosscheck.usercode``).
+"""
+
+import copy
+import html
+import math
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from manual.layers import from_config
+
+from . import backends, usercode
+from .diagnosis import Candidate, Quantity, diagnose
+from .errors import UsageError
+from .layer_kinds import KINDS, kind_of, layer_truths
+from .layer_mistakes import MISTAKES, Inputs
+from .layouts import LayoutError, to_numpy
+from .tolerances import tolerance
+
+FD = "finite differences"
+EPS64 = float(np.finfo(np.float64).eps)
+KEPT_SIGMAS = 5  # a mask's kept fraction further than this from p (binomial) is not p's
+
+
+class LayerCallError(ValueError):
+    """The user's function returned something that is not what its kind returns."""
+
+
+@dataclass
+class Row:
+    """One array ("out", "loss", "dx", "dgamma", ...) of the user's against one truth."""
+
+    name: str
+    truth: str
+    max_abs: float
+    max_rel: float
+    ratio: float  # the largest error over what rounding allows: passes when <= 1
+    ok: bool
+    verdict: str = ""
+
+    def __post_init__(self):
+        self.verdict = self.verdict or ("PASS" if self.ok else "FAIL")
+
+
+@dataclass
+class LayerReport:
+    name: str
+    kind: str
+    shapes: dict  # the forward's arrays' shapes
+    param: dict | None
+    dtype: object
+    drawn: bool
+    truths: list  # the truths' names, in order
+    rows: list
+    diagnosis: object = None  # a crosscheck.diagnosis.Diagnosis (None: a shape problem)
+    shape_findings: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    missing: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return not self.shape_findings and all(r.ok for r in self.rows)
+
+    @property
+    def findings(self):
+        if self.ok:
+            return []
+        return self.shape_findings or list(self.diagnosis.lines)
+
+    @property
+    def explained_by(self):
+        """The keys of the catalogue's mistakes that give every one of the user's values."""
+        return [] if self.ok or self.diagnosis is None else [c.key for c in self.diagnosis.explained_by]
+
+    def text(self):
+        return "\n".join(_render(self))
+
+    __str__ = text
+
+    def _repr_html_(self):
+        return _html(self)
+
+    def to_json(self):
+        d = self.diagnosis
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "ok": self.ok,
+            "shapes": self.shapes,
+            "param": self.param,
+            "dtype": np.dtype(self.dtype).name,
+            "inputs": "drawn" if self.drawn else "given",
+            "truths": self.truths,
+            "missing": self.missing,
+            "rows": [vars(r) for r in self.rows],
+            "diagnosis": {
+                "verdict": "agrees" if self.ok else ("shape" if self.shape_findings else d.verdict),
+                "sentences": self.findings,
+                "explained_by": [] if d is None or self.ok else [
+                    {"mistake": c.key, "text": c.text} for c in d.explained_by
+                ],
+                "unseen": [] if d is None else [{"mistake": c.key, "text": c.text} for c in d.unseen],
+            },
+            "notes": self.notes,
+        }  # fmt: skip
+
+
+def check_layer(
+    forward,
+    backward,
+    kind,
+    *inputs,
+    dout=None,
+    timeout=usercode.DEFAULT_TIMEOUT,
+    seed=0,
+    name=None,
+    **config,
+):
+    """Run the user's ``forward`` and ``backward`` (None for a loss, whose one function returns
+    ``(loss, dx)``) and every truth on the same inputs; return a ``LayerReport``."""
+    k = kind_of(kind)
+    usercode.check_timeout(timeout)
+    fwd = usercode.as_user_function(forward, name)
+    if k.loss:
+        if backward is not None:
+            raise TypeError(f"{k.name} returns (loss, dx) itself: pass backward=None")
+        bwd = None
+    else:
+        bwd = usercode.as_user_function(backward)
+    arrays, param, drawn = _inputs(k, inputs, config, seed)
+    dtype = _dtype(k, arrays)
+    if k.name == "dropout" and param.get("mode", "train") == "train" and np.any(arrays[0] == 0):
+        raise ValueError(
+            "x: the check reads your mask from your output (kept where out ≠ 0), so x must have no "
+            f"zeros; it has {int(np.sum(arrays[0] == 0))}"
+        )
+    calls = usercode.Calls()
+    shapes = {n: tuple(np.shape(a)) for n, a in zip(k.arrays, arrays)}
+    report = LayerReport(
+        bwd.name if bwd is not None else fwd.name, k.name, shapes, param, dtype, drawn, [], []
+    )
+    references = backends.available()
+    report.missing = [n for n in backends.installed() if n not in references]
+    if k.loss:
+        mine, mine_dtypes = _run_loss(k, fwd, arrays, timeout, calls)
+        truths = k.truths(arrays, references)
+        dout64 = None
+    else:
+        out, cache = _run_forward(k, fwd, arrays, param, timeout, calls)
+        case = k.engine_case(arrays, param or {}, out[0])
+        expected = _out_shape(case)
+        if out[0].shape != expected:
+            report.shape_findings = [
+                f"your forward's out has shape {out[0].shape}; the {k.name} of these inputs has {expected}"
+            ]
+            return report
+        if dout is None:
+            dout = np.random.default_rng(seed + 1).standard_normal(expected).astype(dtype)
+        dout = np.asarray(dout)
+        if dout.shape != expected:
+            raise ValueError(f"dout: expected shape {expected} (the forward's output), got {dout.shape}")
+        grads, grad_dtypes = _run_backward(k, bwd, dout, cache, timeout, calls)
+        mine = {"out": out[0], **grads}
+        mine_dtypes = {"out": out[1], **grad_dtypes}
+        truths = layer_truths(case, dout, references)
+        dout64 = np.asarray(dout, np.float64)
+    report.truths = list(truths.values)
+    report.notes += truths.notes
+    report.shape_findings = _shape_findings(mine, truths.engine)
+    if report.shape_findings:
+        return report
+    with np.errstate(all="ignore"):
+        report.rows = _kinks(_rows(mine, truths, dtype, dout64), report.notes)
+        quantities = _quantities(k, mine, mine_dtypes, truths, dtype)
+        user = {n: np.asarray(v, np.float64) for n, v in mine.items()}
+        a64 = tuple(
+            np.asarray(a, np.float64) if np.asarray(a).dtype.kind == "f" else np.asarray(a) for a in arrays
+        )
+        engine = {n: np.asarray(v, np.float64) for n, v in truths.engine.items()}
+        base = Inputs(a64, param or {}, dout64, engine, user)
+        candidates = []
+        for m in MISTAKES.get(k.name, []):
+            values = m.values(base)
+            if values is not None:
+                candidates.append(Candidate(m.key, k.name, m.text, values))
+        report.diagnosis = diagnose(quantities, candidates, dtype)
+    if k.name == "dropout" and (param or {}).get("mode", "train") == "train":
+        _kept_fraction(report, case.mask, float(param["p"]))
+    report.notes += _notes(report, calls)
+    return report
+
+
+def assert_layer_matches(forward, backward, kind, *inputs, **keywords):
+    """``check_layer`` in pytest's idiom: returns the report, or raises AssertionError whose
+    message is the report (the table and the diagnosis)."""
+    report = check_layer(forward, backward, kind, *inputs, **keywords)
+    if not report.ok:
+        raise AssertionError("\n" + report.text())
+    return report
+
+
+def functions_from_file(target, kind, forward=None, timeout=usercode.DEFAULT_TIMEOUT):
+    """``(forward, backward)`` (``usercode.UserFunction``) for ``FILE.py:NAME`` of ``kind``: NAME the
+    backward, its forward ``forward`` or found by CS231n's naming (``batchnorm_backward_alt`` ->
+    ``batchnorm_forward``, ``conv_backward_naive`` -> ``conv_forward_naive``); a loss's NAME is the
+    loss itself (backward None). UsageError when a name is not in the file."""
+    k = kind_of(kind)
+    user = usercode.load_function(target, timeout)
+    if k.loss:
+        if forward is not None:
+            raise UsageError(f"--forward: {k.name} is one function, returning (loss, dx); drop --forward")
+        return user, None
+    name = target.rpartition(":")[2]
+    module = sys.modules[user.fn.__module__]
+    if forward is None:
+        forward = forward_name(name)
+        if forward is None:
+            raise UsageError(
+                f"{target}: cannot tell the forward from the name {name!r} (CS231n's is <name>_backward "
+                f"beside <name>_forward): name it with --forward"
+            )
+    fn = getattr(module, forward, None)
+    if not callable(fn):
+        raise UsageError(
+            f"{target.rpartition(':')[0]}: no function {forward!r} (the forward; --forward NAME)"
+        )
+    path = target.rpartition(":")[0]
+    return usercode.UserFunction(fn, f"{path}:{forward}", user.folder), user
+
+
+def forward_name(backward):
+    """CS231n's forward for a backward's name: ``x_backward[_alt|_naive|_fast]`` -> ``x_forward[...]``."""
+    stem, sep, tail = backward.partition("_backward")
+    if not sep or not stem:
+        return None
+    tail = "" if tail == "_alt" else tail  # batchnorm_backward_alt goes with batchnorm_forward
+    return f"{stem}_forward{tail}"
+
+
+# ------------------------------------------------------------------ inputs and the user's calls
+
+
+def _inputs(k, inputs, config, seed):
+    """``(arrays, param, drawn)``: the forward's arrays and its config dict (a copy)."""
+    n = len(k.arrays)
+    if inputs and len(inputs) not in (n, n + (1 if k.param else 0)):
+        wanted = ", ".join(k.arrays + ((k.param,) if k.param else ()))
+        raise TypeError(
+            f"inputs: {k.name}'s forward takes {wanted}; got {len(inputs)} arguments ({k.signature()})"
+        )
+    param = None
+    if k.param:
+        given = inputs[n] if len(inputs) > n else None
+        if given is not None and config:
+            raise TypeError(f"give {k.param} in the inputs or as keywords ({', '.join(config)}), not both")
+        if given is not None and not isinstance(given, dict):
+            raise TypeError(f"{k.param}: expected a dict, got {type(given).__name__}")
+        param = copy.deepcopy(given) if given is not None else {**k.defaults, **config}
+        if k.name == "dropout" and "p" not in param:
+            raise ValueError("dropout_param: expected 'p', the probability of keeping a unit")
+    elif config:
+        raise TypeError(f"{k.name} takes no config; got {', '.join(config)}")
+    if inputs:
+        arrays = tuple(np.array(a) for a in inputs[:n])
+        return arrays, param, False
+    return k.draw(np.random.default_rng(seed), np.float64), param, True
+
+
+def _dtype(k, arrays):
+    floats = [a.dtype for a in arrays if a.dtype.kind == "f"]
+    if not floats or any(d not in (np.float32, np.float64) for d in floats):
+        raise TypeError(f"{k.name}: expected float32 or float64 arrays, got {[str(a.dtype) for a in arrays]}")
+    return np.dtype(floats[0])
+
+
+def _copies(arrays, param):
+    return tuple(np.array(a) for a in arrays) + ((copy.deepcopy(param),) if param is not None else ())
+
+
+def _run_forward(k, fwd, arrays, param, timeout, calls):
+    result = usercode.call(fwd, _copies(arrays, param), timeout, calls)
+    if not (isinstance(result, (tuple, list)) and len(result) == 2):
+        raise LayerCallError(f"{fwd.name} returned {_what(result)}; expected (out, cache)")
+    return _array(result[0], f"{fwd.name}'s out"), result[1]
+
+
+def _run_backward(k, bwd, dout, cache, timeout, calls):
+    returned = usercode.call(bwd, (np.array(dout), cache), timeout, calls)
+    result = returned if isinstance(returned, (tuple, list)) else (returned,)
+    if len(result) != len(k.grads) or (returned is None and len(k.grads) > 1):
+        raise LayerCallError(
+            f"{bwd.name} returned {_what(returned)}; expected {', '.join(k.grads)}"
+            + (" (a tuple, in the forward's order)" if len(k.grads) > 1 else "")
+        )
+    grads, dtypes = {}, {}
+    for n, v in zip(k.grads, result):
+        grads[n], dtypes[n] = _array(v, f"{bwd.name}'s {n}")
+    return grads, dtypes
+
+
+def _run_loss(k, fn, arrays, timeout, calls):
+    result = usercode.call(fn, _copies(arrays, None), timeout, calls)
+    if not (isinstance(result, (tuple, list)) and len(result) == 2):
+        raise LayerCallError(f"{fn.name} returned {_what(result)}; expected (loss, dx)")
+    loss, loss_dtype = _array(result[0], f"{fn.name}'s loss")
+    if loss.size != 1:
+        raise LayerCallError(f"{fn.name}'s loss has shape {loss.shape}; expected a number")
+    dx, dx_dtype = _array(result[1], f"{fn.name}'s dx")
+    return {"loss": loss.reshape(()), "dx": dx}, {"loss": loss_dtype, "dx": dx_dtype}
+
+
+def _array(value, what):
+    """``(float64 array, dtype name)``; a torch tensor is read as ``layouts.to_numpy`` reads it."""
+    if value is None:
+        raise LayerCallError(f"{what} is None; expected an array (a missing return?)")
+    try:
+        arr, dtype = to_numpy(value, what)
+    except LayoutError as err:
+        raise LayerCallError(str(err)) from None
+    if arr.dtype.kind not in "fiub":
+        raise LayerCallError(f"{what}: expected an array of numbers, got dtype {arr.dtype}")
+    return arr.astype(np.float64), dtype
+
+
+def _what(result):
+    if isinstance(result, (tuple, list)):
+        return f"a {type(result).__name__} of {len(result)} item{'s' if len(result) != 1 else ''}"
+    return "None" if result is None else f"a {type(result).__name__}"
+
+
+def _out_shape(case):
+    if case.layer["kind"] == "Dropout":
+        return tuple(case.x_shape)
+    buffers = {k: np.array(v) for k, v in case.buffers.items()}
+    layer = from_config(case.layer)
+    out = layer.forward(case.params, case.x, train=case.train, rng=np.random.default_rng(0), buffers=buffers)[
+        0
+    ]
+    return out.shape
+
+
+# ------------------------------------------------------------------ shapes, rows, the diagnosis
+
+
+def _shape_findings(mine, truth):
+    found = []
+    for n, v in mine.items():
+        want = np.shape(truth[n])
+        if v.shape != want:
+            found.append(f"your {n} has shape {v.shape}; it should have {want}" + _shape_hint(v, truth[n]))
+    return found
+
+
+def _shape_hint(v, truth):
+    """What a wrong shape suggests, when the values say it: not reshaped back, transposed."""
+    v = np.asarray(v, np.float64)
+    if not isinstance(truth, np.ndarray):
+        return ""
+    t = np.asarray(truth, np.float64)
+    if v.size == t.size and np.allclose(v.reshape(t.shape), t, rtol=1e-6, atol=1e-12):
+        return " (its values are right: reshape it to the input's shape, e.g. dx.reshape(x.shape))"
+    if v.ndim == 2 and v.T.shape == t.shape and np.allclose(v.T, t, rtol=1e-6, atol=1e-12):
+        return " (its values are right, transposed)"
+    if v.ndim < t.ndim or v.size < t.size:
+        return " (summed over the wrong axis?)"
+    return ""
+
+
+def _allowed(e, dtype):
+    return tolerance("layer_parity", dtype).rtol * np.asarray(e, np.float64) + 1024 * float(
+        np.finfo(dtype).tiny
+    )
+
+
+def _rows(mine, truths, dtype, dout64):
+    rows = []
+    for truth, values in truths.values.items():
+        for n, v in mine.items():
+            if n not in values:
+                continue
+            t = np.asarray(values[n], np.float64)
+            allowed = _allowed(truths.bound[n], dtype)
+            if truth == FD:
+                magnitude = _magnitude(truths.engine, dout64)
+                allowed = allowed + tolerance("finite_differences", np.float64).rtol * np.abs(t)
+                allowed = allowed + 16 * EPS64 * max(1.0, magnitude) / 1e-6
+            diff = np.abs(v - t)
+            worst = float(np.max(diff / allowed, initial=0.0)) if np.all(np.isfinite(diff)) else math.inf
+            top = float(np.max(np.abs(t), initial=0.0))
+            biggest = float(np.max(diff, initial=0.0)) if np.all(np.isfinite(diff)) else math.inf
+            rel = biggest / top if top > 0 else (0.0 if biggest == 0 else math.inf)
+            rows.append(Row(n, truth, biggest, rel, worst, worst <= 1))
+    return rows
+
+
+def _kinks(rows, notes):
+    """Central differences' rows made a NOTE where every framework agrees with the user's array:
+    at a kink (a ReLU's input exactly 0, a hinge's margin exactly 0) PyTorch and JAX take one
+    side's derivative, a central difference averages both."""
+    frameworks = {r.truth for r in rows if r.truth != FD}
+    agreed = {r.name for r in rows if r.truth in frameworks}
+    agreed = {n for n in agreed if all(r.ok for r in rows if r.name == n and r.truth in frameworks)}
+    out, noted = [], []
+    for r in rows:
+        if r.truth == FD and not r.ok and frameworks and r.name in agreed:
+            out.append(Row(r.name, r.truth, r.max_abs, r.max_rel, r.ratio, True, "NOTE"))
+            noted.append(r.name)
+        else:
+            out.append(r)
+    if noted:
+        notes.append(
+            f"finite differences disagree with {' and '.join(sorted(frameworks))} on {', '.join(noted)}, "
+            "where yours agrees with them: the function has a kink on these inputs (a ReLU's input or a "
+            "margin exactly 0, where a central difference averages both sides); not counted"
+        )
+    return out
+
+
+def _magnitude(engine, dout64):
+    """What ⟨dout, f⟩ (or a loss) rounds with: Σ |dout ⊙ out|, or the loss's size."""
+    if dout64 is None:
+        return abs(float(engine["loss"])) + 1.0
+    return float(np.sum(np.abs(dout64 * np.asarray(engine["out"], np.float64))))
+
+
+def _quantities(k, mine, dtypes, truths, dtype):
+    """The user's arrays against the first truth, each with its rounding scale for the
+    diagnosis (whose ``within`` allows ``parity``'s rtol times it: layer_parity's 4 u e)."""
+    reference = truths.values[next(iter(truths.values))]
+    to_scale = tolerance("layer_parity", dtype).rtol / tolerance("parity", dtype).rtol
+    qs = []
+    for n, v in mine.items():
+        truth = reference.get(n, truths.engine[n])
+        qs.append(
+            Quantity(
+                n,
+                n,
+                np.asarray(v, np.float64),
+                np.asarray(truth, np.float64),
+                np.asarray(truths.bound[n], np.float64) * to_scale,
+                dtypes[n],
+                is_loss=n == "loss",
+            )
+        )
+    return qs
+
+
+def _kept_fraction(report, mask, p):
+    """Dropout: the mask read from the user's output keeps a fraction p of the entries, within
+    ``KEPT_SIGMAS`` binomial standard deviations (p is CS231n's probability of keeping)."""
+    n = mask.size
+    kept = float(mask.mean())
+    sigma = math.sqrt(p * (1 - p) / n) if 0 < p < 1 else 0.0
+    ok = abs(kept - p) <= KEPT_SIGMAS * sigma + 1e-12
+    report.rows.append(Row("kept", f"p = {p:g}", abs(kept - p), abs(kept - p) / p, abs(kept - p) / max(
+        KEPT_SIGMAS * sigma, 1e-12), ok))  # fmt: skip
+    if not ok:
+        hint = (
+            " (p read as the probability of dropping, PyTorch's p?)"
+            if abs(kept - (1 - p)) <= KEPT_SIGMAS * sigma
+            else ""
+        )
+        line = (
+            f"your mask keeps {kept:.1%} of the {n} entries; p = {p:g} is the probability of keeping one, "
+            f"so {p:.0%} ± {KEPT_SIGMAS * sigma:.1%} should be kept{hint}"
+        )
+        if report.diagnosis is not None and report.diagnosis.verdict == "agrees":
+            report.diagnosis.lines = [line]
+            report.diagnosis.verdict = "unexplained"
+        elif report.diagnosis is not None:
+            report.diagnosis.lines.append(line)
+
+
+def _notes(report, calls):
+    notes = []
+    d = report.diagnosis
+    if d is not None and d.unseen:
+        texts = "; ".join(c.text for c in d.unseen)
+        notes.append(
+            f"on these inputs, {len(d.unseen)} mistake(s) of the catalogue give the true values, so this "
+            f"check could not have seen them: {texts}"
+            + (
+                " (leave the inputs out and the check draws inputs that show them)"
+                if not report.drawn
+                else ""
+            )
+        )
+    if report.kind == "dropout":
+        notes.append("dropout: the mask is read from your forward's output (kept where out ≠ 0)")
+    if calls.warnings:
+        notes.append("your function warned: " + "; ".join(calls.notes()))
+    return notes
+
+
+# ------------------------------------------------------------------ text
+
+
+def _describe(r):
+    shapes = ", ".join(f"{n} {s}" for n, s in r.shapes.items())
+    param = ""
+    if r.param is not None:
+        shown = {k: v for k, v in r.param.items() if not isinstance(v, np.ndarray)}
+        param = "; " + ", ".join(f"{k} {v!r}" for k, v in shown.items())
+    return f"{r.kind}, {shapes}{' (drawn)' if r.drawn else ''}, {np.dtype(r.dtype).name}{param}"
+
+
+def _render(r):
+    yield f"check_layer: {r.name}: {_describe(r)}"
+    if r.rows:
+        yield (
+            "  your forward and backward against each truth: max abs err, max rel err, "
+            "err / allowed (pass: <= 1)"
+        )
+        yield "    array   " + "".join(f"{t:<36}" for t in r.truths).rstrip()
+        names = list(dict.fromkeys(row.name for row in r.rows))
+        for n in names:
+            cells = []
+            for t in r.truths + [row.truth for row in r.rows if row.name == n and row.truth not in r.truths]:
+                row = next((x for x in r.rows if x.name == n and x.truth == t), None)
+                cells.append(
+                    " " * 36
+                    if row is None
+                    else "  ".join(_number(v) for v in (row.max_abs, row.max_rel, row.ratio))
+                    + f"  {row.verdict}    "
+                )
+            yield f"    {n:<7} " + "".join(cells).rstrip()
+    if r.ok:
+        yield f"  your {r.kind} agrees with {' and '.join(r.truths)}"
+    else:
+        for line in r.findings:
+            yield f"  {line}"
+    for note in r.notes:
+        yield f"  note: {note}"
+    for k in r.missing:
+        extra = backends.EXTRAS[k]
+        yield f"  ({k} is not installed: pip install 'backprop-by-hand[{extra}]' to compare with it)"
+
+
+def _number(v):
+    return f"{v:.1e}" if math.isfinite(v) else f"{'nan' if math.isnan(v) else 'inf':>7}"
+
+
+def _html(r):
+    """The report as an HTML table (Jupyter), with the diagnosis below it."""
+    e = html.escape
+    head = "".join(f"<th colspan=4>{e(t)}</th>" for t in r.truths)
+    sub = "".join("<th>max abs</th><th>max rel</th><th>err/allowed</th><th></th>" for _ in r.truths)
+    body = []
+    for n in dict.fromkeys(row.name for row in r.rows):
+        cells = []
+        for t in r.truths:
+            row = next((x for x in r.rows if x.name == n and x.truth == t), None)
+            if row is None:
+                cells.append("<td colspan=4></td>")
+                continue
+            colour = "#2a7" if row.ok else "#c33"
+            cells.append(
+                "".join(f"<td>{_number(v)}</td>" for v in (row.max_abs, row.max_rel, row.ratio))
+                + f"<td style='color:{colour}'><b>{row.verdict}</b></td>"
+            )
+        body.append(f"<tr><td><code>{e(n)}</code></td>{''.join(cells)}</tr>")
+    lines = r.findings or [f"your {r.kind} agrees with {' and '.join(r.truths)}"]
+    notes = "".join(f"<li>note: {e(n)}</li>" for n in r.notes)
+    return (
+        f"<div><p><b>check_layer</b>: <code>{e(r.name)}</code>: {e(_describe(r))}</p>"
+        f"<table><tr><th></th>{head}</tr><tr><th>array</th>{sub}</tr>{''.join(body)}</table>"
+        f"<ul>{''.join(f'<li>{e(x)}</li>' for x in lines)}{notes}</ul></div>"
+    )
+
+
+__all__ = ["KINDS", "LayerCallError", "LayerReport", "assert_layer_matches", "check_layer"]

@@ -1,0 +1,546 @@
+"""Checking a CS231n layer (crosscheck.check_layer): a student's layers written here
+(tests/cs231n_student.py) in two styles, correct (never flagged, float64 and
+float32), each mistake of crosscheck.layer_mistakes planted (named, and only it);
+the harmless batchnorm variant not flagged; functions that raise, exit, hang,
+print, return NaN, tensors or the wrong things; the engine's own layers wrapped
+in CS231n's signatures; the pytest assertion and the command line."""
+
+import io
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import cs231n_student as student
+import numpy as np
+import pytest
+
+import manual.layers as L
+from crosscheck import assert_layer_matches, check_layer, layer_kinds, layer_mistakes
+from crosscheck.cli import main
+from crosscheck.errors import UserCodeError
+from crosscheck.layer_check import LayerCallError, forward_name
+from manual.losses import HEADS
+
+from conftest import require
+
+KINDS = list(student.FUNCTIONS)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def frameworks():
+    require("torch", "jax")
+
+
+def drawn(kind, dtype=np.float64, seed=0):
+    """The inputs the check draws for ``kind``, in ``dtype``, with the kind's default config."""
+    k = layer_kinds.KINDS[kind]
+    arrays = k.draw(np.random.default_rng(seed), dtype)
+    return arrays + ((dict(k.defaults),) if k.param else ())
+
+
+# ------------------------------------------------------------------ correct layers
+
+
+@pytest.mark.parametrize("style", ["vectorized", "loops"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_correct_layer_is_not_flagged(kind, style):
+    forward, backward = student.FUNCTIONS[kind] if style == "vectorized" else student.second_style(kind)
+    report = check_layer(forward, backward, kind)
+    assert report.ok, report.text()
+    assert report.findings == [] and report.explained_by == []
+    assert report.diagnosis.unseen == []  # the drawn inputs show every mistake of the catalogue
+    expected = (
+        ["torch", "finite differences"] if kind == "svm_loss" else ["torch", "jax", "finite differences"]
+    )
+    assert report.truths == expected
+    first = "loss" if layer_kinds.KINDS[kind].loss else "out"
+    assert report.rows[0].name == first  # the forward's output first, then the gradients
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_correct_layer_in_float32_is_not_flagged(kind):
+    forward, backward = student.FUNCTIONS[kind]
+    report = check_layer(forward, backward, kind, *drawn(kind, np.float32))
+    assert report.ok, report.text()
+    assert report.dtype == np.float32
+
+
+def test_batchnorm_in_test_mode_and_the_alt_form():
+    forward, backward = student.FUNCTIONS["batchnorm"]
+    bn_param = {"mode": "test", "eps": 1e-3, "running_mean": np.full(4, 0.5), "running_var": np.full(4, 2.0)}
+    x, gamma, beta, _ = drawn("batchnorm")
+    assert check_layer(forward, backward, "batchnorm", x, gamma, beta, bn_param).ok
+    assert check_layer(forward, student.batchnorm_backward_alt, "batchnorm_alt").ok
+    # the test-mode gradient is not the train-mode one: a train-mode backward in test mode fails
+    report = check_layer(forward, student.batchnorm_backward_alt, "batchnorm", x, gamma, beta, bn_param)
+    assert not report.ok
+
+
+def test_dropout_in_test_mode_and_other_keep_probabilities():
+    forward, backward = student.FUNCTIONS["dropout"]
+    assert check_layer(forward, backward, "dropout", mode="test", p=0.7, seed=1).ok
+    for p in (0.3, 0.9):
+        assert check_layer(forward, backward, "dropout", p=p, mode="train", seed=5).ok
+
+
+def test_the_harmless_batchnorm_variant_is_not_flagged():
+    """The dvar → dmean term is Σ (x − μ) = 0 times a number: leaving it out is exact."""
+    report = check_layer(student.batchnorm_forward, student.batchnorm_backward_harmless, "batchnorm")
+    assert report.ok, report.text()
+
+
+# ------------------------------------------------------------------ the catalogue, planted
+
+
+def expected_key(key):
+    return key.removesuffix("+=")  # dW[x] += dout is dW[x] = dout: one entry names both
+
+
+@pytest.mark.parametrize("kind, key", list(student.PLANTED), ids=[f"{k}-{m}" for k, m in student.PLANTED])
+def test_a_planted_mistake_is_named(kind, key):
+    forward, backward = student.planted(kind, key)
+    report = check_layer(forward, backward, kind)
+    assert not report.ok
+    assert report.explained_by == [expected_key(key)], report.text()
+    entry = next(m for m in layer_mistakes.MISTAKES[kind] if m.key == expected_key(key))
+    assert entry.text in report.text()
+
+
+def test_every_catalogue_entry_is_planted():
+    planted = {(k, expected_key(m)) for k, m in student.PLANTED}
+    catalogue = {(k, m.key) for k in KINDS for m in layer_mistakes.MISTAKES[k]}
+    assert catalogue == planted
+
+
+def test_two_mistakes_at_once_are_not_named_as_one():
+    """γ left out of dx and dγ, dβ swapped: each explains some arrays, neither all."""
+
+    def backward(dout, cache):
+        dx, dgamma, dbeta = student.planted("batchnorm", "bn-no-gamma")[1](dout, cache)
+        return dx, dbeta, dgamma
+
+    report = check_layer(student.batchnorm_forward, backward, "batchnorm")
+    assert report.diagnosis.verdict == "unexplained" and report.explained_by == []
+    assert "no single mistake of the catalogue gives these values" in report.text()
+
+
+def test_a_mistake_is_not_named_where_it_would_change_a_right_array():
+    """dx as the SVM's true-class margin makes it, the loss right: that mistake would change
+    the loss too, so it is said, not named."""
+
+    def svm(x, y):
+        loss, dx = student.svm_loss(x, y)
+        dx[np.arange(len(x)), y] -= 1 / len(x)
+        return loss, dx
+
+    report = check_layer(svm, None, "svm_loss")
+    assert report.diagnosis.verdict == "unexplained" and report.explained_by == []
+    assert (
+        "the margin counted for the true class (its margin of 1 not set to 0) gives this dx, but would "
+        "change loss too" in report.text()
+    )
+
+
+def test_a_wrong_forward_is_said_first():
+    """A forward with the unbiased variance: out differs; no backward mistake is blamed."""
+
+    def forward(x, gamma, beta, bn_param):
+        mu, var = x.mean(axis=0), x.var(axis=0, ddof=1)
+        xhat = (x - mu) / np.sqrt(var + bn_param["eps"])
+        return gamma * xhat + beta, (
+            xhat,
+            x - mu,
+            var,
+            np.sqrt(var + bn_param["eps"]),
+            gamma,
+            bn_param["eps"],
+        )
+
+    report = check_layer(forward, student.batchnorm_backward, "batchnorm")
+    assert not report.ok and report.rows[0].name == "out" and not report.rows[0].ok
+    assert report.findings[0].startswith("out differs") or "out" in report.findings[0].split(";")[0]
+
+
+def test_inputs_that_cannot_show_a_mistake_are_said():
+    """Embedding indices without a repeat: dW[x] = dout gives the true dW, and the note says so."""
+    x = np.arange(6).reshape(2, 3)
+    W = np.random.default_rng(0).standard_normal((6, 4))
+    report = check_layer(*student.planted("word_embedding", "embedding-overwrite"), "word_embedding", x, W)
+    assert report.ok
+    assert [c.key for c in report.diagnosis.unseen] == ["embedding-overwrite"]
+    assert "could not have seen" in report.text() and "leave the inputs out" in report.text()
+
+
+def test_a_mask_that_keeps_the_wrong_fraction_is_said():
+    """p read as the drop probability in the mask (rand >= p), scaled by the keep probability."""
+
+    def forward(x, dropout_param):
+        np.random.seed(dropout_param["seed"])
+        mask = (np.random.rand(*x.shape) >= dropout_param["p"]) / dropout_param["p"]
+        return x * mask, (dropout_param, mask)
+
+    report = check_layer(forward, student.dropout_backward, "dropout")
+    assert not report.ok
+    assert "keeps 3" in report.text() and "probability of dropping" in report.text()
+
+
+def test_given_inputs_and_upstream_gradient_are_used():
+    x, w, b = drawn("affine")
+    dout = np.random.default_rng(7).standard_normal((5, 3))
+    seen = []
+
+    def backward(d, cache):
+        seen.append(d)
+        return student.affine_backward(d, cache)
+
+    report = check_layer(student.affine_forward, backward, "affine", x, w, b, dout=dout)
+    assert report.ok and not report.drawn and np.array_equal(seen[0], dout)
+    with pytest.raises(ValueError, match=r"dout: expected shape \(5, 3\)"):
+        check_layer(student.affine_forward, backward, "affine", x, w, b, dout=np.ones((3, 5)))
+
+
+def test_a_relu_kink_in_the_users_inputs_is_noted_not_failed():
+    """x exactly 0: PyTorch, JAX and the user take the derivative as 0, a central difference as 1/2."""
+    x = np.array([[0.0, 1.0, -2.0], [3.0, 0.0, -1.0]])
+    report = check_layer(student.relu_forward, student.relu_backward, "relu", x)
+    assert report.ok, report.text()
+    assert [r.verdict for r in report.rows if r.truth == "finite differences"] == ["NOTE"]
+    assert "kink" in report.text()
+
+
+def test_dropout_inputs_with_zeros_are_refused():
+    x = np.ones((4, 5))
+    x[1, 2] = 0
+    with pytest.raises(ValueError, match="x must have no zeros; it has 1"):
+        check_layer(
+            student.dropout_forward, student.dropout_backward, "dropout", x, {"p": 0.5, "mode": "train"}
+        )
+
+
+# ------------------------------------------------------------------ shapes and what functions return
+
+
+def test_dx_not_reshaped_back_is_said():
+    def backward(dout, cache):
+        dx, dw, db = student.affine_backward(dout, cache)
+        return dx.reshape(len(dx), -1), dw, db
+
+    report = check_layer(student.affine_forward, backward, "affine")
+    assert not report.ok
+    assert "your dx has shape (5, 6); it should have (5, 2, 3)" in report.text()
+    assert "reshape it to the input's shape" in report.text()
+
+
+def test_db_over_the_wrong_axis_is_said():
+    def backward(dout, cache):
+        dx, dw, db = student.affine_backward(dout, cache)
+        return dx, dw, dout.sum(axis=1)
+
+    report = check_layer(student.affine_forward, backward, "affine")
+    assert not report.ok and "your db has shape (5,); it should have (3,)" in report.text()
+
+
+def test_a_transposed_dw_is_said():
+    def backward(dout, cache):
+        dx, dw, db = student.affine_backward(dout, cache)
+        return dx, dw.T, db
+
+    report = check_layer(student.affine_forward, backward, "affine")
+    assert "(its values are right, transposed)" in report.text()
+
+
+def test_nan_is_named_not_diagnosed():
+    def backward(dout, cache):
+        dx, dgamma, dbeta = student.batchnorm_backward(dout, cache)
+        dx[1, 2] = np.nan
+        return dx, dgamma, dbeta
+
+    report = check_layer(student.batchnorm_forward, backward, "batchnorm")
+    assert not report.ok and report.diagnosis.verdict == "non-finite"
+    assert "dx has 1 NaN (of 20 entries) at (1, 2)" in report.text()
+
+
+def test_torch_tensors_are_read():
+    import torch
+
+    def backward(dout, cache):
+        return tuple(
+            torch.from_numpy(np.asarray(g)).requires_grad_(True) for g in student.affine_backward(dout, cache)
+        )
+
+    assert check_layer(student.affine_forward, backward, "affine").ok
+
+
+@pytest.mark.parametrize(
+    "result, said",
+    [
+        (None, "returned None; expected dx, dgamma, dbeta"),
+        ((1, 2), "returned a tuple of 2 items; expected dx, dgamma, dbeta"),
+        (("a", "b", "c"), "expected an array of numbers"),
+    ],
+)
+def test_a_backward_that_returns_the_wrong_things_is_said(result, said):
+    with pytest.raises(LayerCallError, match=said.replace("(", r"\(").replace(")", r"\)")):
+        check_layer(student.batchnorm_forward, lambda dout, cache: result, "batchnorm")
+
+
+def test_a_forward_without_its_cache_is_said():
+    with pytest.raises(LayerCallError, match=r"expected \(out, cache\)"):
+        check_layer(lambda x: np.maximum(x, 0), student.relu_backward, "relu")
+
+
+def hostile(what):
+    def backward(dout, cache):
+        if what == "raise":
+            raise RuntimeError("my bug")
+        if what == "exit":
+            sys.exit(3)
+        while True:
+            pass
+
+    return backward
+
+
+@pytest.mark.parametrize(
+    "what, kind, said",
+    [
+        ("raise", "raised", "raised RuntimeError: my bug"),
+        ("exit", "exited", "called exit(3)"),
+        ("hang", "timed out", "did not return within 0.5 s"),
+    ],
+)
+def test_a_backward_that_raises_exits_or_hangs_is_reported_as_its_own(what, kind, said):
+    with pytest.raises(UserCodeError, match=said.replace("(", r"\(").replace(")", r"\)")) as err:
+        check_layer(student.relu_forward, hostile(what), "relu", timeout=0.5)
+    assert err.value.kind == kind
+
+
+def test_what_a_layer_prints_goes_to_stderr(capsys):
+    def backward(dout, cache):
+        print("debugging dx")
+        return student.relu_backward(dout, cache)
+
+    report = check_layer(student.relu_forward, backward, "relu")
+    out, err = capsys.readouterr()
+    assert report.ok and "debugging dx" in err and "debugging dx" not in out
+
+
+def test_bad_arguments_are_said_before_anything_runs():
+    called = []
+
+    def forward(*args):
+        called.append(args)
+        return student.relu_forward(*args)
+
+    with pytest.raises(ValueError, match="kind: expected one of"):
+        check_layer(forward, student.relu_backward, "conv_nope")
+    with pytest.raises(TypeError, match="takes x; got 2 arguments"):
+        check_layer(forward, student.relu_backward, "relu", np.ones(3), np.ones(3))
+    with pytest.raises(TypeError, match="not both"):
+        check_layer(forward, student.relu_backward, "dropout", np.ones((2, 2)), {"p": 0.5}, p=0.3)
+    with pytest.raises(TypeError, match="backward=None"):
+        check_layer(student.softmax_loss, student.relu_backward, "softmax_loss")
+    assert called == []
+
+
+def test_the_users_inputs_are_not_changed():
+    x, gamma, beta, bn_param = drawn("batchnorm")
+    before = x.copy(), dict(bn_param)
+
+    def forward(x, gamma, beta, bn_param):
+        out = student.batchnorm_forward(x, gamma, beta, bn_param)
+        x *= 2  # in place: the check must have given a copy
+        return out
+
+    check_layer(forward, student.batchnorm_backward, "batchnorm", x, gamma, beta, bn_param)
+    assert np.array_equal(x, before[0]) and bn_param == before[1]
+
+
+# ------------------------------------------------------------------ the engine's layers, as a user's
+
+
+def _engine_layer(make, to_params, reshape=False):
+    def forward(x, *args):
+        params = to_params(x, *args)
+        layer = make(x, *args)
+        buffers = layer.init_buffers(x.dtype if x.dtype.kind == "f" else np.float64)
+        xin = x.reshape(len(x), -1) if reshape else x
+        rng = np.random.default_rng(args[-1].get("seed", 0)) if args and isinstance(args[-1], dict) else None
+        train = not (args and isinstance(args[-1], dict) and args[-1].get("mode") == "test")
+        out, cache = layer.forward(params, xin, train=train, rng=rng, buffers=buffers)
+        return out, (layer, cache, x.shape)
+
+    def backward(dout, cache):
+        layer, inner, shape = cache
+        dx, grads = layer.backward(dout, inner)
+        results = ([] if dx is None else [dx.reshape(shape)]) + list(grads.values())
+        return results[0] if len(results) == 1 else tuple(results)
+
+    return forward, backward
+
+
+ENGINE = {
+    "affine": _engine_layer(
+        lambda x, w, b: L.Linear(*w.shape), lambda x, w, b: {"W": w, "b": b}, reshape=True
+    ),
+    "temporal_affine": _engine_layer(lambda x, w, b: L.Linear(*w.shape), lambda x, w, b: {"W": w, "b": b}),
+    "relu": _engine_layer(lambda x: L.ReLU(), lambda x: {}),
+    "sigmoid": _engine_layer(lambda x: L.Sigmoid(), lambda x: {}),
+    "tanh": _engine_layer(lambda x: L.Tanh(), lambda x: {}),
+    "batchnorm": _engine_layer(
+        lambda x, g, b, bn: L.BatchNorm1d(x.shape[1], eps=bn["eps"]),
+        lambda x, g, b, bn: {"gamma": g, "beta": b},
+    ),
+    "layernorm": _engine_layer(
+        lambda x, g, b, ln: L.LayerNorm(x.shape[1], eps=ln["eps"]),
+        lambda x, g, b, ln: {"gamma": g, "beta": b},
+    ),
+    "dropout": _engine_layer(lambda x, dp: L.Dropout(1 - dp["p"]), lambda x, dp: {}),
+    "word_embedding": _engine_layer(lambda x, W: L.Embedding(*W.shape), lambda x, W: {"W": W}),
+}
+
+
+@pytest.mark.parametrize("kind", list(ENGINE) + ["softmax_loss"])
+def test_the_engines_own_layers_pass_as_a_users_would(kind):
+    """The engine's layer in CS231n's signature (the svm loss has no engine counterpart)."""
+    if kind == "softmax_loss":
+
+        def forward(x, y):
+            return HEADS["cross_entropy"].value_and_grad(x, y, "mean")
+
+        report = check_layer(forward, None, kind)
+    else:
+        report = check_layer(*ENGINE[kind], kind)
+    assert report.ok, report.text()
+
+
+# ------------------------------------------------------------------ the assertion, the report
+
+
+def test_assert_layer_matches_carries_the_diagnosis():
+    assert assert_layer_matches(student.relu_forward, student.relu_backward, "relu").ok
+    with pytest.raises(AssertionError, match="dγ and dβ swapped"):
+        assert_layer_matches(*student.planted("batchnorm", "bn-swapped"), "batchnorm")
+
+
+def test_the_report_as_json_and_html():
+    report = check_layer(*student.planted("softmax_loss", "softmax-no-one"), "softmax_loss")
+    data = report.to_json()
+    assert data["ok"] is False and data["diagnosis"]["verdict"] == "explained"
+    assert [e["mistake"] for e in data["diagnosis"]["explained_by"]] == ["softmax-no-one"]
+    assert {r["name"] for r in data["rows"]} == {"loss", "dx"}
+    page = report._repr_html_()
+    assert "<table>" in page and "FAIL" in page and "the 1 not subtracted" in page
+
+
+def test_forward_names_follow_cs231n():
+    assert forward_name("batchnorm_backward") == "batchnorm_forward"
+    assert forward_name("batchnorm_backward_alt") == "batchnorm_forward"
+    assert forward_name("conv_backward_naive") == "conv_forward_naive"
+    assert forward_name("backward") is None and forward_name("grad") is None
+
+
+# ------------------------------------------------------------------ the command line
+
+LAYERS_PY = textwrap.dedent(
+    """
+    import sys
+    sys.path.insert(0, {tests!r})
+    from cs231n_student import (
+        batchnorm_forward, batchnorm_backward, batchnorm_backward_alt, softmax_loss, relu_forward,
+    )
+    from cs231n_student import _bn_swapped as batchnorm_backward_swapped
+    import numpy as np
+
+    def relu_backward(dout, cache):
+        print("debugging")
+        return dout * (cache > 0)
+
+    def relu_backward_broken(dout, cache):
+        raise RuntimeError("my bug")
+
+    def relu_forward_broken(x):
+        return relu_forward(x)
+    """
+)
+
+
+@pytest.fixture
+def layers_py(tmp_path):
+    path = tmp_path / "layers.py"
+    path.write_text(LAYERS_PY.format(tests=str(Path(__file__).parent)))
+    return path
+
+
+def run(args, capsys):
+    out = io.StringIO()  # given: the command runs in this process, not in a forked child
+    code = main(args, out=out)
+    return code, out.getvalue(), capsys.readouterr().err
+
+
+def test_cli_a_correct_layer_exits_0(layers_py, capsys):
+    code, out, err = run(["check", f"{layers_py}:batchnorm_backward", "--kind", "batchnorm"], capsys)
+    assert code == 0 and "your batchnorm agrees with torch and jax and finite differences" in out
+    code, out, _ = run(["check", f"{layers_py}:batchnorm_backward_alt", "--kind", "batchnorm_alt"], capsys)
+    assert code == 0
+    code, out, err = run(["check", f"{layers_py}:relu_backward", "--kind", "relu"], capsys)
+    assert code == 0 and "debugging" in err and "debugging" not in out
+
+
+def test_cli_a_mistake_exits_1_and_names_it(layers_py, capsys):
+    args = ["check", f"{layers_py}:batchnorm_backward_swapped", "--kind", "batchnorm"]
+    code, out, err = run(args + ["--forward", "batchnorm_forward", "--json"], capsys)
+    assert code == 1
+    data = json.loads(out)
+    assert [e["mistake"] for e in data["diagnosis"]["explained_by"]] == ["bn-swapped"]
+
+
+def test_cli_errors_exit_2(layers_py, capsys):
+    code, _, err = run(["check", f"{layers_py}:batchnorm_backward_swapped", "--kind", "batchnorm"], capsys)
+    assert code == 2 and "no function 'batchnorm_forward_swapped'" in err and "--forward NAME" in err
+    code, _, err = run(["check", f"{layers_py}:relu_backward_broken", "--kind", "relu"], capsys)
+    assert code == 2 and "raised RuntimeError: my bug" in err
+    code, _, err = run(["check", f"{layers_py}:relu_backward", "--kind", "relu", "--sizes", "2,2"], capsys)
+    assert code == 2 and "drop --sizes" in err
+    code, _, err = run(
+        ["check", f"{layers_py}:softmax_loss", "--kind", "softmax_loss", "--forward", "x"], capsys
+    )
+    assert code == 2 and "drop --forward" in err
+    code, _, err = run(["check", f"{layers_py}:relu_backward", "--forward", "relu_forward"], capsys)
+    assert code == 2 and "--forward goes with --kind" in err
+
+
+def test_cli_a_layer_that_ends_the_process_exits_2(tmp_path):
+    path = tmp_path / "layers.py"
+    path.write_text(
+        "import os\nimport numpy as np\n"
+        "def tanh_forward(x):\n    return np.tanh(x), x\n"
+        "def tanh_backward(dout, cache):\n    os._exit(3)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "crosscheck", "check", f"{path}:tanh_backward", "--kind", "tanh"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert done.returncode == 2 and "ended the process" in done.stderr and done.stdout == ""
+
+
+# ------------------------------------------------------------------ the kill table
+
+
+def kill_table():
+    """kind -> [(mistake key, named?)], each mistake planted in the vectorized student."""
+    table = {}
+    for (kind, key), (forward, backward) in student.PLANTED.items():
+        report = check_layer(forward, backward, kind)
+        table.setdefault(kind, []).append((key, report.explained_by == [expected_key(key)]))
+    return table
+
+
+if __name__ == "__main__":  # prints the kill table for docs/check.md
+    for kind, rows in kill_table().items():
+        named = sum(ok for _, ok in rows)
+        print(f"| {kind} | {', '.join(k for k, _ in rows)} | {named} / {len(rows)} |")
