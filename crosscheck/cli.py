@@ -304,19 +304,21 @@ def verify_datasets(args, out, path):
                     datasets.dataset_json, datasets.render)  # fmt: skip
 
 
-# the names models (crosscheck.makemore, crosscheck.sequences): the example, and what runs it
-NAMES_MODELS = {
-    "names": (makemore.load, makemore.verify_names, makemore.report_json, makemore.render),
-    **{
-        f"names-{m}": (
-            lambda m=m: sequences.load(sequences.Recipe(model=m)),
-            sequences.verify_sequences,
-            sequences.report_json,
-            sequences.render,
-        )
-        for m in sequences.MODELS
-    },
-}
+# the names models: makemore's MLP (crosscheck.makemore), the LSTM and the transformer (crosscheck.sequences)
+NAMES_MODELS = ("names", *(f"names-{m}" for m in sequences.MODELS))
+
+
+def _names_model(name):
+    """``(load, compute, to_json, render)`` of a names model, looked up when it runs."""
+    if name == "names":
+        return makemore.load, makemore.verify_names, makemore.report_json, makemore.render
+    recipe = sequences.Recipe(model=name.removeprefix("names-"))
+    return (
+        (lambda: sequences.load(recipe)),
+        sequences.verify_sequences,
+        sequences.report_json,
+        sequences.render,
+    )
 
 
 def verify_names(args, out, path):
@@ -328,7 +330,7 @@ def verify_names(args, out, path):
     if path:
         raise UsageError(f"--example {name} has no plot yet: drop --plot")
     clashes = [k for k in DATASET_CLASHES if k != "example"]
-    load, compute, to_json, render = NAMES_MODELS[name]
+    load, compute, to_json, render = _names_model(name)
     return _verify_one(args, out, f"--example {name}", clashes, load, compute, f"the {name} model", "names",
                        to_json, render)  # fmt: skip
 
