@@ -69,13 +69,17 @@ def demo(session):
     """The main job: manual vs PyTorch vs JAX on the seeds' examples, with their
     printed numbers checked; then the four scikit-learn datasets, trained by manual,
     PyTorch, JAX and scikit-learn side by side; then the makemore-style names model,
-    trained by the three side by side; then the seeds' own code checked as
+    trained by the three side by side, then the digits CNN and the names LSTM and
+    transformer likewise; then the seeds' own code checked as
     anyone's would be; then how often seed 000's loop learns XOR, over 10,000 starts
     per learning rate (about 3 minutes). Args go to verify: nox -s demo -- --plot curves.png"""
     install(session, "torch,jax,sklearn,names,plot,progress")
     session.run("backprop-by-hand", "verify", *session.posargs)
     session.run("backprop-by-hand", "verify", "--dataset", "all")
     session.run("backprop-by-hand", "verify", "--example", "names")
+    session.run("backprop-by-hand", "verify", "--dataset", "digits-cnn")
+    session.run("backprop-by-hand", "verify", "--example", "names-lstm")
+    session.run("backprop-by-hand", "verify", "--example", "names-transformer")
     session.run("backprop-by-hand", "check", "--example", "seed002")
     # seed 001's code is wrong (its dW1 drops sigma'(z2)): the check exits 1 and names the mistake
     session.run("backprop-by-hand", "check", "--example", "seed001", success_codes=[1])
