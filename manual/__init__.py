@@ -13,6 +13,8 @@ from .ensemble import Ensemble
 from .gradcheck import gradcheck
 from .layers import (
     GELU,
+    LSTM,
+    RNN,
     BatchNorm1d,
     BatchNorm2d,
     Dropout,
@@ -68,4 +70,6 @@ __all__ = [
     "Dropout",
     "Embedding",
     "Flatten",
+    "RNN",
+    "LSTM",
 ]

@@ -18,10 +18,10 @@ import numpy as np
 
 from .. import rounding
 from ..rounding import Tracked, exact, lift
-from . import activation, batchnorm, dropout, embedding, flatten, layernorm, linear
+from . import activation, batchnorm, dropout, embedding, flatten, layernorm, linear, recurrent
 
 MODULES = {}
-for _module in (linear, activation, batchnorm, layernorm, dropout, embedding, flatten):
+for _module in (linear, activation, batchnorm, layernorm, dropout, embedding, flatten, recurrent):
     for _kind in _module.KINDS:
         MODULES[_kind] = _module
 

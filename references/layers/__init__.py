@@ -13,10 +13,10 @@ generator's draw, replayed by the harness): neither framework's own dropout can
 take one, so both apply it as x · mask / (1 − p).
 """
 
-from . import activation, batchnorm, dropout, embedding, flatten, layernorm, linear
+from . import activation, batchnorm, dropout, embedding, flatten, layernorm, linear, recurrent
 
 MODULES = {}
-for _module in (linear, activation, batchnorm, layernorm, dropout, embedding, flatten):
+for _module in (linear, activation, batchnorm, layernorm, dropout, embedding, flatten, recurrent):
     for _kind in _module.KINDS:
         MODULES[_kind] = _module
 
