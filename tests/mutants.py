@@ -272,6 +272,7 @@ BY_NAME = {m.name: m for m in MUTANTS}
 # mistakes planted in the layer kinds (manual/layers), each with the kinds whose parity cases it breaks
 NORM, BATCHNORM, LAYERNORM = "manual.layers.norm", "manual.layers.batchnorm", "manual.layers.layernorm"
 EMBEDDING, DROPOUT, ACTIVATION_MATH = "manual.layers.embedding", "manual.layers.dropout", "manual.activations"
+RECURRENT = "manual.layers.recurrent"
 LAYER_MUTANTS = [
     (
         _m("batchnorm mean path dropped", "layer", "∂L/∂x without −Σg (the path through μ)",
@@ -326,6 +327,27 @@ LAYER_MUTANTS = [
            (ACTIVATION_MATH, "out *= zc\n        out += normal_cdf(z)  # f′ = Φ(z) + z φ(z)",
             "out *= 0\n        out += normal_cdf(z)")),
         ("GELU",),
+    ),
+    (
+        _m("lstm dc from the next step forgotten", "layer", "∂cₜ = ∂hₜ o (1 − tanh² cₜ), without ∂cₜ₊₁ fₜ₊₁",
+           (RECURRENT, "            dc += dc_next\n", "")),
+        ("LSTM",),
+    ),
+    (
+        _m("rnn dh from the next step not added", "layer", "∂hₜ = ∂L/∂outₜ, without ∂aₜ₊₁ W_hhᵀ",
+           (RECURRENT, "dh = dout[t] + dh_next", "dh = dout[t]")),
+        ("RNN", "LSTM"),
+    ),
+    (
+        _m("rnn tanh' taken at h", "layer", "f′ = 1 − tanh²(hₜ), the derivative at the output, not 1 − hₜ²",
+           (RECURRENT, "np.multiply(dh, 1 - h * h, out=da[t])",
+            "np.multiply(dh, 1 - np.tanh(h) ** 2, out=da[t])")),
+        ("RNN",),
+    ),
+    (
+        _m("lstm gates in CS231n's order", "layer", "the blocks read as i, f, o, g, not PyTorch's i, f, g, o",
+           (RECURRENT, "i, f, g, o = np.split(z, 4, axis=-1)", "i, f, o, g = np.split(z, 4, axis=-1)")),
+        ("LSTM",),
     ),
 ]  # fmt: skip
 LAYER_BY_NAME = {m.name: (m, kinds) for m, kinds in LAYER_MUTANTS}

@@ -97,6 +97,13 @@ CASES = {
     "rnn-relu-h0": case(manual.RNN(3, 4, nonlinearity="relu"), (floats(2, 5, 3), floats(2, 4, seed=1))),
     "rnn-t1": case(manual.RNN(3, 4), (floats(3, 1, 3), floats(3, 4, seed=1))),
     "rnn-t50": case(manual.RNN(2, 3), (floats(2, 50, 2), floats(2, 3, seed=1))),
+    # relu does not saturate: with case()'s enlarged weights the states (and the bound, which
+    # grows as |W_hh|^T) explode over 50 steps; PyTorch's own init keeps them in range
+    "rnn-relu-t50": case(
+        manual.RNN(2, 3, nonlinearity="relu"),
+        (floats(2, 50, 2), floats(2, 3, seed=1)),
+        params=manual.RNN(2, 3).init_params(RNG(3), np.float64),
+    ),
     "rnn-input-size-1": case(manual.RNN(1, 3), floats(3, 4, 1)),
     "lstm": case(manual.LSTM(3, 4), floats(2, 5, 3)),
     "lstm-h0": case(manual.LSTM(3, 4), (floats(2, 5, 3), floats(2, 4, seed=1))),
@@ -208,6 +215,31 @@ def test_drawn_shapes_agree_with_both_frameworks(shape, seed, kind):
     bound = lc.bounds(layer, params, buffers, x, dout, True, mask)
     for reference in ("torch", "jax"):
         theirs = lc.reference(reference, layer, params, buffers, x, dout, np.float64, True, mask)
+        rows = lc.compare(theirs, mine, bound, np.float64)
+        assert all(r.ok for r in rows), (reference, [r for r in rows if not r.ok])
+
+
+@given(
+    shape=st.tuples(st.integers(1, 4), st.integers(1, 8), st.integers(1, 4), st.integers(1, 5)),
+    seed=st.integers(0, 2**16),
+    kind=st.sampled_from(["RNN", "RNN-relu", "LSTM"]),
+    states=st.integers(0, 2),
+)
+def test_drawn_sequence_shapes_agree_with_both_frameworks(shape, seed, kind, states):
+    """(N, T, in, H) drawn, T = 1 and one sample included; x alone, (x, h0) or (x, h0, c0)."""
+    require("torch", "jax")
+    n, steps, size, hidden = shape
+    rng = RNG(seed)
+    layer = manual.LSTM(size, hidden) if kind == "LSTM" else manual.RNN(size, hidden, kind[4:] or "tanh")
+    states = min(states, len(layer.inputs) - 1)
+    x = rng.standard_normal((n, steps, size)) * 2
+    x = (x, *(rng.standard_normal((n, hidden)) for _ in range(states))) if states else x
+    layer, x, params, buffers, train = case(layer, x)
+    dout = rng.standard_normal((n, steps, hidden))
+    mine, _ = lc.engine(layer, params, buffers, x, dout, True)
+    bound = lc.bounds(layer, params, buffers, x, dout, True)
+    for reference in ("torch", "jax"):
+        theirs = lc.reference(reference, layer, params, buffers, x, dout, np.float64, True)
         rows = lc.compare(theirs, mine, bound, np.float64)
         assert all(r.ok for r in rows), (reference, [r for r in rows if not r.ok])
 
