@@ -36,6 +36,7 @@ contiguous. Several inputs: forward takes x, or a tuple ``(x, h0)`` (RNN), ``(x,
 import numpy as np
 
 from .base import Layer, check_count, fan_in_uniform
+from .linear import SUM_CHAIN, column_sum
 
 NONLINEARITIES = ("tanh", "relu")
 
@@ -126,9 +127,10 @@ class Recurrent(Layer):
         """dx and the params' gradients from ∂a (or ∂z) of every step (T, N, G·H)."""
         t, n, width = dz.shape
         dz_rows = dz.reshape(t * n, width)
-        # one product over the stacked states, not one per step: 1.7x faster at N=32, T=16, H=64 (LSTM)
+        # one product over the stacked states, not T: 1.1-1.9x faster at N=32, T=16, H=64 (1-2 BLAS threads)
         dW_hh = hs[:-1].reshape(t * n, self.hidden_size).T @ dz_rows
-        db = dz_rows.sum(axis=0)
+        db = np.empty(width, dz.dtype)
+        column_sum(dz_rows, out=db, work=np.empty_like(dz_rows) if len(dz_rows) > SUM_CHAIN else None)
         grads = {"W_ih": rows.T @ dz_rows, "W_hh": dW_hh, "b_ih": db, "b_hh": db.copy()}
         dx = (dz_rows @ W_ih.T).reshape(t, n, self.input_size).transpose(1, 0, 2)
         return np.ascontiguousarray(dx), grads
