@@ -244,6 +244,37 @@ def test_drawn_sequence_shapes_agree_with_both_frameworks(shape, seed, kind, sta
         assert all(r.ok for r in rows), (reference, [r for r in rows if not r.ok])
 
 
+@pytest.mark.parametrize("kind", ["RNN", "RNN-relu", "LSTM"])
+def test_the_norm_bound_of_a_recurrence_holds_where_it_is_the_tighter(kind, monkeypatch):
+    """At H = 24 over 20 steps (PyTorch's init) the bound of the carried error by its norm,
+    ‖Jₜ‖₂ r + own (crosscheck/layers/recurrent.py), is below the entry-by-entry one for many
+    entries: the engine still agrees with both frameworks within it, in both dtypes, and every
+    array is informative in float64 (float32's ∂h0 and ∂W at this size: 1e-3 to 1e-2)."""
+    require("torch", "jax")
+    from crosscheck.layers import recurrent
+
+    layer = manual.LSTM(3, 24) if kind == "LSTM" else manual.RNN(3, 24, kind[4:] or "tanh")
+    params = layer.init_params(RNG(3), np.float64)
+    x = (floats(2, 20, 3), floats(2, 24, seed=1), floats(2, 24, seed=2))[: len(layer.inputs)]
+    dout = RNG(11).standard_normal((2, 20, 24))
+    for dtype in (np.float64, np.float32):
+        p, xs, d = _cast(params, dtype), _cast_input(x, dtype), dout.astype(dtype)
+        mine, _ = lc.engine(layer, p, {}, xs, d)
+        bound = lc.bounds(layer, p, {}, xs, d)
+        for reference in ("torch", "jax"):
+            rows = lc.compare(lc.reference(reference, layer, p, {}, xs, d, dtype), mine, bound, dtype)
+            assert all(r.ok for r in rows), (dtype, reference, [r for r in rows if not r.ok])
+        if dtype == np.float64:
+            assert all(v <= DETECT[np.float64] for v in lc.detectable(mine, bound, dtype).values())
+    with monkeypatch.context() as m:
+        m.setattr(recurrent, "tightened", lambda t, r: t)  # the entry-by-entry bound alone
+        entrywise = lc.bounds(layer, params, {}, x, dout)
+    bound = lc.bounds(layer, params, {}, x, dout)
+    for name, b in bound.arrays().items():
+        assert np.all(b.e <= entrywise.arrays()[name].e), name
+    assert np.mean(bound.out.e < entrywise.out.e) > 0.1
+
+
 @pytest.mark.parametrize("approximate", ["none", "tanh"])
 @pytest.mark.parametrize("dtype_name", list(DTYPES))
 def test_gelu_far_out_gives_its_limits_without_overflowing(approximate, dtype_name):
