@@ -13,6 +13,8 @@ from .ensemble import Ensemble
 from .gradcheck import gradcheck
 from .layers import (
     GELU,
+    LSTM,
+    RNN,
     AvgPool2d,
     BatchNorm1d,
     BatchNorm2d,
@@ -76,4 +78,6 @@ __all__ = [
     "MaxPool2d",
     "AvgPool2d",
     "Conv2d",
+    "RNN",
+    "LSTM",
 ]

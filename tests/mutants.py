@@ -274,6 +274,7 @@ NORM, BATCHNORM, LAYERNORM = "manual.layers.norm", "manual.layers.batchnorm", "m
 EMBEDDING, DROPOUT, ACTIVATION_MATH = "manual.layers.embedding", "manual.layers.dropout", "manual.activations"
 CONV = "manual.layers.conv"
 POOL = "manual.layers.pool"
+RECURRENT = "manual.layers.recurrent"
 LAYER_MUTANTS = [
     (
         _m("batchnorm mean path dropped", "layer", "∂L/∂x without −Σg (the path through μ)",
@@ -369,6 +370,27 @@ LAYER_MUTANTS = [
            "∂L/∂x = Σ ∂L/∂out over the windows, without 1 / (kh kw)",
            (POOL, "share = dout / (kh * kw)", "share = dout")),
         ("AvgPool2d",),
+    ),
+    (
+        _m("lstm dc from the next step forgotten", "layer", "∂cₜ = ∂hₜ o (1 − tanh² cₜ), without ∂cₜ₊₁ fₜ₊₁",
+           (RECURRENT, "            dc += dc_next\n", "")),
+        ("LSTM",),
+    ),
+    (
+        _m("rnn dh from the next step not added", "layer", "∂hₜ = ∂L/∂outₜ, without ∂aₜ₊₁ W_hhᵀ",
+           (RECURRENT, "dh = dout[t] + dh_next", "dh = dout[t]")),
+        ("RNN", "LSTM"),
+    ),
+    (
+        _m("rnn tanh' taken at h", "layer", "f′ = 1 − tanh²(hₜ), the derivative at the output, not 1 − hₜ²",
+           (RECURRENT, "np.multiply(dh, 1 - h * h, out=da[t])",
+            "np.multiply(dh, 1 - np.tanh(h) ** 2, out=da[t])")),
+        ("RNN",),
+    ),
+    (
+        _m("lstm gates in CS231n's order", "layer", "the blocks read as i, f, o, g, not PyTorch's i, f, g, o",
+           (RECURRENT, "i, f, g, o = np.split(z, 4, axis=-1)", "i, f, o, g = np.split(z, 4, axis=-1)")),
+        ("LSTM",),
     ),
 ]  # fmt: skip
 LAYER_BY_NAME = {m.name: (m, kinds) for m, kinds in LAYER_MUTANTS}

@@ -114,6 +114,17 @@ NETS = {
         RNG(8).standard_normal((6, 2, 5, 5)),
         RNG(9).integers(0, 4, 6),
     ),
+    # a sequence model: the LSTM's output (N, T, H) into a Linear over the last axis, per step
+    "lstm-linear-mse": lambda dtype: (
+        manual.Sequential([manual.LSTM(3, 5), manual.Linear(5, 4)], loss="mse", seed=7, dtype=dtype),
+        RNG(8).standard_normal((4, 6, 3)),
+        RNG(9).standard_normal((4, 6, 4)),
+    ),
+    "rnn-linear-cross-entropy-per-step": lambda dtype: (
+        manual.Sequential([manual.RNN(3, 5), manual.Linear(5, 4)], seed=8, dtype=dtype),
+        RNG(8).standard_normal((4, 6, 3)),
+        RNG(9).integers(0, 4, (4, 6)),
+    ),
 }
 DTYPES = {"f64": np.float64, "f32": np.float32}
 DETECT = {np.float64: 1e-6, np.float32: 1e-3}
@@ -416,6 +427,16 @@ def test_bad_input_to_a_convolution_is_refused_before_anything_changes(what, pad
     assert all(np.array_equal(a, b) for a, b in zip(before, after))
 
 
+def _recurrent(layer, x):
+    """A recurrent layer's forward on x; its params left as they were (checked before any step)."""
+    params = layer.init_params(RNG(0), np.float64)
+    before = {k: v.copy() for k, v in params.items()}
+    try:
+        return layer.forward(params, x)
+    finally:
+        assert all(np.array_equal(before[k], params[k]) for k in params)
+
+
 @pytest.mark.parametrize(
     "build, error, fragment",
     [
@@ -583,6 +604,70 @@ def test_bad_input_to_a_convolution_is_refused_before_anything_changes(what, pad
             ValueError,
             "layer 0 (AvgPool2d(2)): expected (N, C, H, W), got per-sample shape (4, 4)",
         ),
+        # recurrences: x (N, T, input_size), h0 and c0 (N, hidden_size)
+        (
+            lambda: manual.Sequential([manual.LSTM(3, 4), manual.Linear(4, 2)], loss="mse").loss_and_grads(
+                np.ones((2, 3)), np.ones((2, 2))
+            ),
+            ValueError,
+            "layer 0 (LSTM(3, 4)): expected sequences of per-sample shape (T, 3) (T >= 1 steps of "
+            "input_size 3), got per-sample shape (3,)",
+        ),
+        (
+            lambda: manual.Sequential([manual.RNN(3, 4), manual.Linear(4, 2)], loss="mse").loss_and_grads(
+                np.ones((2, 5, 2)), np.ones((2, 5, 2))
+            ),
+            ValueError,
+            "layer 0 (RNN(3, 4)): expected sequences of per-sample shape (T, 3) (T >= 1 steps of "
+            "input_size 3), got per-sample shape (5, 2)",
+        ),
+        (
+            lambda: manual.Sequential([manual.RNN(3, 4), manual.Linear(5, 2)]),
+            ValueError,
+            "layer 1 (Linear(5, 2)): expected inputs of shape (..., 5), got per-sample shape (None, 4)",
+        ),
+        (
+            lambda: _recurrent(manual.RNN(3, 4), np.ones((2, 3))),
+            ValueError,
+            "x: expected shape (N, T, 3), got (2, 3)",
+        ),
+        (
+            lambda: _recurrent(manual.RNN(3, 4), np.ones((2, 0, 3))),
+            ValueError,
+            "expected sequences of per-sample shape (T, 3) (T >= 1 steps of input_size 3), "
+            "got per-sample shape (0, 3)",
+        ),
+        (
+            lambda: _recurrent(manual.RNN(3, 4), (np.ones((2, 5, 3)), np.ones((2, 5)))),
+            ValueError,
+            "h0: expected shape (2, 4) (N, hidden_size), got (2, 5)",
+        ),
+        (
+            lambda: _recurrent(manual.LSTM(3, 4), (np.ones((2, 5, 3)), np.ones((2, 4)), np.ones((4,)))),
+            ValueError,
+            "c0: expected shape (2, 4) (N, hidden_size), got (4,)",
+        ),
+        (
+            lambda: _recurrent(manual.RNN(3, 4), (np.ones((2, 5, 3)), np.ones((2, 4)), np.ones((2, 4)))),
+            ValueError,
+            "RNN: expected x or a tuple of the first of ('x', 'h0'), got a tuple of 3",
+        ),
+        (
+            lambda: _recurrent(manual.LSTM(3, 4), (np.ones((2, 5, 3), np.float32), np.ones((2, 4)))),
+            TypeError,
+            "h0: expected float32 like x, got float64",
+        ),
+        (
+            lambda: _recurrent(manual.LSTM(3, 4), [np.ones((2, 5, 3))]),
+            TypeError,
+            "x: expected a float array, got list",
+        ),
+        (
+            lambda: manual.RNN(3, 4, nonlinearity="sigmoid"),
+            ValueError,
+            "nonlinearity: expected one of ('tanh', 'relu'), got 'sigmoid'",
+        ),
+        (lambda: manual.LSTM(3, 0), ValueError, "hidden_size: expected an integer >= 1, got 0"),
     ],
 )
 def test_bad_layers_and_inputs_say_what_was_expected(build, error, fragment):

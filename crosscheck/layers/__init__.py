@@ -18,7 +18,19 @@ import numpy as np
 
 from .. import rounding
 from ..rounding import Tracked, exact, lift
-from . import activation, batchnorm, conv, dropout, embedding, flatten, layernorm, linear, pool, positional
+from . import (
+    activation,
+    batchnorm,
+    conv,
+    dropout,
+    embedding,
+    flatten,
+    layernorm,
+    linear,
+    pool,
+    positional,
+    recurrent,
+)
 
 MODULES = {}
 for _module in (
@@ -32,6 +44,7 @@ for _module in (
     flatten,
     pool,
     conv,
+    recurrent,
 ):
     for _kind in _module.KINDS:
         MODULES[_kind] = _module

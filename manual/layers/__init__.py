@@ -14,13 +14,14 @@ from .layernorm import LayerNorm
 from .linear import Linear
 from .pool import AvgPool2d, MaxPool2d
 from .positional import PositionalEmbedding
+from .recurrent import LSTM, RNN
 
 KINDS = {
     cls.kind: cls
     for cls in (
         Linear, Sigmoid, Tanh, ReLU, LeakyReLU, Identity, Softmax, LogSoftmax, GELU, SiLU,
         BatchNorm1d, BatchNorm2d, LayerNorm, Dropout, Embedding, PositionalEmbedding, Flatten, MaxPool2d,
-        AvgPool2d, Conv2d,
+        AvgPool2d, Conv2d, RNN, LSTM,
     )
 }  # fmt: skip
 

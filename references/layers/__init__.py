@@ -13,7 +13,19 @@ generator's draw, replayed by the harness): neither framework's own dropout can
 take one, so both apply it as x · mask / (1 − p).
 """
 
-from . import activation, batchnorm, conv, dropout, embedding, flatten, layernorm, linear, pool, positional
+from . import (
+    activation,
+    batchnorm,
+    conv,
+    dropout,
+    embedding,
+    flatten,
+    layernorm,
+    linear,
+    pool,
+    positional,
+    recurrent,
+)
 
 MODULES = {}
 for _module in (
@@ -27,6 +39,7 @@ for _module in (
     flatten,
     pool,
     conv,
+    recurrent,
 ):
     for _kind in _module.KINDS:
         MODULES[_kind] = _module
