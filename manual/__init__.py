@@ -23,7 +23,10 @@ from .layers import (
     LeakyReLU,
     Linear,
     LogSoftmax,
+    MultiheadAttention,
     ReLU,
+    Residual,
+    ScaledDotProductAttention,
     Sigmoid,
     SiLU,
     Softmax,
@@ -68,4 +71,7 @@ __all__ = [
     "Dropout",
     "Embedding",
     "Flatten",
+    "ScaledDotProductAttention",
+    "MultiheadAttention",
+    "Residual",
 ]

@@ -18,16 +18,19 @@ import numpy as np
 
 from .. import rounding
 from ..rounding import Tracked, exact, lift
-from . import activation, batchnorm, dropout, embedding, flatten, layernorm, linear
+from . import activation, attention, batchnorm, dropout, embedding, flatten, layernorm, linear, residual
 
 MODULES = {}
-for _module in (linear, activation, batchnorm, layernorm, dropout, embedding, flatten):
+for _module in (linear, activation, batchnorm, layernorm, dropout, embedding, flatten, attention, residual):
     for _kind in _module.KINDS:
         MODULES[_kind] = _module
 
 
 def module(layer):
     return MODULES[layer["kind"]]
+
+
+residual.module_of = module  # the inner layers' modules, without an import cycle
 
 
 def layer_bounds(layer, params, buffers, x, dout, train=True, mask=None):

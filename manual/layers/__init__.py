@@ -4,26 +4,24 @@ layer's plain description ``{"kind": ..., **config}`` rebuilds it (``from_config
 import inspect
 
 from .activation import GELU, Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
-from .base import Layer
+from .attention import MultiheadAttention, ScaledDotProductAttention
+from .base import Layer, describe
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .dropout import Dropout
 from .embedding import Embedding
 from .flatten import Flatten
 from .layernorm import LayerNorm
 from .linear import Linear
+from .residual import Residual
 
 KINDS = {
     cls.kind: cls
     for cls in (
         Linear, Sigmoid, Tanh, ReLU, LeakyReLU, Identity, Softmax, LogSoftmax, GELU, SiLU,
         BatchNorm1d, BatchNorm2d, LayerNorm, Dropout, Embedding, Flatten,
+        ScaledDotProductAttention, MultiheadAttention, Residual,
     )
 }  # fmt: skip
-
-
-def describe(layer):
-    """A layer as plain data: ``{"kind": ..., **its config}``."""
-    return {"kind": layer.kind, **layer.config()}
 
 
 def from_config(data):
@@ -38,6 +36,10 @@ def from_config(data):
     unknown = sorted(set(args) - set(known))
     if unknown:
         raise ValueError(f"layer {kind}: unknown argument {unknown[0]!r}; {kind} takes {known or 'none'}")
+    if getattr(KINDS[kind], "takes_layers", False) and isinstance(args.get("layers"), (list, tuple)):
+        args["layers"] = [
+            from_config(inner) if isinstance(inner, dict) else inner for inner in args["layers"]
+        ]
     try:
         return KINDS[kind](**args)
     except TypeError as err:

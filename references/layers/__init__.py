@@ -13,10 +13,10 @@ generator's draw, replayed by the harness): neither framework's own dropout can
 take one, so both apply it as x · mask / (1 − p).
 """
 
-from . import activation, batchnorm, dropout, embedding, flatten, layernorm, linear
+from . import activation, attention, batchnorm, dropout, embedding, flatten, layernorm, linear, residual
 
 MODULES = {}
-for _module in (linear, activation, batchnorm, layernorm, dropout, embedding, flatten):
+for _module in (linear, activation, batchnorm, layernorm, dropout, embedding, flatten, attention, residual):
     for _kind in _module.KINDS:
         MODULES[_kind] = _module
 
@@ -27,3 +27,6 @@ def module(layer):
     if kind not in MODULES:
         raise ValueError(f"layer: unknown kind {kind!r}; known: {', '.join(sorted(MODULES))}")
     return MODULES[kind]
+
+
+residual.module_of = module  # the inner layers' modules, without an import cycle
