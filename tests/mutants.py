@@ -272,6 +272,8 @@ BY_NAME = {m.name: m for m in MUTANTS}
 # mistakes planted in the layer kinds (manual/layers), each with the kinds whose parity cases it breaks
 NORM, BATCHNORM, LAYERNORM = "manual.layers.norm", "manual.layers.batchnorm", "manual.layers.layernorm"
 EMBEDDING, DROPOUT, ACTIVATION_MATH = "manual.layers.embedding", "manual.layers.dropout", "manual.activations"
+ATTENTION, RESIDUAL = "manual.layers.attention", "manual.layers.residual"
+ATTENTION_KINDS = ("ScaledDotProductAttention", "MultiheadAttention")
 LAYER_MUTANTS = [
     (
         _m("batchnorm mean path dropped", "layer", "∂L/∂x without −Σg (the path through μ)",
@@ -326,6 +328,26 @@ LAYER_MUTANTS = [
            (ACTIVATION_MATH, "out *= zc\n        out += normal_cdf(z)  # f′ = Φ(z) + z φ(z)",
             "out *= 0\n        out += normal_cdf(z)")),
         ("GELU",),
+    ),
+    (
+        _m("attention 1/sqrt(d) left out of the backward", "layer", "∂q = ∂S k, ∂k = ∂Sᵀ q without the 1/√d",
+           (ATTENTION, "    dS *= scale  # S = q kᵀ / √d\n", "")),
+        ATTENTION_KINDS,
+    ),
+    (
+        _m("attention key padding mask ignored", "layer", "the padded keys attended to",
+           (ATTENTION, "mask |= key_padding_mask[:, None, :]", "pass")),
+        ATTENTION_KINDS,
+    ),
+    (
+        _m("causal mask shows the next key", "layer", "triu(·, 2) for triu(·, 1): query i sees key i + 1",
+           (ATTENTION, "np.triu(np.ones((tq, tk), bool), 1)", "np.triu(np.ones((tq, tk), bool), 2)")),
+        ATTENTION_KINDS,
+    ),
+    (
+        _m("residual path dropped in backward", "layer", "∂x = ∂x through f, without the skip's ∂out",
+           (RESIDUAL, "dx = g + dout  # the skip path", "dx = g")),
+        ("Residual",),
     ),
 ]  # fmt: skip
 LAYER_BY_NAME = {m.name: (m, kinds) for m, kinds in LAYER_MUTANTS}

@@ -35,6 +35,11 @@ def _inputs(x, count):
     return given + (None,) * (count - len(given))
 
 
+def _given(inputs):
+    """A module's forward arguments: the inputs one by one, or one tuple (inside a Sequential)."""
+    return inputs if len(inputs) > 1 else inputs[0]
+
+
 def torch_module(layer, params, buffers, dtype):
     import torch
     import torch.nn.functional as F
@@ -45,8 +50,8 @@ def torch_module(layer, params, buffers, dtype):
     if layer["kind"] == "ScaledDotProductAttention":
 
         class Attention(nn.Module):
-            def forward(self, inputs):
-                q, k, v, pad = _inputs(inputs, 4)
+            def forward(self, *inputs):
+                q, k, v, pad = _inputs(_given(inputs), 4)
                 if pad is None:
                     return F.scaled_dot_product_attention(q, k, v, is_causal=causal)
                 # a bool attn_mask is True where a query may look; is_causal cannot be given beside it
@@ -72,8 +77,8 @@ def torch_module(layer, params, buffers, dtype):
             super().__init__()
             self.mha = mha
 
-        def forward(self, inputs):
-            x, pad = _inputs(inputs, 2)
+        def forward(self, *inputs):
+            x, pad = _inputs(_given(inputs), 2)
             T = x.shape[1]
             mask = torch.ones(T, T, dtype=torch.bool).triu(1) if causal else None  # True = not allowed
             out, _ = self.mha(
