@@ -3,8 +3,9 @@
 differences of ⟨dout, f⟩ (CS231n's ``eval_numerical_gradient_array``), and the
 running error bound of a correct implementation (``crosscheck.layers``).
 
-Every result is a ``LayerResult``: ``out``, ``dx`` (None for indices), ``grads``
-and ``buffers`` by name. ``compare`` judges one against another entry by entry
+Every result is a ``LayerResult``: ``out``, ``dx`` (None for indices; a tuple for a
+tuple of inputs, RNN's ``(x, h0)``, one entry per input, None for one without a
+gradient), ``grads`` and ``buffers`` by name. ``compare`` judges one against another entry by entry
 within ``rounding.allowed`` of the bound; ``detectable`` says how small a
 relative error each array can reveal, so a test can assert it is informative.
 """
@@ -31,20 +32,31 @@ class LayerResult:
     dx: object
     grads: dict
     buffers: dict
+    inputs: tuple = ("x",)  # the layer's input names, that a tuple dx is named by
 
     def arrays(self):
-        """``{name: array}``: "out", "dx", each grad as "d<name>", each buffer by its name."""
-        named = {"out": self.out}
-        if self.dx is not None:
-            named["dx"] = self.dx
+        """``{name: array}``: "out", "dx" (for a tuple of inputs "dx", "dh0", ...: "d" and each
+        input's name), each grad as "d<name>", each buffer by its name."""
+        named = {"out": self.out, **input_grads(self.inputs, self.dx)}
         named.update({f"d{k}": v for k, v in self.grads.items()})
         named.update(self.buffers)
         return named
 
 
+def input_grads(inputs, dx):
+    """``{"d<input>": gradient}`` of a dx (an array, None, or a tuple of them, one per input
+    in order), without the inputs that have none."""
+    dxs = dx if isinstance(dx, tuple) else (dx,)
+    return {f"d{name}": d for name, d in zip(inputs, dxs) if d is not None}
+
+
 def describe(layer):
     """The plain description of a layer (a manual layer or a dict)."""
     return layer if isinstance(layer, dict) else {"kind": layer.kind, **layer.config()}
+
+
+def inputs_of(layer):
+    return from_config(describe(layer)).inputs
 
 
 def engine(layer, params, buffers, x, dout, train=True, rng=None):
@@ -55,29 +67,35 @@ def engine(layer, params, buffers, x, dout, train=True, rng=None):
     out, cache = layer.forward(params, x, train=train, rng=rng, buffers=buffers)
     dx, grads = layer.backward(np.asarray(dout), cache)
     mask = cache if layer.draws and train else None
-    return LayerResult(out, dx, grads, buffers), mask
+    return LayerResult(out, dx, grads, buffers, layer.inputs), mask
 
 
 def reference(name, layer, params, buffers, x, dout, dtype, train=True, mask=None):
     out, dx, grads, new = REFERENCES[name].layer_forward_backward(
         describe(layer), params, buffers or {}, x, dout, np.dtype(dtype).name, train, mask
     )
-    return LayerResult(out, dx, grads, new)
+    return LayerResult(out, dx, grads, new, inputs_of(layer))
 
 
 def bounds(layer, params, buffers, x, dout, train=True, mask=None):
     """The running error bounds, a ``LayerResult`` of ``rounding.Tracked``."""
     out, dx, grads, new = layer_bounds(describe(layer), params, buffers or {}, x, dout, train, mask)
-    return LayerResult(out, dx, grads, new)
+    return LayerResult(out, dx, grads, new, inputs_of(layer))
+
+
+def _is_float(a):
+    return np.asarray(a).dtype.kind == "f"
 
 
 def numeric(layer, params, buffers, x, dout, train=True, rng_state=None, eps=1e-6):
-    """dx and every param's gradient of φ = ⟨dout, f(x)⟩ by central differences, in float64,
-    with the same mode and (Dropout) the same mask at every evaluation."""
+    """dx (a tuple for a tuple of inputs: each float input perturbed in turn) and every param's
+    gradient of φ = ⟨dout, f(x)⟩ by central differences, in float64, with the same mode and
+    (Dropout) the same mask at every evaluation."""
     layer = from_config(describe(layer))
     p64 = {k: np.array(v, np.float64) for k, v in params.items()}
-    floats = np.asarray(x).dtype.kind == "f"
-    x64 = np.array(x, np.float64) if floats else np.asarray(x)
+    several = isinstance(x, tuple)
+    xs = tuple(np.array(v, np.float64) if _is_float(v) else np.asarray(v) for v in (x if several else (x,)))
+    x64 = xs if several else xs[0]
     d64 = np.asarray(dout, np.float64)
 
     def run():
@@ -91,9 +109,9 @@ def numeric(layer, params, buffers, x, dout, train=True, rng_state=None, eps=1e-
     def phi():
         return float(np.vdot(d64, run()))
 
-    dx = central_differences(phi, x64, eps) if floats else None
+    dxs = tuple(central_differences(phi, v, eps) if _is_float(v) else None for v in xs)
     grads = {k: central_differences(phi, v, eps) for k, v in p64.items()}
-    return dx, grads, float(np.vdot(np.abs(d64), np.abs(run())))
+    return (dxs if several else dxs[0]), grads, float(np.vdot(np.abs(d64), np.abs(run())))
 
 
 @dataclass(frozen=True)
@@ -129,9 +147,9 @@ def compare_numeric(result, numeric_result, eps=1e-6):
     rtol = tolerance("finite_differences", np.float64).rtol
     dx, grads, magnitude = numeric_result
     atol = 16 * float(np.finfo(np.float64).eps) * max(1.0, magnitude) / eps
-    pairs = ([("dx", result.dx, dx)] if dx is not None else []) + [
-        (f"d{k}", result.grads[k], v) for k, v in grads.items()
-    ]
+    mine = input_grads(result.inputs, result.dx)
+    pairs = [(k, mine[k], v) for k, v in input_grads(result.inputs, dx).items()]
+    pairs += [(f"d{k}", result.grads[k], v) for k, v in grads.items()]
     rows = []
     for name, mine, num in pairs:
         diff = np.abs(np.asarray(mine, np.float64) - num)

@@ -190,6 +190,18 @@ def where(condition, a, b):
     return Tracked(np.where(condition, a.v, b.v), np.where(condition, a.e, b.e))
 
 
+def stack(ts, axis=0):
+    """Tracked values stacked along a new axis (no rounding)."""
+    ts = [lift(t) for t in ts]
+    return Tracked(np.stack([t.v for t in ts], axis), np.stack([t.e for t in ts], axis))
+
+
+def concatenate(ts, axis=-1):
+    """Tracked values side by side along an axis (no rounding)."""
+    ts = [lift(t) for t in ts]
+    return Tracked(np.concatenate([t.v for t in ts], axis), np.concatenate([t.e for t in ts], axis))
+
+
 def maximum0(a):
     """max(a, 0): no rounding; an entry near 0 takes either side's error."""
     a = lift(a)

@@ -13,6 +13,8 @@ from .ensemble import Ensemble
 from .gradcheck import gradcheck
 from .layers import (
     GELU,
+    LSTM,
+    RNN,
     BatchNorm1d,
     BatchNorm2d,
     Dropout,
@@ -71,6 +73,8 @@ __all__ = [
     "Dropout",
     "Embedding",
     "Flatten",
+    "RNN",
+    "LSTM",
     "ScaledDotProductAttention",
     "MultiheadAttention",
     "Residual",

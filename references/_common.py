@@ -245,15 +245,27 @@ def check_sequential_arrays(spec, params, buffers):
 
 def check_sequential_data(spec, x, y=None):
     """x as the first layer takes it (integer indices for an Embedding, floats of the spec's
-    dtype), y as the loss does (integer labels for cross-entropy and nll, or floats)."""
-    first = spec["layers"][0]["kind"]
-    x = np.asarray(x)
-    x = x.astype(np.int64) if first == "Embedding" else np.asarray(x, dtype=spec["dtype"])
+    dtype), y as the loss does (integer labels for cross-entropy and nll, or floats). A tuple
+    x, the several inputs of one layer (RNN's ``(x, h0)``): x as above, each further input
+    floats of the dtype, or booleans (a mask) left as they are."""
+    if isinstance(x, tuple):
+        if not x:
+            raise ValueError("x: expected an array or a non-empty tuple of arrays, got ()")
+        x = (check_sequential_data(spec, x[0]), *(_further_input(spec, v) for v in x[1:]))
+    else:
+        x = np.asarray(x)
+        first = spec["layers"][0]["kind"]
+        x = x.astype(np.int64) if first == "Embedding" else np.asarray(x, dtype=spec["dtype"])
     if y is None:
         return x
     y = np.asarray(y)
     y = y.astype(np.int64) if y.dtype.kind in "iu" else np.asarray(y, dtype=spec["dtype"])
     return x, y
+
+
+def _further_input(spec, v):
+    v = np.asarray(v)
+    return v if v.dtype == bool else np.asarray(v, dtype=spec["dtype"])
 
 
 def dropout_layers(spec):

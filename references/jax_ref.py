@@ -435,7 +435,8 @@ def sequential_forward(spec, params, buffers, x, train=False, masks=None):
 
 def layer_forward_backward(layer, params, buffers, x, dout, dtype, train=True, mask=None):
     """One layer alone: ``(out, dx, grads, buffers)`` from ``jax.vjp`` with the upstream
-    gradient ``dout``; dx is None for integer inputs."""
+    gradient ``dout``; dx is None for integer inputs. A tuple x (RNN's ``(x, h0)``): the vjp
+    over its float entries, dx a tuple (None for an integer or boolean entry)."""
     _require()
     spec = check_sequential_spec(
         {"kind": "Sequential", "layers": [layer], "loss": "mse", "reduction": "sum", "dtype": dtype}
@@ -446,26 +447,32 @@ def layer_forward_backward(layer, params, buffers, x, dout, dtype, train=True, m
     with x64(spec["dtype"]):
         jmask = None if mask is None else _device(np.asarray(mask, dtype=bool))
         jbuf = to_jax(buffers)
-        ints = not np.issubdtype(x.dtype, np.floating)
+        several = isinstance(x, tuple)
+        xs = x if several else (x,)
+        floats = tuple(np.issubdtype(v.dtype, np.floating) for v in xs)
 
-        def f(p, xin):
-            return module.jax_apply(layer, p, jbuf, xin, train, jmask)
+        def f(p, fx, others):
+            """The layer of its params and float inputs, the others (indices, masks) held fixed."""
+            fx, others = list(fx), list(others)
+            xin = tuple(fx.pop(0) if is_float else others.pop(0) for is_float in floats)
+            return module.jax_apply(layer, p, jbuf, xin if several else xin[0], train, jmask)
 
-        jx = _device(x)
+        jfloats = tuple(_device(v) for v, is_float in zip(xs, floats) if is_float)
+        jothers = tuple(_device(v) for v, is_float in zip(xs, floats) if not is_float)
         cotangent = _device(np.asarray(dout, dtype=spec["dtype"]))
 
         # jitted whole: one XLA compile, where eager jax compiles every primitive on its own
         @jax.jit
-        def forward_backward(p, xin, d):
-            if ints:  # indices have no gradient: differentiate with respect to the params alone
-                out, vjp, new = jax.vjp(lambda q: f(q, xin), p, has_aux=True)
-                return out, vjp(d)[0], None, new
-            out, vjp, new = jax.vjp(f, p, xin, has_aux=True)
+        def forward_backward(p, fx, others, d):
+            # indices and masks have no gradient: differentiate with respect to the rest alone
+            out, vjp, new = jax.vjp(lambda q, g: f(q, g, others), p, fx, has_aux=True)
             gp, gx = vjp(d)
             return out, gp, gx, new
 
-        out, gp, gx, new = forward_backward(to_jax(params), jx, cotangent)
-        dx = None if ints else np.array(gx, dtype=spec["dtype"])
+        out, gp, gx, new = forward_backward(to_jax(params), jfloats, jothers, cotangent)
+        gx = iter(gx)
+        dxs = tuple(np.array(next(gx), dtype=spec["dtype"]) if is_float else None for is_float in floats)
+        dx = dxs if several else dxs[0]
         return (
             np.array(out, dtype=spec["dtype"]),
             dx,

@@ -389,21 +389,26 @@ def sequential_forward(spec, params, buffers, x, train=False, masks=None):
 
 def layer_forward_backward(layer, params, buffers, x, dout, dtype, train=True, mask=None):
     """One layer alone: ``(out, dx, grads, buffers)`` with the upstream gradient ``dout``
-    (autograd of ⟨dout, out⟩); dx is None for integer inputs."""
+    (autograd of ⟨dout, out⟩); dx is None for integer inputs. A tuple x (RNN's ``(x, h0)``):
+    the module called with its entries, each float one requiring grad, dx a tuple of their
+    gradients (None for a mask)."""
     _require()
     spec = {"kind": "Sequential", "layers": [layer], "loss": "mse", "reduction": "sum", "dtype": dtype}
     model, kinds, spec = sequential_model(spec, [params], [buffers or {}])
     model.train(train)
     if train and layer["kind"] == "Dropout":
         model[0].mask = torch.from_numpy(np.asarray(mask, dtype=bool))
-    xin = torch.from_numpy(check_sequential_data(spec, x))
-    if xin.is_floating_point():
-        xin.requires_grad_(True)
-    out = model(xin)
+    x = check_sequential_data(spec, x)
+    several = isinstance(x, tuple)
+    xins = [torch.from_numpy(v) for v in (x if several else (x,))]
+    for xin in xins:
+        if xin.is_floating_point():
+            xin.requires_grad_(True)
+    out = model[0](*xins) if several else model(xins[0])
     out.backward(torch.from_numpy(np.asarray(dout, dtype=spec["dtype"])))
     grads, state = kinds[0].torch_state(layer, model[0])
-    dx = xin.grad.numpy().copy() if xin.is_floating_point() else None
-    return out.detach().numpy().copy(), dx, grads, state
+    dxs = tuple(xin.grad.numpy().copy() if xin.is_floating_point() else None for xin in xins)
+    return out.detach().numpy().copy(), (dxs if several else dxs[0]), grads, state
 
 
 def sequential_train(

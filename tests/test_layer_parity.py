@@ -24,9 +24,11 @@ RNG = np.random.default_rng
 
 
 def case(layer, x, params=None, buffers=None, train=True):
-    """A layer, its input, params (default: drawn by the layer, then perturbed away from 1 and 0)
-    and buffers (default: fresh, for eval mode perturbed too)."""
-    rng = RNG(len(repr(layer)) + int(np.asarray(x).size))
+    """A layer, its input (an array, or a tuple of its inputs: RNN's ``(x, h0)``), params (default:
+    drawn by the layer, then perturbed away from 1 and 0) and buffers (default: fresh, for eval
+    mode perturbed too)."""
+    x = tuple(np.asarray(v) for v in x) if isinstance(x, tuple) else np.asarray(x)
+    rng = RNG(len(repr(layer)) + sum(int(v.size) for v in (x if isinstance(x, tuple) else (x,))))
     if params is None:
         params = layer.init_params(rng, np.float64)
         params = {
@@ -36,7 +38,7 @@ def case(layer, x, params=None, buffers=None, train=True):
         buffers = layer.init_buffers(np.float64)
         if not train:
             buffers = {k: v + rng.uniform(0.1, 0.9, v.shape) for k, v in buffers.items()}
-    return layer, np.asarray(x), params, buffers, train
+    return layer, x, params, buffers, train
 
 
 def floats(*shape, mean=0.0, scale=1.0, seed=0):
@@ -87,6 +89,21 @@ CASES = {
     "embedding-wide": case(manual.Embedding(4, 130), np.array([[3, 3, 1], [0, 3, 1]])),
     "flatten": case(manual.Flatten(), floats(2, 3, 4)),
     "flatten-middle": case(manual.Flatten(2, 3), floats(2, 3, 4, 5)),
+    # recurrences: with and without the initial states (their gradients dh0, dc0 compared too),
+    # one step, fifty steps (the error compounds through W_hh), one input feature
+    "rnn-tanh": case(manual.RNN(3, 4), floats(2, 5, 3)),
+    "rnn-tanh-h0": case(manual.RNN(3, 4), (floats(2, 5, 3), floats(2, 4, seed=1))),
+    "rnn-relu": case(manual.RNN(3, 4, nonlinearity="relu"), floats(2, 5, 3)),
+    "rnn-relu-h0": case(manual.RNN(3, 4, nonlinearity="relu"), (floats(2, 5, 3), floats(2, 4, seed=1))),
+    "rnn-t1": case(manual.RNN(3, 4), (floats(3, 1, 3), floats(3, 4, seed=1))),
+    "rnn-t50": case(manual.RNN(2, 3), (floats(2, 50, 2), floats(2, 3, seed=1))),
+    "rnn-input-size-1": case(manual.RNN(1, 3), floats(3, 4, 1)),
+    "lstm": case(manual.LSTM(3, 4), floats(2, 5, 3)),
+    "lstm-h0": case(manual.LSTM(3, 4), (floats(2, 5, 3), floats(2, 4, seed=1))),
+    "lstm-h0-c0": case(manual.LSTM(3, 4), (floats(2, 5, 3), floats(2, 4, seed=1), floats(2, 4, seed=2))),
+    "lstm-t1": case(manual.LSTM(3, 4), (floats(3, 1, 3), floats(3, 4, seed=1), floats(3, 4, seed=2))),
+    "lstm-t50": case(manual.LSTM(2, 3), (floats(2, 50, 2), floats(2, 3, seed=1), floats(2, 3, seed=2))),
+    "lstm-input-size-1": case(manual.LSTM(1, 3), floats(3, 4, 1)),
 }
 DTYPES = {"f64": np.float64, "f32": np.float32}
 
@@ -95,13 +112,20 @@ def _cast(arrays, dtype):
     return {k: np.asarray(v, dtype) for k, v in arrays.items()}
 
 
+def _cast_input(x, dtype):
+    """x in the dtype (each float entry of a tuple of inputs); indices and masks as they are."""
+    if isinstance(x, tuple):
+        return tuple(_cast_input(v, dtype) for v in x)
+    return x.astype(dtype) if x.dtype.kind == "f" else x
+
+
 @functools.cache
 def computed(name, dtype_name):
     """The engine's result, its mask, the upstream gradient and the bounds, in the dtype."""
     layer, x, params, buffers, train = CASES[name]
     dtype = DTYPES[dtype_name]
     params, buffers = _cast(params, dtype), _cast(buffers, dtype)
-    x = x.astype(dtype) if x.dtype.kind == "f" else x
+    x = _cast_input(x, dtype)
     rng = RNG(7) if layer.draws else None
     state = None if rng is None else rng.bit_generator.state
     out, _ = layer.forward(params, x, train=train, rng=RNG(7) if rng else None, buffers=_cast(buffers, dtype))

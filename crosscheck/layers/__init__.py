@@ -18,10 +18,32 @@ import numpy as np
 
 from .. import rounding
 from ..rounding import Tracked, exact, lift
-from . import activation, attention, batchnorm, dropout, embedding, flatten, layernorm, linear, residual
+from . import (
+    activation,
+    attention,
+    batchnorm,
+    dropout,
+    embedding,
+    flatten,
+    layernorm,
+    linear,
+    recurrent,
+    residual,
+)
 
 MODULES = {}
-for _module in (linear, activation, batchnorm, layernorm, dropout, embedding, flatten, attention, residual):
+for _module in (
+    linear,
+    activation,
+    batchnorm,
+    layernorm,
+    dropout,
+    embedding,
+    flatten,
+    recurrent,
+    attention,
+    residual,
+):
     for _kind in _module.KINDS:
         MODULES[_kind] = _module
 

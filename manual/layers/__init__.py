@@ -12,13 +12,14 @@ from .embedding import Embedding
 from .flatten import Flatten
 from .layernorm import LayerNorm
 from .linear import Linear
+from .recurrent import LSTM, RNN
 from .residual import Residual
 
 KINDS = {
     cls.kind: cls
     for cls in (
         Linear, Sigmoid, Tanh, ReLU, LeakyReLU, Identity, Softmax, LogSoftmax, GELU, SiLU,
-        BatchNorm1d, BatchNorm2d, LayerNorm, Dropout, Embedding, Flatten,
+        BatchNorm1d, BatchNorm2d, LayerNorm, Dropout, Embedding, Flatten, RNN, LSTM,
         ScaledDotProductAttention, MultiheadAttention, Residual,
     )
 }  # fmt: skip

@@ -13,6 +13,12 @@ that draw (Dropout). ``grads`` has exactly the keys and shapes of ``params``;
 ``dx`` is shaped like x (None for an input that has no gradient, Embedding's
 indices). ``cache`` is whatever the backward needs, and nothing else.
 
+Several inputs: a layer that takes more than x names them in ``inputs`` (RNN's
+``("x", "h0")``, LSTM's ``("x", "h0", "c0")``). Its forward takes x alone or a
+tuple of the first of its inputs in that order, and its backward then returns
+dx as a tuple of the same length (None for an input without a gradient). In a
+``Sequential`` only plain x flows.
+
 ``output_shape(shape)`` checks an input's per-sample shape (without the batch
 axis; None where unknown) before anything is computed, and returns the
 output's; ``config()`` returns the hyperparameters as plain data, so that
@@ -27,6 +33,8 @@ import numpy as np
 
 class Layer:
     kind = "?"
+    # the inputs forward takes, in order: x alone, or a tuple of the first of these
+    inputs = ("x",)
     # the input an Embedding takes: integer indices; every other layer takes floats
     takes_indices = False
     # whether forward(train=...) differs between modes, or draws from rng

@@ -13,10 +13,32 @@ generator's draw, replayed by the harness): neither framework's own dropout can
 take one, so both apply it as x · mask / (1 − p).
 """
 
-from . import activation, attention, batchnorm, dropout, embedding, flatten, layernorm, linear, residual
+from . import (
+    activation,
+    attention,
+    batchnorm,
+    dropout,
+    embedding,
+    flatten,
+    layernorm,
+    linear,
+    recurrent,
+    residual,
+)
 
 MODULES = {}
-for _module in (linear, activation, batchnorm, layernorm, dropout, embedding, flatten, attention, residual):
+for _module in (
+    linear,
+    activation,
+    batchnorm,
+    layernorm,
+    dropout,
+    embedding,
+    flatten,
+    recurrent,
+    attention,
+    residual,
+):
     for _kind in _module.KINDS:
         MODULES[_kind] = _module
 
