@@ -31,10 +31,8 @@ def attend(q, k, v, hidden):
     scale = 1 / math.sqrt(q.shape[-1])
     S = (q @ k.swapaxes(-1, -2)) * scale
     hidden = np.broadcast_to(hidden, S.shape)
-    top = Tracked(
-        np.max(S.v, axis=-1, keepdims=True, where=~hidden, initial=-np.inf),
-        np.max(S.e, axis=-1, keepdims=True, where=~hidden, initial=0.0),
-    )
+    # the shift by the row's max carries no error of its own: softmax(S − m) is the same for any m
+    top = Tracked(np.max(S.v, axis=-1, keepdims=True, where=~hidden, initial=-np.inf))
     zero = Tracked(np.zeros(S.shape))
     shifted = rounding.where(hidden, zero, S - top)
     e = rounding.where(hidden, zero, rounding.exp(shifted))
