@@ -451,6 +451,147 @@ def test_bad_layers_and_inputs_say_what_was_expected(build, error, fragment):
     assert fragment in str(info.value)
 
 
+def _pad(mask_rows, steps=5):
+    mask = np.zeros((len(mask_rows), steps), bool)
+    for i, row in enumerate(mask_rows):
+        mask[i, list(row)] = True
+    return mask
+
+
+QKV = tuple(RNG(seed).standard_normal((2, 3, 5, 4)) for seed in range(3))
+X_ATTENTION = RNG(0).standard_normal((2, 5, 8))
+
+
+@pytest.mark.parametrize(
+    "call, error, fragment",
+    [
+        (
+            lambda: manual.ScaledDotProductAttention().forward({}, (*QKV, _pad([[], range(5)]))),
+            ValueError,
+            "every key is masked for query 0 of sample 1 (key_padding_mask): its softmax has no entries",
+        ),
+        (
+            lambda: manual.MultiheadAttention(8, 2, causal=True).forward({}, (X_ATTENTION, _pad([[1], [0]]))),
+            ValueError,
+            "every key is masked for query 0 of sample 1 (key_padding_mask and the causal mask)",
+        ),
+        (
+            lambda: manual.MultiheadAttention(6, 4),
+            ValueError,
+            "embed_dim: expected a multiple of num_heads (4), got 6",
+        ),
+        (lambda: manual.MultiheadAttention(8, 0), ValueError, "num_heads: expected an integer >= 1, got 0"),
+        (
+            lambda: manual.MultiheadAttention(8, 2).forward({}, X_ATTENTION[:, 0]),
+            ValueError,
+            "x: expected (N, T, 8), got shape (2, 8)",
+        ),
+        (
+            lambda: manual.MultiheadAttention(8, 2).forward({}, X_ATTENTION[..., :6]),
+            ValueError,
+            "expected inputs of shape (N, T, 8) (batch first, embed_dim last), got per-sample shape (5, 6)",
+        ),
+        (
+            lambda: manual.MultiheadAttention(8, 2).forward({}, (X_ATTENTION, np.zeros((2, 6), bool))),
+            ValueError,
+            "key_padding_mask: expected shape (N, Tk) = (2, 5), got (2, 6)",
+        ),
+        (
+            lambda: manual.ScaledDotProductAttention().forward({}, (*QKV, np.zeros((2, 5)))),
+            TypeError,
+            "key_padding_mask: expected a bool array (True = ignore that key), got float64",
+        ),
+        (
+            lambda: manual.ScaledDotProductAttention().forward({}, QKV[:2]),
+            ValueError,
+            "expected a tuple (q, k, v) or (q, k, v, key_padding_mask), got a tuple of 2",
+        ),
+        (
+            lambda: manual.ScaledDotProductAttention().forward({}, (QKV[0], QKV[1][..., :3], QKV[2])),
+            ValueError,
+            "expected q (..., Tq, d), k (..., Tk, d), v (..., Tk, dv) with the same leading axes, got "
+            "per-sample shapes q (3, 5, 4), k (3, 5, 3), v (3, 5, 4)",
+        ),
+        (
+            lambda: manual.ScaledDotProductAttention().forward(
+                {}, (QKV[0], QKV[1], QKV[2].astype(np.float32))
+            ),
+            TypeError,
+            "q, k, v: expected floats of one dtype, got ['float64', 'float64', 'float32']",
+        ),
+        (
+            lambda: manual.Sequential(
+                [manual.Linear(2, 4), manual.Residual([manual.Linear(4, 3)])], loss="mse"
+            ),
+            ValueError,
+            "layer 1 (Residual([Linear(4, 3)])): x + f(x) needs f to keep the shape: the layers "
+            "[Linear(4, 3)] turn per-sample shape (..., 4) into (..., 3)",
+        ),
+        (
+            lambda: manual.Sequential(
+                [manual.Residual([manual.LayerNorm(4), manual.Linear(4, 3)])], loss="mse"
+            ).loss_and_grads(np.ones((2, 4)), np.ones((2, 4))),
+            ValueError,
+            "layer 0 (Residual([LayerNorm((4,)), Linear(4, 3)])): x + f(x) needs f to keep the shape: "
+            "the layers [LayerNorm((4,)), Linear(4, 3)] turn per-sample shape (4,) into (3,)",
+        ),
+        (
+            lambda: manual.Sequential(
+                [manual.Residual([manual.MultiheadAttention(8, 2)])], loss="mse"
+            ).loss_and_grads(np.ones((2, 5, 6)), np.ones((2, 5, 6))),
+            ValueError,
+            "layer 0 (Residual([MultiheadAttention(8, 2)])): inner layer 0 (MultiheadAttention(8, 2)): "
+            "expected inputs of shape (N, T, 8)",
+        ),
+        (
+            lambda: manual.Residual([manual.Embedding(4, 4)]),
+            ValueError,
+            "layers[0]: Embedding(4, 4) takes integer indices: x + f(x) needs float x",
+        ),
+        (lambda: manual.Residual([]), TypeError, "layers: expected a non-empty list of layers, got list"),
+        (
+            lambda: manual.Residual([manual.Dropout(0.1)]),
+            ValueError,
+            "inside a Residual is not supported yet",
+        ),
+    ],
+)
+def test_bad_attention_and_residual_input_is_refused_before_anything_is_computed(call, error, fragment):
+    with pytest.raises(error) as info:
+        call()
+    assert fragment in str(info.value)
+
+
+def test_a_refused_residual_leaves_the_net_untouched():
+    net = manual.Sequential([manual.Residual([manual.LayerNorm(4), manual.Linear(4, 3)])], loss="mse", seed=0)
+    before = net.copy()
+    with pytest.raises(ValueError, match="needs f to keep the shape"):
+        net.loss_and_grads(np.ones((2, 4)), np.ones((2, 4)))
+    assert all(np.array_equal(a[k], b[k]) for a, b in zip(net.params, before.params) for k in a)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_padded_key_is_as_if_absent(dtype):
+    """Hand algebra: with keys 3 and 4 of sample 0 padded, its output is attention over keys 0-2
+    alone (q kᵀ/√d, exp, normalize, times v, written out here), every dq, dk, dv of a padded key
+    exactly 0, and P exactly 0 there; float32 stays float32, and no warning (the suite's
+    filterwarnings=error) from an exp(−inf)."""
+    q, k, v = (a.astype(dtype) for a in QKV)
+    mask = _pad([[3, 4], []])
+    layer = manual.ScaledDotProductAttention()
+    out, cache = layer.forward({}, (q, k, v, mask))
+    s = q[0] @ k[0, :, :3].transpose(0, 2, 1) / np.sqrt(4)
+    p = np.exp(s - s.max(-1, keepdims=True))
+    p /= p.sum(-1, keepdims=True)
+    np.testing.assert_allclose(out[0], p @ v[0, :, :3], rtol=1e-5 if dtype == np.float32 else 1e-12)
+    assert out.dtype == dtype
+    P = cache[0][0]
+    assert (P[0, :, :, 3:] == 0).all() and (P[1] > 0).all()
+    (dq, dk, dv, dmask), grads = layer.backward(RNG(5).standard_normal(out.shape).astype(dtype), cache)
+    assert grads == {} and dmask is None and (dk[0, :, 3:] == 0).all() and (dv[0, :, 3:] == 0).all()
+    assert dq.dtype == dk.dtype == dv.dtype == dtype
+
+
 # ------------------------------------------------------------------ one description
 
 

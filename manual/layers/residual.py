@@ -73,7 +73,7 @@ class Residual(Layer):
         if shape is not None and out is not None and not _alike(shape, out):
             raise ValueError(
                 f"x + f(x) needs f to keep the shape: the layers [{', '.join(map(repr, self.layers))}] "
-                f"turn per-sample shape {shape} into {out}"
+                f"turn per-sample shape {_shown(shape)} into {_shown(out)}"
             )
         return shape
 
@@ -95,6 +95,12 @@ class Residual(Layer):
             g, grads[i] = self.layers[i].backward(g, cache[i])
         dx = g + dout  # the skip path
         return dx, self._named(grads)
+
+
+def _shown(shape):
+    return (
+        "(" + ", ".join("..." if s is ... else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+    )
 
 
 def _alike(a, b):
