@@ -11,7 +11,7 @@ import functools
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import manual
@@ -272,6 +272,49 @@ def test_drawn_shapes_agree_with_both_frameworks(shape, seed, kind):
     bound = lc.bounds(layer, params, buffers, x, dout, True, mask)
     for reference in ("torch", "jax"):
         theirs = lc.reference(reference, layer, params, buffers, x, dout, np.float64, True, mask)
+        rows = lc.compare(theirs, mine, bound, np.float64)
+        assert all(r.ok for r in rows), (reference, [r for r in rows if not r.ok])
+
+
+@given(
+    n=st.integers(1, 3),
+    steps=st.integers(1, 6),
+    heads=st.sampled_from([1, 2, 4]),
+    head_dim=st.integers(1, 3),
+    causal=st.booleans(),
+    padded=st.booleans(),
+    kind=st.sampled_from(["ScaledDotProductAttention", "MultiheadAttention", "Residual"]),
+    seed=st.integers(0, 2**16),
+)
+# every drawn shape costs an XLA compile (~0.8 s): half the default profile's examples
+@settings(max_examples=max(1, settings.default.max_examples // 2))
+def test_drawn_attention_shapes_agree_with_both_frameworks(
+    n, steps, heads, head_dim, causal, padded, kind, seed
+):
+    """N, T, heads and E = heads · head_dim drawn (T = 1 and one head included), causal or not,
+    a random key padding mask or none (key 0 always kept, so no query loses every key), in
+    float64 against both frameworks; the bare layer on (N, heads, T, head_dim)."""
+    require("torch", "jax")
+    rng = RNG(seed)
+    E = heads * head_dim
+    mask = rng.random((n, steps)) < 0.4
+    mask[:, 0] = False
+    if kind == "ScaledDotProductAttention":
+        layer = manual.ScaledDotProductAttention(causal)
+        x = tuple(rng.standard_normal((n, heads, steps, head_dim)) * 1.5 for _ in range(3))
+    else:
+        layer = manual.MultiheadAttention(E, heads, causal=causal)
+        x = rng.standard_normal((n, steps, E))
+        if kind == "Residual":
+            layer, padded = manual.Residual([manual.LayerNorm(E), layer]), False  # plain x in a Residual
+    x = (*(x if isinstance(x, tuple) else (x,)), mask) if padded else x
+    layer, x, params, buffers, train = case(layer, x)
+    out, _ = layer.forward(params, x, train=True)
+    dout = rng.standard_normal(out.shape)
+    mine, _ = lc.engine(layer, params, buffers, x, dout, True)
+    bound = lc.bounds(layer, params, buffers, x, dout, True)
+    for reference in ("torch", "jax"):
+        theirs = lc.reference(reference, layer, params, buffers, x, dout, np.float64, True)
         rows = lc.compare(theirs, mine, bound, np.float64)
         assert all(r.ok for r in rows), (reference, [r for r in rows if not r.ok])
 
