@@ -26,6 +26,7 @@ from .layers import (
     Linear,
     LogSoftmax,
     MultiheadAttention,
+    PositionalEmbedding,
     ReLU,
     Residual,
     ScaledDotProductAttention,
@@ -78,4 +79,5 @@ __all__ = [
     "ScaledDotProductAttention",
     "MultiheadAttention",
     "Residual",
+    "PositionalEmbedding",
 ]

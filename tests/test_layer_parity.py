@@ -141,6 +141,9 @@ CASES = {
         manual.MultiheadAttention(8, 2, causal=True, bias=False), (floats(2, 5, 8), padding(2, 5))
     ),
     "mha-causal-one-token": case(manual.MultiheadAttention(4, 2, causal=True), floats(3, 1, 4)),
+    # a table of positions added to x: T below max_len (the rows past T get no gradient), and T = max_len
+    "positional-embedding": case(manual.PositionalEmbedding(7, 3), floats(2, 5, 3)),
+    "positional-embedding-full": case(manual.PositionalEmbedding(4, 3), floats(3, 4, 3)),
     # a residual around a LayerNorm and a Linear, and a transformer block's attention half
     "residual-layernorm-linear": case(
         manual.Residual([manual.LayerNorm(6), manual.Linear(6, 6)]), floats(4, 6, mean=1, scale=2)

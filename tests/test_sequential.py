@@ -548,6 +548,14 @@ X_ATTENTION = RNG(0).standard_normal((2, 5, 8))
             ValueError,
             "layers[0]: Embedding(4, 4) takes integer indices: x + f(x) needs float x",
         ),
+        (
+            lambda: manual.Sequential([manual.PositionalEmbedding(4, 3)], loss="mse").forward(
+                np.ones((2, 5, 3))
+            ),
+            ValueError,
+            "layer 0 (PositionalEmbedding(4, 3)): expected inputs of shape (N, T, 3) with T <= 4 (max_len), "
+            "got per-sample shape (5, 3)",
+        ),
         (lambda: manual.Residual([]), TypeError, "layers: expected a non-empty list of layers, got list"),
         (
             lambda: manual.Residual([manual.Dropout(0.1)]),
@@ -625,12 +633,14 @@ def test_a_parameter_is_addressed_by_layer_and_name():
 VOCAB, EMBED, HEADS = 7, 8, 2
 
 
-def transformer(dtype=np.float64, seed=0):
-    """Pre-norm: x + MHA(LN(x)), then x + MLP(LN(x)), a final LayerNorm, logits over the vocabulary."""
+def transformer(dtype=np.float64, seed=0, positions=False):
+    """Pre-norm: x + MHA(LN(x)), then x + MLP(LN(x)), a final LayerNorm, logits over the vocabulary;
+    with ``positions``, a learned table of 8 positions added to the token embeddings."""
     E = EMBED
     return manual.Sequential(
         [
             manual.Embedding(VOCAB, E),
+            *([manual.PositionalEmbedding(8, E)] if positions else []),
             manual.Residual([manual.LayerNorm(E), manual.MultiheadAttention(E, HEADS, causal=True)]),
             manual.Residual(
                 [manual.LayerNorm(E), manual.Linear(E, 4 * E), manual.GELU(), manual.Linear(4 * E, E)]
@@ -651,19 +661,20 @@ def sequences(n=3, steps=5, seed=1):
 
 
 # ∂L/∂b_k is exactly 0: b_k adds q_i · b_k to every score of query i, which its softmax ignores
-EXACTLY_ZERO = "1.1.b_k"
+EXACTLY_ZERO = "1.1.b_k"  # layer 1 (the first Residual), its inner layer 1 (the attention)
 
 
+@pytest.mark.parametrize("positions", [False, True], ids=["", "positions"])
 @pytest.mark.parametrize("reference", ["torch", "jax"])
 @pytest.mark.parametrize("dtype_name", list(DTYPES))
-def test_a_causal_transformer_block_agrees_with_the_frameworks(dtype_name, reference):
+def test_a_causal_transformer_block_agrees_with_the_frameworks(dtype_name, reference, positions):
     """Loss and every gradient of the block against nn.MultiheadAttention / jnp, within 4 u of the
     chained bound. The arrays are asserted informative in float64 (every one reveals a relative
     error of 1e-6; the worst measured 6e-7, LayerNorm's γ under the attention). In float32 the
     chained first-order bound of five layers' backward grows to ~1e9 u relative for the first
     block's gradients, so float32 detects nothing there: the float64 comparison is the sharp one."""
     require(reference)
-    net = transformer(DTYPES[dtype_name])
+    net = transformer(DTYPES[dtype_name], positions=positions)
     x, y = sequences()
     mine = backends.loss_and_grads("manual", net, x, y)
     theirs = backends.loss_and_grads(reference, net, x, y)
@@ -672,9 +683,10 @@ def test_a_causal_transformer_block_agrees_with_the_frameworks(dtype_name, refer
     assert all(r.ok for r in rows), [r for r in rows if not r.ok]
     if net.dtype == np.float64:
         found = lc.sequential_detectable(mine, bound, net.dtype)
-        assert all(v <= DETECT[np.float64] for k, v in found.items() if k != EXACTLY_ZERO), found
+        zero = f"{1 + positions}.1.b_k"
+        assert all(v <= DETECT[np.float64] for k, v in found.items() if k != zero), found
     # the exact 0 within its rounding (hand algebra: Σ_j ∂S_ij = 0 for every query i)
-    layer, name = EXACTLY_ZERO.split(".", 1)
+    layer, name = 1 + positions, "1.b_k"
     assert (
         np.abs(mine[1][int(layer)][name]) <= rounding.allowed(bound[1][int(layer)][name], net.dtype)
     ).all()

@@ -8,7 +8,7 @@ from .attention import MultiheadAttention, ScaledDotProductAttention
 from .base import Layer, describe
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .dropout import Dropout
-from .embedding import Embedding
+from .embedding import Embedding, PositionalEmbedding
 from .flatten import Flatten
 from .layernorm import LayerNorm
 from .linear import Linear
@@ -20,7 +20,7 @@ KINDS = {
     for cls in (
         Linear, Sigmoid, Tanh, ReLU, LeakyReLU, Identity, Softmax, LogSoftmax, GELU, SiLU,
         BatchNorm1d, BatchNorm2d, LayerNorm, Dropout, Embedding, Flatten, RNN, LSTM,
-        ScaledDotProductAttention, MultiheadAttention, Residual,
+        ScaledDotProductAttention, MultiheadAttention, Residual, PositionalEmbedding,
     )
 }  # fmt: skip
 

@@ -65,3 +65,51 @@ class Embedding(Layer):
             for i, k in enumerate(rows.tolist()):
                 dW[k] += flat[i]
         return None, {"W": dW}
+
+
+class PositionalEmbedding(Layer):
+    """A learned table of positions added to x (GPT's ``wpe``; torch has no module of its own:
+    ``x + nn.Embedding(max_len, dim)(torch.arange(T))``): param ``W`` (max_len, dim), drawn from
+    N(0, 1) as ``nn.Embedding`` draws its weight.
+
+        forward    out[n, t] = x[n, t] + W[t]            x (N, T, dim), T ≤ max_len → (N, T, dim)
+        backward   ∂L/∂x = ∂L/∂out,  ∂L/∂W[t] = Σ_n ∂L/∂out[n, t]  (t < T; the rows past T get 0)
+    """
+
+    kind = "PositionalEmbedding"
+
+    def __init__(self, max_len, dim):
+        self.max_len = check_count("max_len", max_len)
+        self.dim = check_count("dim", dim)
+
+    def config(self):
+        return {"max_len": self.max_len, "dim": self.dim}
+
+    def param_shapes(self):
+        return {"W": (self.max_len, self.dim)}
+
+    def init_params(self, rng, dtype):
+        return {"W": rng.standard_normal((self.max_len, self.dim)).astype(dtype)}
+
+    def output_shape(self, shape):
+        if shape is None:
+            return (None, self.dim)
+        unknown_rank = ... in shape  # after an Embedding of unknown index shape: (..., dim)
+        steps = shape[0] if len(shape) == 2 and not unknown_rank else None
+        bad_rank = len(shape) != 2 and not unknown_rank
+        if bad_rank or shape[-1] not in (None, self.dim) or (steps is not None and steps > self.max_len):
+            raise ValueError(
+                f"expected inputs of shape (N, T, {self.dim}) with T <= {self.max_len} (max_len), "
+                f"got per-sample shape {shape}"
+            )
+        return shape
+
+    def forward(self, params, x, *, train=False, rng=None, buffers=None):
+        steps = x.shape[1]
+        return x + params["W"][:steps], (steps, params["W"].shape)
+
+    def backward(self, dout, cache):
+        steps, shape = cache
+        dW = np.zeros(shape, dout.dtype)
+        np.sum(dout, axis=0, out=dW[:steps])
+        return dout, {"W": dW}

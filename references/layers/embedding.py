@@ -1,9 +1,12 @@
-"""Embedding: ``nn.Embedding`` (weight (num, dim) = W) and ``jnp.take`` in JAX."""
+"""Embedding: ``nn.Embedding`` (weight (num, dim) = W) and ``jnp.take`` in JAX; PositionalEmbedding:
+x plus ``nn.Embedding(max_len, dim)`` of ``torch.arange(T)`` (GPT's ``wpe``), and x + W[arange(T)]."""
 
-KINDS = ("Embedding",)
+KINDS = ("Embedding", "PositionalEmbedding")
 
 
 def params(layer):
+    if layer["kind"] == "PositionalEmbedding":
+        return {"W": (layer["max_len"], layer["dim"])}
     return {"W": (layer["num_embeddings"], layer["embedding_dim"])}
 
 
@@ -15,10 +18,25 @@ def torch_module(layer, params, buffers, dtype):
     import torch
     from torch import nn
 
-    m = nn.Embedding(layer["num_embeddings"], layer["embedding_dim"], dtype=dtype)
+    m = nn.Embedding(*params["W"].shape, dtype=dtype)
     with torch.no_grad():
         m.weight.copy_(torch.from_numpy(params["W"]))
-    return m
+    if layer["kind"] == "Embedding":
+        return m
+
+    class Positions(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.table = m
+
+        def forward(self, x):
+            return x + self.table(torch.arange(x.shape[1]))
+
+        @property
+        def weight(self):
+            return self.table.weight
+
+    return Positions()
 
 
 def torch_state(layer, module):
@@ -32,6 +50,8 @@ def torch_params(layer, module):
 def jax_apply(layer, params, buffers, x, train, mask):
     import jax.numpy as jnp
 
+    if layer["kind"] == "PositionalEmbedding":
+        return x + jnp.take(params["W"], jnp.arange(x.shape[1]), axis=0), {}
     return jnp.take(params["W"], x, axis=0), {}
 
 
