@@ -755,3 +755,35 @@ def test_a_residual_is_described_and_rebuilt_with_its_layers(tmp_path):
         net.layers[0].has_modes
         and repr(net.layers[0]) == "Residual([LayerNorm((4,)), BatchNorm1d(4), Linear(4, 4)])"
     )
+
+
+def test_multihead_attention_is_initialized_as_torch_initializes_it():
+    """torch's _reset_parameters: xavier_uniform on the stacked (3E, E) in_proj, U(±√(6 / 4E));
+    out_proj's weight Linear's U(±1/√E); every bias 0. The engine's draws and torch's own fill
+    the same intervals with the same spread (std = bound / √3)."""
+    require("torch")
+    import torch
+
+    E = 64
+    mine = manual.MultiheadAttention(E, 4).init_params(RNG(0), np.float64)
+    torch.manual_seed(0)
+    theirs = torch.nn.MultiheadAttention(E, 4, batch_first=True, dtype=torch.float64)
+    w = theirs.in_proj_weight.detach().numpy()
+    torch_arrays = {
+        **{f"W_{n}": w[i * E : (i + 1) * E].T for i, n in enumerate("qkv")},
+        "W_o": theirs.out_proj.weight.detach().numpy().T,
+    }
+    bounds = {
+        "W_q": np.sqrt(6 / (4 * E)),
+        "W_k": np.sqrt(6 / (4 * E)),
+        "W_v": np.sqrt(6 / (4 * E)),
+        "W_o": 1 / np.sqrt(E),
+    }
+    for name, bound in bounds.items():
+        for drawn in (mine[name], torch_arrays[name]):
+            assert drawn.shape == (E, E) and np.abs(drawn).max() <= bound
+            assert np.abs(drawn).max() > 0.99 * bound and abs(drawn.std() / (bound / np.sqrt(3)) - 1) < 0.05
+    assert all((mine[f"b_{n}"] == 0).all() for n in "qkvo")
+    assert (theirs.in_proj_bias.detach().numpy() == 0).all() and (
+        theirs.out_proj.bias.detach().numpy() == 0
+    ).all()
