@@ -125,22 +125,28 @@ CASES = {
     "lstm-input-size-1": case(manual.LSTM(1, 3), floats(3, 4, 1)),
     # attention: (q, k, v) with heads (N, H, T, d), Tq != Tk and dv != d; causal; key padding
     # (sample 0's last keys, sample 1's first); both (padding at the end, so key 0 stays); one token
-    "sdpa": case(
+    "attention": case(
         SDPA(), (floats(2, 3, 4, 5, scale=2), floats(2, 3, 6, 5, seed=1), floats(2, 3, 6, 3, seed=2))
     ),
-    "sdpa-no-heads-axis": case(SDPA(), (floats(3, 4, 2), floats(3, 4, 2, seed=1), floats(3, 4, 5, seed=2))),
-    "sdpa-causal": case(SDPA(causal=True), qkv(2, 2, 5, 4)),
-    "sdpa-padding-mask": case(SDPA(), (*qkv(2, 2, 6, 4), padding(2, 6, front=True))),
-    "sdpa-causal-padding-mask": case(SDPA(causal=True), (*qkv(2, 2, 6, 4), padding(2, 6))),
-    "sdpa-causal-one-token": case(SDPA(causal=True), qkv(3, 2, 1, 4)),
-    "mha-one-head": case(manual.MultiheadAttention(6, 1), floats(2, 5, 6)),
-    "mha-4-heads": case(manual.MultiheadAttention(8, 4), floats(2, 5, 8)),
-    "mha-causal": case(manual.MultiheadAttention(8, 2, causal=True), floats(3, 6, 8)),
-    "mha-padding-mask": case(manual.MultiheadAttention(8, 2), (floats(2, 5, 8), padding(2, 5, front=True))),
-    "mha-causal-padding-no-bias": case(
+    "attention-no-heads-axis": case(
+        SDPA(), (floats(3, 4, 2), floats(3, 4, 2, seed=1), floats(3, 4, 5, seed=2))
+    ),
+    "attention-causal": case(SDPA(causal=True), qkv(2, 2, 5, 4)),
+    "attention-padding-mask": case(SDPA(), (*qkv(2, 2, 6, 4), padding(2, 6, front=True))),
+    "attention-causal-padding-mask": case(SDPA(causal=True), (*qkv(2, 2, 6, 4), padding(2, 6))),
+    "attention-causal-one-token": case(SDPA(causal=True), qkv(3, 2, 1, 4)),
+    "multihead-attention-one-head": case(manual.MultiheadAttention(6, 1), floats(2, 5, 6)),
+    "multihead-attention-4-heads": case(manual.MultiheadAttention(8, 4), floats(2, 5, 8)),
+    "multihead-attention-causal": case(manual.MultiheadAttention(8, 2, causal=True), floats(3, 6, 8)),
+    "multihead-attention-padding-mask": case(
+        manual.MultiheadAttention(8, 2), (floats(2, 5, 8), padding(2, 5, front=True))
+    ),
+    "multihead-attention-causal-padding-no-bias": case(
         manual.MultiheadAttention(8, 2, causal=True, bias=False), (floats(2, 5, 8), padding(2, 5))
     ),
-    "mha-causal-one-token": case(manual.MultiheadAttention(4, 2, causal=True), floats(3, 1, 4)),
+    "multihead-attention-causal-one-token": case(
+        manual.MultiheadAttention(4, 2, causal=True), floats(3, 1, 4)
+    ),
     # a table of positions added to x: T below max_len (the rows past T get no gradient), and T = max_len
     "positional-embedding": case(manual.PositionalEmbedding(7, 3), floats(2, 5, 3)),
     "positional-embedding-full": case(manual.PositionalEmbedding(4, 3), floats(3, 4, 3)),
@@ -157,8 +163,8 @@ CASES = {
 # and with one token ∂q, ∂k (the softmax over one key is 1 whatever the score)
 EXACTLY_ZERO = ("db_k", ".b_k")
 ZERO_WITH_ONE_TOKEN = {
-    "sdpa-causal-one-token": ("dq", "dk"),
-    "mha-causal-one-token": ("dW_q", "dW_k", "db_q"),
+    "attention-causal-one-token": ("dq", "dk"),
+    "multihead-attention-causal-one-token": ("dW_q", "dW_k", "db_q"),
 }
 # float32 under a MultiheadAttention: Σ_j ∂S_ij = 0 makes the key path's sum over positions (in
 # ∂b_q, and in a LayerNorm's ∂β, ∂γ before it) a cancellation of terms far larger than the

@@ -579,7 +579,7 @@ def test_a_refused_residual_leaves_the_net_untouched():
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_a_padded_key_is_as_if_absent(dtype):
+def test_attention_treats_a_padded_key_as_absent(dtype):
     """Hand algebra: with keys 3 and 4 of sample 0 padded, its output is attention over keys 0-2
     alone (q kᵀ/√d, exp, normalize, times v, written out here), every dq, dk, dv of a padded key
     exactly 0, and P exactly 0 there; float32 stays float32, and no warning (the suite's
@@ -720,7 +720,7 @@ def test_a_causal_transformer_trains_beside_the_frameworks(reference):
     assert runs[0].net.loss(x, y) < 0.8 * net.loss(x, y)
 
 
-def test_a_causal_block_does_not_look_ahead():
+def test_a_causal_transformer_does_not_look_ahead():
     """Causality, without any framework: the logits at positions before t are the same to the
     last bit whatever the tokens from t on (the attention's mask is the only path between
     positions, and every other layer acts position by position)."""
