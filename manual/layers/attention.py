@@ -148,12 +148,12 @@ class ScaledDotProductAttention(Layer):
         return (*q[:-1], v[-1])
 
     def _checked(self, x):
-        (q, k, v, mask), _ = split_inputs(x, self.inputs)
         if not isinstance(x, tuple) or len(x) not in (3, 4):
             raise ValueError(
                 "expected a tuple (q, k, v) or (q, k, v, key_padding_mask), got "
                 + (f"a tuple of {len(x)}" if isinstance(x, tuple) else type(x).__name__)
             )
+        (q, k, v, mask), _ = split_inputs(x, self.inputs)
         arrays = [np.asarray(a) for a in (q, k, v)]
         if any(a.dtype.kind != "f" for a in arrays) or len({a.dtype for a in arrays}) != 1:
             raise TypeError(f"q, k, v: expected floats of one dtype, got {[str(a.dtype) for a in arrays]}")
@@ -249,8 +249,12 @@ class MultiheadAttention(Layer):
         return shape
 
     def forward(self, params, x, *, train=False, rng=None, buffers=None):
+        if isinstance(x, tuple) and len(x) not in (1, 2):
+            raise ValueError(f"expected x or a tuple (x, key_padding_mask), got a tuple of {len(x)}")
         (x, mask), tupled = split_inputs(x, self.inputs)
         x = np.asarray(x)
+        if x.dtype.kind != "f":
+            raise TypeError(f"x: expected floats, got {x.dtype}")
         if x.ndim != 3:
             raise ValueError(f"x: expected (N, T, {self.embed_dim}), got shape {x.shape}")
         self.output_shape(x.shape[1:])
