@@ -570,6 +570,17 @@ def test_bad_attention_and_residual_input_is_refused_before_anything_is_computed
     assert fragment in str(info.value)
 
 
+def test_a_residual_inner_running_variance_is_checked_too():
+    layers = [manual.Residual([manual.BatchNorm1d(3)])]
+    buffers = [{"0.running_mean": np.zeros(3), "0.running_var": np.array([1.0, -1.0, 1.0])}]
+    with pytest.raises(
+        ValueError, match=r"buffers\[0\]\['0.running_var'\]: expected variances >= 0, got -1.0 at 1"
+    ):
+        manual.Sequential.from_params(
+            layers, [{"0.gamma": np.ones(3), "0.beta": np.zeros(3)}], buffers, loss="mse"
+        )
+
+
 def test_a_refused_residual_leaves_the_net_untouched():
     net = manual.Sequential([manual.Residual([manual.LayerNorm(4), manual.Linear(4, 3)])], loss="mse", seed=0)
     before = net.copy()
