@@ -132,6 +132,7 @@ CASES = {
         SDPA(), (floats(3, 4, 2), floats(3, 4, 2, seed=1), floats(3, 4, 5, seed=2))
     ),
     "attention-causal": case(SDPA(causal=True), qkv(2, 2, 5, 4)),
+    "attention-one-head": case(SDPA(), qkv(3, 1, 4, 3)),
     "attention-padding-mask": case(SDPA(), (*qkv(2, 2, 6, 4), padding(2, 6, front=True))),
     "attention-causal-padding-mask": case(SDPA(causal=True), (*qkv(2, 2, 6, 4), padding(2, 6))),
     "attention-causal-one-token": case(SDPA(causal=True), qkv(3, 2, 1, 4)),
