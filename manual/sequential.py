@@ -352,11 +352,13 @@ def check_buffers(layers, buffers, dtype):
     for i, (layer, b) in enumerate(zip(layers, buffers)):
         shapes = {k: v.shape for k, v in layer.init_buffers(dtype).items()}
         entry = _layer_arrays("buffers", i, layer, b, shapes, dtype)
-        if "running_var" in entry and (entry["running_var"] < 0).any():
-            j = int(np.argmax(entry["running_var"] < 0))
-            raise ValueError(
-                f"buffers[{i}]['running_var']: expected variances >= 0, got {entry['running_var'][j]} at {j}"
-            )
+        # a Residual's inner BatchNorm names it "1.running_var"
+        for name in [k for k in entry if k.rpartition(".")[2] == "running_var"]:
+            if (entry[name] < 0).any():
+                j = int(np.argmax(entry[name] < 0))
+                raise ValueError(
+                    f"buffers[{i}][{name!r}]: expected variances >= 0, got {entry[name][j]} at {j}"
+                )
         out.append(entry)
     return out
 

@@ -275,6 +275,8 @@ EMBEDDING, DROPOUT, ACTIVATION_MATH = "manual.layers.embedding", "manual.layers.
 CONV = "manual.layers.conv"
 POOL = "manual.layers.pool"
 RECURRENT = "manual.layers.recurrent"
+ATTENTION, RESIDUAL = "manual.layers.attention", "manual.layers.residual"
+ATTENTION_KINDS = ("ScaledDotProductAttention", "MultiheadAttention")
 LAYER_MUTANTS = [
     (
         _m("batchnorm mean path dropped", "layer", "∂L/∂x without −Σg (the path through μ)",
@@ -391,6 +393,26 @@ LAYER_MUTANTS = [
         _m("lstm gates in CS231n's order", "layer", "the blocks read as i, f, o, g, not PyTorch's i, f, g, o",
            (RECURRENT, "i, f, g, o = np.split(z, 4, axis=-1)", "i, f, o, g = np.split(z, 4, axis=-1)")),
         ("LSTM",),
+    ),
+    (
+        _m("attention 1/sqrt(d) left out of the backward", "layer", "∂q = ∂S k, ∂k = ∂Sᵀ q without the 1/√d",
+           (ATTENTION, "    dS *= scale  # S = q kᵀ / √d\n", "")),
+        ATTENTION_KINDS,
+    ),
+    (
+        _m("attention key padding mask ignored", "layer", "the padded keys attended to",
+           (ATTENTION, "mask |= key_padding_mask[:, None, :]", "pass")),
+        ATTENTION_KINDS,
+    ),
+    (
+        _m("causal mask shows the next key", "layer", "triu(·, 2) for triu(·, 1): query i sees key i + 1",
+           (ATTENTION, "np.triu(np.ones((tq, tk), bool), 1)", "np.triu(np.ones((tq, tk), bool), 2)")),
+        ATTENTION_KINDS,
+    ),
+    (
+        _m("residual path dropped in backward", "layer", "∂x = ∂x through f, without the skip's ∂out",
+           (RESIDUAL, "dx = g + dout  # the skip path", "dx = g")),
+        ("Residual",),
     ),
 ]  # fmt: skip
 LAYER_BY_NAME = {m.name: (m, kinds) for m, kinds in LAYER_MUTANTS}

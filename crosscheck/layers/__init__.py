@@ -20,6 +20,7 @@ from .. import rounding
 from ..rounding import Tracked, exact, lift
 from . import (
     activation,
+    attention,
     batchnorm,
     conv,
     dropout,
@@ -30,6 +31,7 @@ from . import (
     pool,
     positional,
     recurrent,
+    residual,
 )
 
 MODULES = {}
@@ -45,6 +47,8 @@ for _module in (
     pool,
     conv,
     recurrent,
+    attention,
+    residual,
 ):
     for _kind in _module.KINDS:
         MODULES[_kind] = _module
@@ -52,6 +56,9 @@ for _module in (
 
 def module(layer):
     return MODULES[layer["kind"]]
+
+
+residual.module_of = module  # the inner layers' modules, without an import cycle
 
 
 def layer_bounds(layer, params, buffers, x, dout, train=True, mask=None):

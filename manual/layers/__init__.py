@@ -4,7 +4,8 @@ layer's plain description ``{"kind": ..., **config}`` rebuilds it (``from_config
 import inspect
 
 from .activation import GELU, Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
-from .base import Layer
+from .attention import MultiheadAttention, ScaledDotProductAttention
+from .base import Layer, describe
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .conv import Conv2d
 from .dropout import Dropout
@@ -15,20 +16,16 @@ from .linear import Linear
 from .pool import AvgPool2d, MaxPool2d
 from .positional import PositionalEmbedding
 from .recurrent import LSTM, RNN
+from .residual import Residual
 
 KINDS = {
     cls.kind: cls
     for cls in (
         Linear, Sigmoid, Tanh, ReLU, LeakyReLU, Identity, Softmax, LogSoftmax, GELU, SiLU,
         BatchNorm1d, BatchNorm2d, LayerNorm, Dropout, Embedding, PositionalEmbedding, Flatten, MaxPool2d,
-        AvgPool2d, Conv2d, RNN, LSTM,
+        AvgPool2d, Conv2d, RNN, LSTM, ScaledDotProductAttention, MultiheadAttention, Residual,
     )
 }  # fmt: skip
-
-
-def describe(layer):
-    """A layer as plain data: ``{"kind": ..., **its config}``."""
-    return {"kind": layer.kind, **layer.config()}
 
 
 def from_config(data):
@@ -43,6 +40,10 @@ def from_config(data):
     unknown = sorted(set(args) - set(known))
     if unknown:
         raise ValueError(f"layer {kind}: unknown argument {unknown[0]!r}; {kind} takes {known or 'none'}")
+    if getattr(KINDS[kind], "takes_layers", False) and isinstance(args.get("layers"), (list, tuple)):
+        args["layers"] = [
+            from_config(inner) if isinstance(inner, dict) else inner for inner in args["layers"]
+        ]
     try:
         return KINDS[kind](**args)
     except TypeError as err:

@@ -86,6 +86,11 @@ class Layer:
         return hash(repr(self))  # the config holds lists (a LayerNorm's shape, a kernel's pair)
 
 
+def describe(layer):
+    """A layer as plain data: ``{"kind": ..., **its config}``."""
+    return {"kind": layer.kind, **layer.config()}
+
+
 def check_count(name, value, minimum=1):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")

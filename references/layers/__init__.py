@@ -15,6 +15,7 @@ take one, so both apply it as x · mask / (1 − p).
 
 from . import (
     activation,
+    attention,
     batchnorm,
     conv,
     dropout,
@@ -25,6 +26,7 @@ from . import (
     pool,
     positional,
     recurrent,
+    residual,
 )
 
 MODULES = {}
@@ -40,6 +42,8 @@ for _module in (
     pool,
     conv,
     recurrent,
+    attention,
+    residual,
 ):
     for _kind in _module.KINDS:
         MODULES[_kind] = _module
@@ -51,3 +55,6 @@ def module(layer):
     if kind not in MODULES:
         raise ValueError(f"layer: unknown kind {kind!r}; known: {', '.join(sorted(MODULES))}")
     return MODULES[kind]
+
+
+residual.module_of = module  # the inner layers' modules, without an import cycle
