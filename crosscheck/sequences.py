@@ -77,7 +77,7 @@ def model(recipe, vocab, dtype=np.float64):
         layers = [
             manual.Embedding(vocab, e),
             manual.PositionalEmbedding(recipe.context, e),
-            manual.Residual([manual.LayerNorm(e), manual.MultiheadAttention(e, recipe.heads, causal=True)]),
+            manual.Residual([manual.LayerNorm(e), manual.MultiheadAttention(e, recipe.heads, causal=True, bias=False)]),
             manual.Residual(
                 [manual.LayerNorm(e), manual.Linear(e, 4 * e), manual.GELU(), manual.Linear(4 * e, e)]
             ),
