@@ -131,6 +131,7 @@ class ChainReport:
         return "\n".join(_render(self))
 
     __str__ = text
+    __repr__ = text  # a notebook's text/plain: the report, not the dataclass's fields
 
     def _repr_html_(self):
         return _html(self)
