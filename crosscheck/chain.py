@@ -79,6 +79,7 @@ import numpy as np
 
 from . import backends, usercode
 from .diagnosis import Candidate, Quantity, diagnose
+from .errors import UserCodeError
 from .layouts import LayoutError, to_numpy
 from .rounding import chain as chain_length
 from .tolerances import tolerance
@@ -255,7 +256,10 @@ def _torch_run(fwd, style, inputs, timeout, calls):
         leaves[k] = t
     args = (torch,) if style == "xp" else ()
     with torch.enable_grad():
-        result = _returned(_call(fwd, args, leaves, timeout, calls), fwd.name)
+        try:
+            result = _returned(_call(fwd, args, leaves, timeout, calls), fwd.name)
+        except UserCodeError as err:
+            raise _portable(err, style, "torch") from None
     tensors = {k: t for k, t in leaves.items() if t.requires_grad}
     for k, v in result.items():
         if not isinstance(v, torch.Tensor):
@@ -297,6 +301,18 @@ def _call(fwd, args, kwargs, timeout, calls):
         return fwd.fn(*args, **kwargs)
 
     return usercode.call(usercode.UserFunction(run, fwd.name, fwd.folder), (), timeout, calls, fwd.name)
+
+
+def _portable(err, style, namespace):
+    """An xp forward that raised with a framework's namespace: say what it ran with."""
+    if style != "xp" or err.kind != "raised":
+        return err
+    return UserCodeError(
+        f"{err} (with xp = {namespace}: an xp forward runs with NumPy, PyTorch and jax.numpy, so it must "
+        "compute with xp's functions, the names the three share, not NumPy's own)",
+        kind=err.kind,
+        user_traceback=err.user_traceback,
+    )
 
 
 def _numpy_run(fwd, inputs, names, timeout, calls):
@@ -410,9 +426,8 @@ def _user_grads(grads, names, run, values, style, timeout, calls):
     else:
         who = "grads is"
     if not isinstance(grads, dict) or not grads:
-        raise ChainCallError(
-            f"{who} {_what(grads)}; expected a dict of gradients by name ({{'dlogprobs': ...}})"
-        )
+        what = "an empty dict" if isinstance(grads, dict) else _what(grads)
+        raise ChainCallError(f"{who} {what}; expected a dict of gradients by name ({{'dlogprobs': ...}})")
     out = {}
     for key, g in grads.items():
         n = _name_of(key, names)
@@ -593,22 +608,27 @@ def _some(names):
 def _shape_finding(k, mine, truth):
     """A wrong shape, and whether it is a broadcast not summed back."""
     line = f"your d{k} has shape {mine.shape}; {k} has {truth.shape}"
-    if mine.ndim == truth.ndim:
-        axes = tuple(i for i, (a, b) in enumerate(zip(mine.shape, truth.shape)) if a != b)
-        if axes and all(truth.shape[i] == 1 for i in axes):
-            summed = mine.sum(axis=axes, keepdims=True)
+    lead = mine.ndim - truth.ndim
+    if lead >= 0 and mine.size > truth.size:
+        # the axes along which k was broadcast where it was used: leading ones, and its 1s
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, (a, b) in enumerate(zip(mine.shape[lead:], truth.shape)) if a != b
+        )
+        if all(truth.shape[i - lead] == 1 for i in axes if i >= lead):
+            summed = mine.sum(axis=axes, keepdims=True).reshape(truth.shape)
             where = f"axis {axes[0]}" if len(axes) == 1 else f"axes {axes}"
+            how = f"d{k}.sum({axes[0] if len(axes) == 1 else axes}{', keepdims=True' if not lead else ''})"
             line += (
                 f": a broadcast not summed back — {k} was broadcast along {where} where it was used, so its "
-                f"gradient is the sum over {where} (d{k}.sum({axes[0] if len(axes) == 1 else axes}, "
-                "keepdims=True))"
+                f"gradient is the sum over {where} ({how})"
             )
             ref = float(np.max(np.abs(truth), initial=0.0))
             if np.allclose(summed, truth, rtol=1e-6, atol=1e-6 * ref):
                 line += "; summed so, yours is right"
             else:
                 line += "; summed so, yours still differs from the truth"
-    elif mine.size == truth.size:
+            return line
+    if mine.size == truth.size:
         line += " (the right number of entries: reshape it to the tensor's shape)"
     return line
 

@@ -132,6 +132,40 @@ def test_the_broadcast_says_whether_summing_it_would_be_right(inputs):
     assert any("summed so, yours still differs" in line for line in report.findings)
 
 
+def test_a_bias_gradient_not_summed_over_the_batch_is_a_broadcast(inputs):
+    grads = mc.grads(inputs)
+    v = {**inputs, **mc.forward(np, **inputs)}
+    top = np.zeros_like(v["logits"])
+    top[np.arange(8), v["logits"].argmax(1)] = 1
+    grads["db2"] = grads["dnorm_logits"] + top * grads["dlogit_maxes"]  # dlogits, not summed
+    report = check_chain(mc.forward, {k: grads[k] for k in ("dlogits", "db2")}, inputs)
+    assert report.first_wrong == "b2"
+    assert any(
+        "a broadcast not summed back" in x and "db2.sum(0)" in x and "yours is right" in x
+        for x in report.findings
+    )
+
+
+def test_the_scale_sees_a_difference_far_below_any_mistake(inputs):
+    grads = mc.grads(inputs)
+    grads["dbndiff"] = grads["dbndiff"] * (1 + 1e-9)
+    report = check_chain(mc.forward, grads, inputs)
+    assert report.first_wrong == "bndiff" and report.explained_by == []
+    assert report.diagnosis.verdict == "close", report.text()
+
+
+def test_an_xp_forward_that_uses_numpy_itself_is_told_so(inputs):
+    def numpy_inside(xp, **kw):
+        out = mc.forward(xp, **kw)
+        out["h"] = np.tanh(out["h"])
+        return out
+
+    with pytest.raises(
+        UserCodeError, match="with xp = torch: an xp forward runs with NumPy, PyTorch and jax.numpy"
+    ):
+        check_chain(numpy_inside, {}, inputs)
+
+
 def test_an_unexplained_difference_is_said_so(inputs):
     grads = mc.grads(inputs)
     grads["dh"] = grads["dh"] + 0.01 * np.random.default_rng(1).standard_normal(grads["dh"].shape)
@@ -211,6 +245,15 @@ def test_wrong_returns_are_a_sentence(inputs):
         check_chain(mc.forward, lambda v: None, inputs)
     with pytest.raises(UserCodeError, match="raised ZeroDivisionError"):
         check_chain(mc.forward, lambda v: 1 / 0, inputs)
+
+
+def test_a_pytorch_forward_whose_loss_needs_no_gradient_is_told_so(inputs):
+    ti = torch_inputs(inputs)  # not passed as inputs, so nothing requires grad
+
+    with pytest.raises(ChainCallError, match="loss does not require grad: its parameters must be tensors"):
+        check_chain(lambda: mc.forward_torch(**ti), mc.grads(inputs))
+    with pytest.raises(ChainCallError, match="grads is an empty dict"):
+        check_chain(mc.forward, {}, inputs)
 
 
 def test_the_report_renders_as_an_html_table(inputs):
