@@ -103,9 +103,11 @@ PLANTED = {
 }
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("mistake", list(PLANTED))
-def test_a_planted_mistake_is_found_where_it_is_and_named(inputs, mistake):
+def test_a_planted_mistake_is_found_where_it_is_and_named(mistake, dtype):
     where, key, text = PLANTED[mistake]
+    inputs = mc.problem(dtype=dtype)
     report = check_chain(mc.forward, hand(inputs, mistake), inputs)
     assert not report.ok
     assert report.first_wrong == where, report.text()
