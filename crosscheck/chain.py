@@ -699,9 +699,9 @@ def _render(r):
             "  your gradients, walking back from the loss: makemore's exact / approximate / maxdiff "
             f"(against {r.truths[0]}), err / allowed per truth (pass: <= 1)"
         )
-        width = max(len(x.name) for x in r.rows) + 1
+        width = max(8, max(len(x.name) + 1 for x in r.rows))
         head = ["exact", "approx", "maxdiff", *r.truths]
-        yield "    " + "d".ljust(width + 1) + "shape".ljust(14) + "".join(f"{h:<9}" for h in head)
+        yield "    " + "gradient".ljust(width + 1) + "shape".ljust(14) + "".join(f"{h:<9}" for h in head)
         for row in r.rows:
             cells = _cells(row, r.truths)
             mark = "  <- first wrong" if row.name == r.first_wrong else ""
