@@ -58,7 +58,7 @@ class Recipe:
             e = self.width
             layers = (
                 f"Embedding({vocab}, {e}) → PositionalEmbedding({self.context}, {e}) → "
-                f"Residual(LayerNorm, MultiheadAttention({e}, {self.heads}, causal)) → "
+                f"Residual(LayerNorm, MultiheadAttention({e}, {self.heads}, causal, bias=False)) → "
                 f"Residual(LayerNorm, Linear({e}, {4 * e}), GELU, Linear({4 * e}, {e})) → LayerNorm → "
                 f"Linear({e}, {vocab})"
             )
@@ -77,7 +77,9 @@ def model(recipe, vocab, dtype=np.float64):
         layers = [
             manual.Embedding(vocab, e),
             manual.PositionalEmbedding(recipe.context, e),
-            manual.Residual([manual.LayerNorm(e), manual.MultiheadAttention(e, recipe.heads, causal=True, bias=False)]),
+            manual.Residual(
+                [manual.LayerNorm(e), manual.MultiheadAttention(e, recipe.heads, causal=True, bias=False)]
+            ),
             manual.Residual(
                 [manual.LayerNorm(e), manual.Linear(e, 4 * e), manual.GELU(), manual.Linear(4 * e, e)]
             ),

@@ -62,14 +62,22 @@ def torch_buffers(layer, module):
 
 
 def jax_apply(layer, params, buffers, x, train, mask):
+    import jax.numpy as jnp
     from jax import lax
 
-    ph, pw = _pair(layer["padding"])
+    (ph, pw), (sh, sw) = _pair(layer["padding"]), _pair(layer["stride"])
+    kh, kw = params["W"].shape[2:]
+    x = jnp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    # only the rows and columns some window reaches: XLA's gradient of a convolution whose
+    # input leaves a remainder at a stride above 1 aborts the process (jax 0.10.2, e.g. a
+    # 2×2 kernel every (3, 2) on 3×10), and the rows cut off have a gradient of 0 either way
+    reach_h = (x.shape[2] - kh) // sh * sh + kh
+    reach_w = (x.shape[3] - kw) // sw * sw + kw
     out = lax.conv_general_dilated(
-        x,
+        x[:, :, :reach_h, :reach_w],
         params["W"],
-        window_strides=_pair(layer["stride"]),
-        padding=((ph, ph), (pw, pw)),
+        window_strides=(sh, sw),
+        padding="VALID",
         dimension_numbers=("NCHW", "OIHW", "NCHW"),
         precision=lax.Precision.HIGHEST,  # no reduced-precision passes for float32
     )
