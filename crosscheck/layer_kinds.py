@@ -281,9 +281,38 @@ def _check_spatial(what):
     return check
 
 
+def _check_keys(name, param, keys, least):
+    """The config's integer entries ``keys``, each >= ``least[key]``."""
+    for key in keys:
+        value = param.get(key)
+        if (
+            isinstance(value, (bool, np.bool_))
+            or not isinstance(value, (int, np.integer))
+            or value < least[key]
+        ):
+            raise ValueError(f"{name}: expected {key!r}, an integer >= {least[key]}, got {value!r}")
+
+
+def _check_pool(what):
+    def check(arrays, param):
+        _check_spatial(what)(arrays, param)
+        _check_keys("pool_param", param, ("pool_height", "pool_width", "stride"), dict.fromkeys(POOL_KEYS, 1))
+        x = arrays[0]
+        if x.shape[2] < param["pool_height"] or x.shape[3] < param["pool_width"]:
+            raise ValueError(
+                f"x: {x.shape[2:]} is smaller than a {param['pool_height']} × {param['pool_width']} window"
+            )
+
+    return check
+
+
+POOL_KEYS = ("pool_height", "pool_width", "stride")
+
+
 def _check_conv(arrays, param):
     x, w, b = arrays
     _check_spatial("conv")(arrays, param)
+    _check_keys("conv_param", param, ("stride", "pad"), {"stride": 1, "pad": 0})
     if w.ndim != 4 or w.shape[1] != x.shape[1] or b.shape != (w.shape[0],):
         raise ValueError(
             f"w, b: expected w (F, C, HH, WW) with C = {x.shape[1]} (x's channels) and b (F,), got w "
@@ -297,6 +326,9 @@ def _check_temporal_scores(arrays, param):
         raise ValueError(
             f"x, y, mask: expected (N, T, V), (N, T), (N, T); got {x.shape}, {y.shape}, {mask.shape}"
         )
+    if y.dtype.kind not in "iu" or y.size and (y.min() < 0 or y.max() >= x.shape[2]):
+        raise ValueError(f"y: expected integer labels in [0, V = {x.shape[2]}), got {y.dtype} in "
+                         f"[{y.min()}, {y.max()}]")  # fmt: skip
     if mask.dtype != bool:
         raise TypeError(f"mask: expected a bool array (N, T), got dtype {mask.dtype}")
     if not mask.any():
@@ -582,7 +614,7 @@ KINDS = {
             "pool_param",
             POOL_DEFAULTS,
             _pool_case("MaxPool2d"),
-            check=_check_spatial("max_pool"),
+            check=_check_pool("max_pool"),
         ),
         Kind(
             "avg_pool",
@@ -592,7 +624,7 @@ KINDS = {
             "pool_param",
             POOL_DEFAULTS,
             _pool_case("AvgPool2d"),
-            check=_check_spatial("avg_pool"),
+            check=_check_pool("avg_pool"),
         ),
         Kind(
             "spatial_batchnorm",

@@ -1,9 +1,13 @@
 """A student's CS231n layers, written here as the assignments ask for them
 (``forward(x, ..., param) -> (out, cache)``, ``backward(dout, cache) -> grads``),
-in two styles: vectorized (``*_forward`` / ``*_backward``) and a second one
-(``loops.*``: a loop over the samples, batchnorm's single-expression "alt"
-backward). Both correct. ``planted(kind, key)`` is the vectorized one with one
-mistake of ``crosscheck.layer_mistakes`` made on purpose."""
+in two styles: CS231n's (``*_forward`` / ``*_backward``: vectorized, but the naive
+loops of ``conv_*_naive`` and ``*_pool_*_naive`` as the assignment has them) and a
+second one (``loops.*``: a loop over the samples, batchnorm's single-expression "alt"
+backward; for conv and pooling the vectorized im2col and sliding windows, under
+CS231n's fast names). Both correct. ``planted(kind, key)`` is the first with one
+mistake of ``crosscheck.layer_mistakes`` made on purpose, checked on
+``planted_inputs(kind, key)`` (none: the drawn ones; windows with ties for the tie
+mistakes)."""
 
 import numpy as np
 

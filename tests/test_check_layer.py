@@ -310,7 +310,13 @@ def test_spatial_and_temporal_inputs_of_the_wrong_shape_are_said():
         check_layer(forward, backward, "conv", np.ones((3, 5, 6)), np.ones((4, 3, 3, 3)), np.ones(4))
     with pytest.raises(ValueError, match=r"with C = 2 \(x's channels\)"):
         check_layer(forward, backward, "conv", np.ones((1, 2, 5, 6)), np.ones((4, 3, 3, 3)), np.ones(4))
+    with pytest.raises(ValueError, match="conv_param: expected 'pad', an integer >= 0, got None"):
+        check_layer(forward, backward, "conv", *drawn("conv")[:3], {"stride": 1})
+    with pytest.raises(ValueError, match="pool_param: expected 'stride', an integer >= 1, got 0"):
+        check_layer(*student.FUNCTIONS["max_pool"], "max_pool", stride=0)
     x, y, mask = drawn("temporal_softmax_loss")
+    with pytest.raises(ValueError, match=r"y: expected integer labels in \[0, V = 6\)"):
+        check_layer(student.temporal_softmax_loss, None, "temporal_softmax_loss", x, y + 6, mask)
     with pytest.raises(TypeError, match="mask: expected a bool array"):
         check_layer(student.temporal_softmax_loss, None, "temporal_softmax_loss", x, y, mask.astype(int))
     with pytest.raises(ValueError, match="mask: no position is True"):
