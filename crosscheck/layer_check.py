@@ -438,7 +438,7 @@ def _rows(mine, truths, dtype, dout64):
                 allowed = allowed + 16 * EPS64 * max(1.0, magnitude) / 1e-6
             diff = np.abs(v - t)
             exact = np.zeros(t.shape, bool) if truth == FD else np.broadcast_to(truths.bound[n] == 0, t.shape)
-            missed = exact & (diff > 0)
+            missed = exact & (diff > allowed)  # allowed: the subnormal floor alone there
             finite = np.all(np.isfinite(diff))
             worst = float(np.max(diff[~exact] / allowed[~exact], initial=0.0)) if finite else math.inf
             top = float(np.max(np.abs(t), initial=0.0))
@@ -460,8 +460,9 @@ def _exact_notes(rows):
         what = "exactly 0" if r.exact_zero else "exact"
         notes.append(
             f"{n}: {r.exact_missed} entries are {what} in every correct implementation (no rounding reaches "
-            f"them{', e.g. a mask' if r.exact_zero else ''}) and yours are not: err / allowed reads "
-            f"'{_EXACT[r.exact_zero].strip()}' (over an allowance of 0 it has no number)"
+            f"them{', e.g. a mask' if r.exact_zero else ''}) and yours are not; err / allowed is the other "
+            f"entries' (over an allowance of 0 it has no number), '{_EXACT[r.exact_zero].strip()}' where "
+            "those pass"
         )
     return notes
 
@@ -615,8 +616,9 @@ _EXACT = {True: "exact 0", False: "  exact"}
 
 
 def _ratio(row):
-    """err / allowed, or, where the user's miss entries that are exact, what they should be."""
-    return _EXACT[row.exact_zero] if row.exact_missed else _number(row.ratio)
+    """err / allowed over the entries rounding reaches; where those pass and the user's miss entries
+    that are exact, what those should be."""
+    return _EXACT[row.exact_zero] if row.exact_missed and row.ratio <= 1 else _number(row.ratio)
 
 
 def _number(v):

@@ -90,13 +90,15 @@ class Kind:
     truths: object = None  # for a loss: (arrays, dtype) -> Truths
     loss: bool = False
     check: object = None  # (arrays, param) -> None, ValueError/TypeError on inputs it cannot take
+    suffix: str = ""  # CS231n's functions' ending ("_naive": conv_forward_naive)
 
     def signature(self):
         args = ", ".join(self.arrays + ((self.param,) if self.param else ()))
         if self.loss:
             return f"{self.name}({args}) -> (loss, dx)"
         result = self.grads[0] if len(self.grads) == 1 else f"({', '.join(self.grads)})"
-        return f"{self.name}_forward({args}) -> (out, cache); {self.name}_backward(dout, cache) -> {result}"
+        forward, backward = (f"{self.name}_{way}{self.suffix}" for way in ("forward", "backward"))
+        return f"{forward}({args}) -> (out, cache); {backward}(dout, cache) -> {result}"
 
 
 # ------------------------------------------------------------------ drawn inputs
@@ -605,6 +607,7 @@ KINDS = {
             {"stride": 1, "pad": 0},
             _conv_case,
             check=_check_conv,
+            suffix="_naive",
         ),
         Kind(
             "max_pool",
@@ -615,6 +618,7 @@ KINDS = {
             POOL_DEFAULTS,
             _pool_case("MaxPool2d"),
             check=_check_pool("max_pool"),
+            suffix="_naive",
         ),
         Kind(
             "avg_pool",
@@ -625,6 +629,7 @@ KINDS = {
             POOL_DEFAULTS,
             _pool_case("AvgPool2d"),
             check=_check_pool("avg_pool"),
+            suffix="_naive",
         ),
         Kind(
             "spatial_batchnorm",
