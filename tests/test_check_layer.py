@@ -233,6 +233,13 @@ def test_a_correct_conv_with_padding_and_stride_is_not_flagged(conv_param, style
     assert report.diagnosis.unseen == []
 
 
+@pytest.mark.parametrize("key", ["conv-dw-flipped", "conv-dx-flipped"])
+@pytest.mark.parametrize("conv_param", [{"stride": 1, "pad": 1}, {"stride": 2, "pad": 1}])
+def test_conv_mistakes_are_named_with_padding_and_stride(conv_param, key):
+    report = check_layer(*student.planted("conv", key), "conv", **conv_param)
+    assert report.explained_by == [key], report.text()
+
+
 @pytest.mark.parametrize("style", ["vectorized", "loops"])
 @pytest.mark.parametrize("kind", ["max_pool", "avg_pool"])
 def test_correct_pooling_without_overlap_is_not_flagged(kind, style):
