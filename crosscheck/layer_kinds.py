@@ -32,8 +32,8 @@ Every kind's drawn inputs show its catalogue's mistakes (``crosscheck.layer_mist
 the batch, features and outputs of different sizes (a transposed or misreduced array shows by shape),
 normalisation data whose mean and scale are far from 0 and 1, γ ≠ 1, β ≠ 0, repeated
 embedding indices, ReLU inputs away from 0, a conv at stride 1 with 3×3 windows, pooling
-windows that overlap (stride < pool size) on values without ties, a mask that keeps neither
-one position per sample nor all of them, float64.
+windows that overlap (stride < pool size) on values without ties, a temporal mask counting
+7 of the N·T = 10 positions, float64.
 """
 
 import dataclasses
@@ -178,10 +178,9 @@ FILTERS = 4
 
 
 def _draw_conv(rng, dtype):
-    n, c, h, w = IMAGE
     return (
         _normal(rng, IMAGE, dtype),
-        _normal(rng, (FILTERS, c, 3, 3), dtype),
+        _normal(rng, (FILTERS, IMAGE[1], 3, 3), dtype),
         _normal(rng, (FILTERS,), dtype),
     )
 
@@ -295,10 +294,13 @@ def _check_keys(name, param, keys, least):
             raise ValueError(f"{name}: expected {key!r}, an integer >= {least[key]}, got {value!r}")
 
 
+POOL_KEYS = ("pool_height", "pool_width", "stride")
+
+
 def _check_pool(what):
     def check(arrays, param):
         _check_spatial(what)(arrays, param)
-        _check_keys("pool_param", param, ("pool_height", "pool_width", "stride"), dict.fromkeys(POOL_KEYS, 1))
+        _check_keys("pool_param", param, POOL_KEYS, dict.fromkeys(POOL_KEYS, 1))
         x = arrays[0]
         if x.shape[2] < param["pool_height"] or x.shape[3] < param["pool_width"]:
             raise ValueError(
@@ -306,9 +308,6 @@ def _check_pool(what):
             )
 
     return check
-
-
-POOL_KEYS = ("pool_height", "pool_width", "stride")
 
 
 def _check_conv(arrays, param):
@@ -319,6 +318,11 @@ def _check_conv(arrays, param):
         raise ValueError(
             f"w, b: expected w (F, C, HH, WW) with C = {x.shape[1]} (x's channels) and b (F,), got w "
             f"{w.shape}, b {b.shape}"
+        )
+    pad = param["pad"]
+    if x.shape[2] + 2 * pad < w.shape[2] or x.shape[3] + 2 * pad < w.shape[3]:
+        raise ValueError(
+            f"w: its {w.shape[2:]} windows are larger than x padded by {pad}, {x.shape[2:]} + 2·{pad}"
         )
 
 

@@ -317,6 +317,8 @@ def test_spatial_and_temporal_inputs_of_the_wrong_shape_are_said():
         check_layer(forward, backward, "conv", np.ones((3, 5, 6)), np.ones((4, 3, 3, 3)), np.ones(4))
     with pytest.raises(ValueError, match=r"with C = 2 \(x's channels\)"):
         check_layer(forward, backward, "conv", np.ones((1, 2, 5, 6)), np.ones((4, 3, 3, 3)), np.ones(4))
+    with pytest.raises(ValueError, match=r"w: its \(3, 3\) windows are larger than x padded by 0"):
+        check_layer(forward, backward, "conv", np.ones((1, 3, 2, 6)), np.ones((4, 3, 3, 3)), np.ones(4))
     with pytest.raises(ValueError, match="conv_param: expected 'pad', an integer >= 0, got None"):
         check_layer(forward, backward, "conv", *drawn("conv")[:3], {"stride": 1})
     with pytest.raises(ValueError, match="pool_param: expected 'stride', an integer >= 1, got 0"):
