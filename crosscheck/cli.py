@@ -120,7 +120,8 @@ def build_parser():
     chk.add_argument(
         "--kind",
         choices=[*layer_kinds.KINDS, *layer_kinds.ALIASES],
-        help="FUNCTION is a CS231n layer's backward (or a loss, softmax_loss / svm_loss) of this kind",
+        help="FUNCTION is a CS231n layer's backward (or a loss: softmax_loss, svm_loss, "
+        "temporal_softmax_loss) of this kind",
     )
     chk.add_argument(
         "--forward", metavar="NAME", help="with --kind: the forward's name (default: <name>_forward)"

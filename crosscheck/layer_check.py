@@ -58,6 +58,10 @@ class Row:
     ratio: float  # the largest error over what rounding allows: passes when <= 1
     ok: bool
     verdict: str = ""
+    # entries no rounding reaches (their bound is 0: a mask's 0, dout passed through) where the user's
+    # differ; the ratio is over the other entries (over an allowance of 0 it would read 1e+305)
+    exact_missed: int = 0
+    exact_zero: bool = False  # those entries' truth is 0
 
     def __post_init__(self):
         self.verdict = self.verdict or ("PASS" if self.ok else "FAIL")
@@ -150,6 +154,8 @@ def check_layer(
         bwd = usercode.as_user_function(backward)
     arrays, param, drawn = _inputs(k, inputs, config, seed)
     dtype = _dtype(k, arrays)
+    if k.check is not None:
+        k.check(arrays, param)
     if k.name == "dropout" and param.get("mode", "train") == "train" and np.any(arrays[0] == 0):
         raise ValueError(
             "x: the check reads your mask from your output (kept where out ≠ 0), so x must have no "
@@ -192,6 +198,7 @@ def check_layer(
         return report
     with np.errstate(all="ignore"):
         report.rows = _kinks(_rows(mine, truths, dtype, dout64), report.notes)
+        report.notes += _exact_notes(report.rows)
         quantities = _quantities(k, mine, mine_dtypes, truths, dtype)
         user = {n: np.asarray(v, np.float64) for n, v in mine.items()}
         a64 = tuple(
@@ -378,12 +385,36 @@ def _shape_hint(v, truth):
     if not isinstance(truth, np.ndarray):
         return ""
     t = np.asarray(truth, np.float64)
+    if v.ndim == t.ndim == 4 and v.shape[:2] == t.shape[:2]:
+        padded = _padding_hint(v, t)
+        if padded:
+            return padded
     if v.size == t.size and np.allclose(v.reshape(t.shape), t, rtol=1e-6, atol=1e-12):
         return " (its values are right: reshape it to the input's shape, e.g. dx.reshape(x.shape))"
     if v.ndim == 2 and v.T.shape == t.shape and np.allclose(v.T, t, rtol=1e-6, atol=1e-12):
         return " (its values are right, transposed)"
     if v.ndim < t.ndim or v.size < t.size:
         return " (summed over the wrong axis?)"
+    return ""
+
+
+def _padding_hint(v, t):
+    """A (N, C, H, W) gradient the size of the padded input, or emptied by pad:-pad with pad 0."""
+    grow = (v.shape[2] - t.shape[2], v.shape[3] - t.shape[3])
+    if v.size == 0:
+        return (
+            " (empty: dx_pad[:, :, pad:-pad, pad:-pad] with pad 0 is an empty slice; cut the padding "
+            "off with dx_pad[:, :, pad:pad + H, pad:pad + W])"
+        )
+    if grow[0] == grow[1] and grow[0] > 0 and grow[0] % 2 == 0:
+        p = grow[0] // 2
+        inner = v[:, :, p : p + t.shape[2], p : p + t.shape[3]]
+        right = np.allclose(inner, t, rtol=1e-6, atol=1e-12)
+        return (
+            f" (the padded input's shape: the padding not stripped, pad {p} on each side"
+            + ("; inside it your values are right" if right else "")
+            + "; dx = dx_pad[:, :, pad:pad + H, pad:pad + W])"
+        )
     return ""
 
 
@@ -406,12 +437,34 @@ def _rows(mine, truths, dtype, dout64):
                 allowed = allowed + tolerance("finite_differences", np.float64).rtol * np.abs(t)
                 allowed = allowed + 16 * EPS64 * max(1.0, magnitude) / 1e-6
             diff = np.abs(v - t)
-            worst = float(np.max(diff / allowed, initial=0.0)) if np.all(np.isfinite(diff)) else math.inf
+            exact = np.zeros(t.shape, bool) if truth == FD else np.broadcast_to(truths.bound[n] == 0, t.shape)
+            missed = exact & (diff > allowed)  # allowed: the subnormal floor alone there
+            finite = np.all(np.isfinite(diff))
+            worst = float(np.max(diff[~exact] / allowed[~exact], initial=0.0)) if finite else math.inf
             top = float(np.max(np.abs(t), initial=0.0))
-            biggest = float(np.max(diff, initial=0.0)) if np.all(np.isfinite(diff)) else math.inf
+            biggest = float(np.max(diff, initial=0.0)) if finite else math.inf
             rel = biggest / top if top > 0 else (0.0 if biggest == 0 else math.inf)
-            rows.append(Row(n, truth, biggest, rel, worst, worst <= 1))
+            ok = worst <= 1 and not missed.any()
+            zero = bool(missed.any() and np.all(t[missed] == 0))
+            rows.append(
+                Row(n, truth, biggest, rel, worst, ok, exact_missed=int(missed.sum()), exact_zero=zero)
+            )
     return rows
+
+
+def _exact_notes(rows):
+    """A sentence per array whose exact entries (no rounding reaches them) the user's miss."""
+    notes = []
+    for n in dict.fromkeys(r.name for r in rows if r.exact_missed):
+        r = next(r for r in rows if r.name == n and r.exact_missed)
+        what = "exactly 0" if r.exact_zero else "exact"
+        notes.append(
+            f"{n}: {r.exact_missed} entries are {what} in every correct implementation (no rounding reaches "
+            f"them{', e.g. a mask' if r.exact_zero else ''}) and yours are not; err / allowed is the other "
+            f"entries' (over an allowance of 0 it has no number), '{_EXACT[r.exact_zero].strip()}' where "
+            "those pass"
+        )
+    return notes
 
 
 def _kinks(rows, notes):
@@ -432,7 +485,8 @@ def _kinks(rows, notes):
         notes.append(
             f"finite differences disagree with {' and '.join(sorted(frameworks))} on {', '.join(noted)}, "
             "where yours agrees with them: the function has a kink on these inputs (a ReLU's input or a "
-            "margin exactly 0, where a central difference averages both sides); not counted"
+            "margin exactly 0, tied maxima in a pooling window, where a central difference averages both "
+            "sides); not counted"
         )
     return out
 
@@ -541,7 +595,8 @@ def _render(r):
                 cells.append(
                     " " * 36
                     if row is None
-                    else "  ".join(_number(v) for v in (row.max_abs, row.max_rel, row.ratio))
+                    else "  ".join(_number(v) for v in (row.max_abs, row.max_rel))
+                    + f"  {_ratio(row)}"
                     + f"  {row.verdict}    "
                 )
             yield f"    {n:<7} " + "".join(cells).rstrip()
@@ -555,6 +610,15 @@ def _render(r):
     for k in r.missing:
         extra = backends.EXTRAS[k]
         yield f"  ({k} is not installed: pip install 'backprop-by-hand[{extra}]' to compare with it)"
+
+
+_EXACT = {True: "exact 0", False: "  exact"}
+
+
+def _ratio(row):
+    """err / allowed over the entries rounding reaches; where those pass and the user's miss entries
+    that are exact, what those should be."""
+    return _EXACT[row.exact_zero] if row.exact_missed and row.ratio <= 1 else _number(row.ratio)
 
 
 def _number(v):
@@ -576,7 +640,8 @@ def _html(r):
                 continue
             colour = "#2a7" if row.ok else "#c33"
             cells.append(
-                "".join(f"<td>{_number(v)}</td>" for v in (row.max_abs, row.max_rel, row.ratio))
+                "".join(f"<td>{_number(v)}</td>" for v in (row.max_abs, row.max_rel))
+                + f"<td>{e(_ratio(row).strip())}</td>"
                 + f"<td style='color:{colour}'><b>{row.verdict}</b></td>"
             )
         body.append(f"<tr><td><code>{e(n)}</code></td>{''.join(cells)}</tr>")

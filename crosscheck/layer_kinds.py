@@ -17,11 +17,23 @@ CS231n's conventions (the assignments' ``layers.py``):
     backward        <kind>_backward(dout, cache) -> dx, or (dx, dparam1, ...) in the forward's order
                     (word_embedding's returns dW alone)
     softmax_loss, svm_loss   <kind>(x, y) -> (loss, dx)     x (N, C) scores, y (N,) labels; mean over N
+    conv            conv_forward_naive(x, w, b, conv_param)  x (N, C, H, W), w (F, C, HH, WW), b (F,);
+                    conv_param {"stride", "pad"}: pad zeros on each side; out (N, F, H', W'),
+                    H' = 1 + (H + 2 pad − HH) // stride (the _fast and _im2col forms the same)
+    max_pool, avg_pool   <kind>_forward_naive(x, pool_param)  x (N, C, H, W); pool_param
+                    {"pool_height", "pool_width", "stride"}, no padding; H' = 1 + (H − pool_height) // stride
+    spatial_batchnorm    spatial_batchnorm_forward(x, gamma, beta, bn_param)  x (N, C, H, W), gamma (C,):
+                    batchnorm per channel over N, H and W; bn_param as batchnorm's
+    temporal_softmax_loss    temporal_softmax_loss(x, y, mask) -> (loss, dx)   x (N, T, V), y (N, T) labels,
+                    mask (N, T) bool: Σ over the positions where mask is True of −log softmax(x)_y,
+                    divided by N (not by N·T, nor by the count of True)
 
 Every kind's drawn inputs show its catalogue's mistakes (``crosscheck.layer_mistakes``):
 the batch, features and outputs of different sizes (a transposed or misreduced array shows by shape),
 normalisation data whose mean and scale are far from 0 and 1, γ ≠ 1, β ≠ 0, repeated
-embedding indices, ReLU inputs away from 0, float64.
+embedding indices, ReLU inputs away from 0, a conv at stride 1 with 3×3 windows, pooling
+windows that overlap (stride < pool size) on values without ties, a temporal mask counting
+7 of the N·T = 10 positions, float64.
 """
 
 import dataclasses
@@ -77,13 +89,16 @@ class Kind:
     engine_case: object = None  # (arrays, param, user's out) -> EngineCase
     truths: object = None  # for a loss: (arrays, dtype) -> Truths
     loss: bool = False
+    check: object = None  # (arrays, param) -> None, ValueError/TypeError on inputs it cannot take
+    suffix: str = ""  # CS231n's functions' ending ("_naive": conv_forward_naive)
 
     def signature(self):
         args = ", ".join(self.arrays + ((self.param,) if self.param else ()))
         if self.loss:
             return f"{self.name}({args}) -> (loss, dx)"
         result = self.grads[0] if len(self.grads) == 1 else f"({', '.join(self.grads)})"
-        return f"{self.name}_forward({args}) -> (out, cache); {self.name}_backward(dout, cache) -> {result}"
+        forward, backward = (f"{self.name}_{way}{self.suffix}" for way in ("forward", "backward"))
+        return f"{forward}({args}) -> (out, cache); {backward}(dout, cache) -> {result}"
 
 
 # ------------------------------------------------------------------ drawn inputs
@@ -157,6 +172,43 @@ def _draw_scores(rng, dtype):
     return x.astype(dtype), y
 
 
+# spatial: batch, channels, filters, height and width all different; 3×3 kernels, 3×2 pools
+IMAGE = (2, 3, 5, 6)
+FILTERS = 4
+
+
+def _draw_conv(rng, dtype):
+    return (
+        _normal(rng, IMAGE, dtype),
+        _normal(rng, (FILTERS, IMAGE[1], 3, 3), dtype),
+        _normal(rng, (FILTERS,), dtype),
+    )
+
+
+def _draw_pool(rng, dtype):
+    """Values 0.1 apart in a random order: no ties in any window, and no two within a central
+    difference's step (a max's kink)."""
+    size = int(np.prod(IMAGE))
+    return (((rng.permutation(size) - size / 2) * 0.1).reshape(IMAGE).astype(dtype),)
+
+
+def _draw_spatial_batchnorm(rng, dtype):
+    n, c, h, w = IMAGE
+    rows = _normalisation_data(rng, (n * h * w, c), np.float64, axis=0)  # a mean and scale per channel
+    x = rows.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+    return (np.ascontiguousarray(x).astype(dtype), *_gamma_beta(rng, c, dtype))
+
+
+def _draw_temporal_scores(rng, dtype):
+    """Scores (N, T, V), labels, and a mask of 7 of the N·T = 10 positions (neither N nor N·T, so
+    dividing by N, N·T or the count of True differ), its False positions spread over samples."""
+    x = rng.standard_normal((N, T, V)).astype(dtype)
+    y = rng.integers(0, V, (N, T))
+    mask = np.ones((N, T), bool)
+    mask[1, 1] = mask[3, 1] = mask[4, 0] = False
+    return x, y, mask
+
+
 # ------------------------------------------------------------------ the engine's layer for each kind
 
 
@@ -219,6 +271,107 @@ def _dropout_case(arrays, param, out):
     mask = None if not train else np.asarray(out) != 0
     layer = {"kind": "Dropout", "p": 1 - float(param["p"])}  # CS231n's p keeps a unit, PyTorch's drops it
     return EngineCase(layer, {}, {}, x, train, {"dx": "dx"}, x.shape, mask)
+
+
+def _check_spatial(what):
+    def check(arrays, param):
+        x = arrays[0]
+        if np.ndim(x) != 4:
+            raise ValueError(f"x: expected (N, C, H, W) for {what}, got shape {np.shape(x)}")
+
+    return check
+
+
+def _check_keys(name, param, keys, least):
+    """The config's integer entries ``keys``, each >= ``least[key]``."""
+    for key in keys:
+        value = param.get(key)
+        if (
+            isinstance(value, (bool, np.bool_))
+            or not isinstance(value, (int, np.integer))
+            or value < least[key]
+        ):
+            raise ValueError(f"{name}: expected {key!r}, an integer >= {least[key]}, got {value!r}")
+
+
+POOL_KEYS = ("pool_height", "pool_width", "stride")
+
+
+def _check_pool(what):
+    def check(arrays, param):
+        _check_spatial(what)(arrays, param)
+        _check_keys("pool_param", param, POOL_KEYS, dict.fromkeys(POOL_KEYS, 1))
+        x = arrays[0]
+        if x.shape[2] < param["pool_height"] or x.shape[3] < param["pool_width"]:
+            raise ValueError(
+                f"x: {x.shape[2:]} is smaller than a {param['pool_height']} × {param['pool_width']} window"
+            )
+
+    return check
+
+
+def _check_conv(arrays, param):
+    x, w, b = arrays
+    _check_spatial("conv")(arrays, param)
+    _check_keys("conv_param", param, ("stride", "pad"), {"stride": 1, "pad": 0})
+    if w.ndim != 4 or w.shape[1] != x.shape[1] or b.shape != (w.shape[0],):
+        raise ValueError(
+            f"w, b: expected w (F, C, HH, WW) with C = {x.shape[1]} (x's channels) and b (F,), got w "
+            f"{w.shape}, b {b.shape}"
+        )
+    pad = param["pad"]
+    if x.shape[2] + 2 * pad < w.shape[2] or x.shape[3] + 2 * pad < w.shape[3]:
+        raise ValueError(
+            f"w: its {w.shape[2:]} windows are larger than x padded by {pad}, {x.shape[2:]} + 2·{pad}"
+        )
+
+
+def _check_temporal_scores(arrays, param):
+    x, y, mask = arrays
+    if x.ndim != 3 or y.shape != x.shape[:2] or mask.shape != x.shape[:2]:
+        raise ValueError(
+            f"x, y, mask: expected (N, T, V), (N, T), (N, T); got {x.shape}, {y.shape}, {mask.shape}"
+        )
+    if y.dtype.kind not in "iu" or y.size and (y.min() < 0 or y.max() >= x.shape[2]):
+        raise ValueError(f"y: expected integer labels in [0, V = {x.shape[2]}), got {y.dtype} in "
+                         f"[{y.min()}, {y.max()}]")  # fmt: skip
+    if mask.dtype != bool:
+        raise TypeError(f"mask: expected a bool array (N, T), got dtype {mask.dtype}")
+    if not mask.any():
+        raise ValueError("mask: no position is True: the loss is 0 and dx is 0, nothing to check")
+
+
+def _conv_case(arrays, param, out):
+    x, w, b = arrays
+    layer = {
+        "kind": "Conv2d",
+        "in_channels": w.shape[1],
+        "out_channels": w.shape[0],
+        "kernel_size": list(w.shape[2:]),
+        "stride": int(param.get("stride", 1)),
+        "padding": int(param.get("pad", 0)),
+        "bias": True,
+    }
+    return EngineCase(layer, {"W": w, "b": b}, {}, x, True, {"dx": "dx", "dW": "dw", "db": "db"}, x.shape)
+
+
+def _pool_case(kind):
+    def case(arrays, param, out):
+        (x,) = arrays
+        layer = {
+            "kind": kind,
+            "kernel_size": [int(param["pool_height"]), int(param["pool_width"])],
+            "stride": int(param["stride"]),
+            "padding": 0,  # CS231n's pooling pads nothing
+        }
+        return EngineCase(layer, {}, {}, x, True, {"dx": "dx"}, x.shape)
+
+    return case
+
+
+def _spatial_batchnorm_case(arrays, param, out):
+    case = _batchnorm_case(arrays, param, out)
+    return dataclasses.replace(case, layer={**case.layer, "kind": "BatchNorm2d"})
 
 
 # ------------------------------------------------------------------ truths
@@ -343,7 +496,53 @@ def _svm_bound(x, y):
     return {"loss": loss.e, "dx": np.abs(dx / n)}
 
 
+def _temporal_softmax_truths(arrays, references):
+    """CS231n's temporal_softmax_loss: Σ over the positions (n, t) where mask is True of
+    −log softmax(x[n, t])_y[n, t], divided by N. The engine's cross-entropy head expresses it
+    exactly: on the counted positions' rows, reduction "sum", then / N (their gradient / N, the
+    others' exactly 0); the references' the same way (a Linear layer whose input is the identity,
+    as softmax_loss's). Central differences run over every entry of x, the uncounted included,
+    so the zeros there are checked by a truth that never selects rows."""
+    x, y, mask = arrays
+    n = len(x)
+    rows, labels = x[mask], y[mask]
+    count, classes = rows.shape
+
+    def spread(grad, fill=0.0):
+        full = np.full(x.shape, fill, np.asarray(grad).dtype)
+        full[mask] = grad
+        return full
+
+    loss, grad = HEADS["cross_entropy"].value_and_grad(rows, labels, "sum")
+    spec = {
+        "kind": "Sequential",
+        "layers": [{"kind": "Linear", "in_features": count, "out_features": classes, "bias": False}],
+        "loss": "cross_entropy",
+        "reduction": "sum",
+        "dtype": x.dtype.name,
+    }
+    eye = np.eye(count, dtype=x.dtype)
+    values = {}
+    for name in references:
+        value, grads, _ = lc.REFERENCES[name].sequential_loss_and_grads(
+            spec, [{"W": rows}], [{}], eye, labels
+        )
+        values[name] = {"loss": np.float64(value) / n, "dx": spread(grads[0]["W"] / x.dtype.type(n))}
+    x64 = np.array(x, np.float64)
+    numeric = central_differences(
+        lambda: HEADS["cross_entropy"].value_and_grad(x64[mask], labels, "sum")[0] / n, x64, 1e-6
+    )
+    values["finite differences"] = {"dx": numeric}
+    b_loss, b_grads, _ = sequential_bounds(spec, [{"W": rows}], [{}], eye, labels)
+    bound = {"loss": (b_loss / float(n)).e, "dx": spread((b_grads[0]["W"] / float(n)).e)}
+    engine = {"loss": np.float64(loss) / n, "dx": spread(grad / x.dtype.type(n))}
+    return Truths(values, engine, bound)
+
+
 # ------------------------------------------------------------------ the table
+
+# windows of 3 × 2 every 1: overlapping along both axes
+POOL_DEFAULTS = {"pool_height": 3, "pool_width": 2, "stride": 1}
 
 KINDS = {
     k.name: k
@@ -403,6 +602,58 @@ KINDS = {
         ),
         Kind("softmax_loss", ("x", "y"), ("dx",), _draw_scores, truths=_softmax_truths, loss=True),
         Kind("svm_loss", ("x", "y"), ("dx",), _draw_scores, truths=_svm_truths, loss=True),
+        Kind(
+            "conv",
+            ("x", "w", "b"),
+            ("dx", "dw", "db"),
+            _draw_conv,
+            "conv_param",
+            {"stride": 1, "pad": 0},
+            _conv_case,
+            check=_check_conv,
+            suffix="_naive",
+        ),
+        Kind(
+            "max_pool",
+            ("x",),
+            ("dx",),
+            _draw_pool,
+            "pool_param",
+            POOL_DEFAULTS,
+            _pool_case("MaxPool2d"),
+            check=_check_pool("max_pool"),
+            suffix="_naive",
+        ),
+        Kind(
+            "avg_pool",
+            ("x",),
+            ("dx",),
+            _draw_pool,
+            "pool_param",
+            POOL_DEFAULTS,
+            _pool_case("AvgPool2d"),
+            check=_check_pool("avg_pool"),
+            suffix="_naive",
+        ),
+        Kind(
+            "spatial_batchnorm",
+            ("x", "gamma", "beta"),
+            ("dx", "dgamma", "dbeta"),
+            _draw_spatial_batchnorm,
+            "bn_param",
+            {"mode": "train", "eps": 1e-5, "momentum": 0.9},
+            _spatial_batchnorm_case,
+            check=_check_spatial("spatial_batchnorm"),
+        ),
+        Kind(
+            "temporal_softmax_loss",
+            ("x", "y", "mask"),
+            ("dx",),
+            _draw_temporal_scores,
+            truths=_temporal_softmax_truths,
+            loss=True,
+            check=_check_temporal_scores,
+        ),
     )
 }
 # the single-expression batchnorm_backward_alt is checked as batchnorm

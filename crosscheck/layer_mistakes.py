@@ -401,6 +401,265 @@ SVM = LOSS_SUM + [
 ]
 
 
+# ------------------------------------------------------------------ conv
+
+
+def _conv_geometry(i):
+    return int(i.param.get("stride", 1)), int(i.param.get("pad", 0))
+
+
+def _conv_dx(dout, w, shape, stride, pad):
+    """∂L/∂x of a cross-correlation: each window's gradient, w weighted by dout, added back into
+    the padded input (one strided slice per kernel offset), the padding cut off."""
+    n, c, h, wd = shape
+    ho, wo = dout.shape[2:]
+    dxp = np.zeros((n, c, h + 2 * pad, wd + 2 * pad))
+    for u in range(w.shape[2]):
+        for v in range(w.shape[3]):
+            part = np.einsum("nfij,fc->ncij", dout, w[:, :, u, v])
+            dxp[:, :, u : u + stride * ho : stride, v : v + stride * wo : stride] += part
+    return dxp[:, :, pad : pad + h, pad : pad + wd]
+
+
+def _conv_dx_flipped(i):
+    x, w, b = i.arrays
+    return {"dx": _conv_dx(i.dout, w[:, :, ::-1, ::-1], x.shape, *_conv_geometry(i))}
+
+
+CONV = [
+    Mistake(
+        "conv-dw-flipped",
+        "dw with the kernel flipped (rotated 180°): a convolution where the forward is a cross-correlation",
+        lambda i: {"dw": i.truth["dw"][:, :, ::-1, ::-1]},
+    ),
+    Mistake(
+        "conv-dx-flipped",
+        "dx from the kernel flipped the wrong way round: the full convolution's 180° rotation "
+        "applied to the windows' scatter-add, which needs none (or left out where dout is convolved)",
+        _conv_dx_flipped,
+    ),
+]
+
+
+# ------------------------------------------------------------------ pooling
+
+
+def _pool_windows(i):
+    """The windows in CS231n's loop order (row by row, then left to right): (i, j, slice of x)."""
+    x = i.arrays[0]
+    ph, pw, s = (int(i.param[k]) for k in ("pool_height", "pool_width", "stride"))
+    ho, wo = 1 + (x.shape[2] - ph) // s, 1 + (x.shape[3] - pw) // s
+    for a in range(ho):
+        for b in range(wo):
+            yield a, b, np.s_[:, :, a * s : a * s + ph, b * s : b * s + pw]
+
+
+def _window_max(window):
+    return window.max(axis=(2, 3), keepdims=True)
+
+
+def _ties(i):
+    """Whether any window holds its maximum more than once."""
+    x = i.arrays[0]
+    return any(np.any((x[w] == _window_max(x[w])).sum(axis=(2, 3)) > 1) for _, _, w in _pool_windows(i))
+
+
+def _pool_backward(i, route, assign=False):
+    """dx with each window's dout[:, :, a, b] sent where ``route(window)`` (N, C, ph, pw) says,
+    added (or, ``assign``, written over what earlier windows left there)."""
+    x = i.arrays[0]
+    dx = np.zeros_like(x)
+    for a, b, w in _pool_windows(i):
+        part = route(x[w]) * i.dout[:, :, a, b][:, :, None, None]
+        if assign:
+            dx[w] = part
+        else:
+            dx[w] += part
+    return dx
+
+
+def _one_hot_max(window, last=False):
+    n, c, ph, pw = window.shape
+    flat = window.reshape(n, c, -1)
+    arg = (ph * pw - 1 - flat[:, :, ::-1].argmax(axis=-1)) if last else flat.argmax(axis=-1)
+    return (np.arange(ph * pw) == arg[..., None]).reshape(window.shape)
+
+
+def _maxpool_assign_max(i):
+    """dx[argmax] = dout: a maximum shared by overlapping windows keeps the last one's gradient."""
+    x = i.arrays[0]
+    dx = np.zeros_like(x)
+    for a, b, w in _pool_windows(i):
+        hot = _one_hot_max(x[w])
+        region = dx[w]
+        region[hot] = np.broadcast_to(i.dout[:, :, a, b][:, :, None, None], hot.shape)[hot]
+    return {"dx": dx}
+
+
+def _only_with_ties(values):
+    def wrapped(i):
+        return values(i) if _ties(i) else None  # on values without ties it is no mistake at all
+
+    return wrapped
+
+
+MAX_POOL = [
+    Mistake(
+        "maxpool-all",
+        "the gradient sent to every element of the window, not only to its maximum",
+        lambda i: {"dx": _pool_backward(i, lambda w: np.ones_like(w))},
+    ),
+    Mistake(
+        "maxpool-assign",
+        "dx[window] = mask · dout for +=: where windows overlap, each window's assignment erases what "
+        "the windows before it sent there",
+        lambda i: {"dx": _pool_backward(i, lambda w: w == _window_max(w), assign=True)},
+    ),
+    Mistake(
+        "maxpool-assign-max",
+        "dx[argmax] = dout for +=: a maximum shared by overlapping windows keeps only the last "
+        "window's gradient",
+        _maxpool_assign_max,
+    ),
+    Mistake(
+        "maxpool-tie-last",
+        "on tied maxima the gradient sent to the last of them; PyTorch sends it to the first (row-major)",
+        _only_with_ties(lambda i: {"dx": _pool_backward(i, lambda w: _one_hot_max(w, last=True))}),
+    ),
+    Mistake(
+        "maxpool-tie-all",
+        "on tied maxima the gradient sent to every one of them (mask = window == max); PyTorch sends it "
+        "to the first (row-major)",
+        _only_with_ties(lambda i: {"dx": _pool_backward(i, lambda w: w == _window_max(w))}),
+    ),
+]
+
+
+def _window_size(i):
+    return int(i.param["pool_height"]) * int(i.param["pool_width"])
+
+
+AVG_POOL = [
+    Mistake(
+        "avgpool-not-divided",
+        "dx not divided by the window size pool_height · pool_width",
+        lambda i: {"dx": i.truth["dx"] * _window_size(i)},
+    ),
+    Mistake(
+        "avgpool-assign",
+        "dx[window] = dout / size for +=: where windows overlap, each window's assignment erases what "
+        "the windows before it sent there",
+        lambda i: {"dx": _pool_backward(i, lambda w: np.full_like(w, 1 / _window_size(i)), assign=True)},
+    ),
+]
+
+
+# ------------------------------------------------------------------ spatial batchnorm
+
+
+def _rows(a):
+    """(N, C, H, W) -> (N·H·W, C): batchnorm's layout, a row per sample and position."""
+    return a.transpose(0, 2, 3, 1).reshape(-1, a.shape[1])
+
+
+def _as_rows(values):
+    """A batchnorm mistake on (N, C, H, W): evaluated on the rows (N·H·W, C), out and dx back."""
+
+    def wrapped(i):
+        x, gamma, beta = i.arrays
+        n, c, h, w = x.shape
+
+        def rows(d):
+            return {k: _rows(v) if k in ("out", "dx") else v for k, v in d.items()}
+
+        found = values(Inputs((_rows(x), gamma, beta), i.param, _rows(i.dout), rows(i.truth), rows(i.user)))
+        if found is None:
+            return None
+        back = {"out", "dx"}
+        return {k: v.reshape(n, h, w, c).transpose(0, 3, 1, 2) if k in back else v for k, v in found.items()}
+
+    return wrapped
+
+
+def _sbn_over_batch(i):
+    """Statistics over N alone (x.mean(axis=0)): one per channel and position."""
+    x, gamma, beta = i.arrays
+    xc, var, r = _stats(x, 0, float(i.param.get("eps", 1e-5)))
+    xhat = xc * r
+    g4 = gamma[:, None, None]
+    return {
+        "out": g4 * xhat + beta[:, None, None],
+        "dx": _compact(i.dout * g4, xhat, r, 0),
+        "dgamma": np.sum(i.dout * xhat, axis=(0, 2, 3)),
+    }
+
+
+def _sbn_no_transpose(i):
+    """x.reshape(-1, C) with C still on axis 1: each "channel" column a mix of channels and positions."""
+    x, gamma, beta = i.arrays
+    c = x.shape[1]
+    rows, drows = x.reshape(-1, c), i.dout.reshape(-1, c)
+    xc, var, r = _stats(rows, 0, float(i.param.get("eps", 1e-5)))
+    xhat = xc * r
+    return {
+        "out": (gamma * xhat + beta).reshape(x.shape),
+        "dx": _compact(drows * gamma, xhat, r, 0).reshape(x.shape),
+        "dgamma": np.sum(drows * xhat, axis=0),
+        "dbeta": np.sum(drows, axis=0),
+    }
+
+
+SPATIAL_BATCHNORM = [
+    Mistake(
+        "sbn-over-batch",
+        "the statistics over N alone (one per channel and position), not per channel over N, H and W",
+        _sbn_over_batch,
+    ),
+    Mistake(
+        "sbn-no-transpose",
+        "x.reshape(-1, C) without moving C last first (x.transpose(0, 2, 3, 1)): each column mixes "
+        "channels and positions",
+        _sbn_no_transpose,
+    ),
+] + [Mistake(m.key, m.text, _as_rows(m.values)) for m in BATCHNORM]
+
+
+# ------------------------------------------------------------------ temporal softmax loss
+
+
+def _temporal_terms(i):
+    """softmax(x) − onehot(y) at every position, (N, T, V), and each position's −log p_y (N, T)."""
+    x, y, mask = i.arrays
+    e = np.exp(x - x.max(axis=2, keepdims=True))
+    p = e / e.sum(axis=2, keepdims=True)
+    onehot = np.arange(x.shape[2]) == y[..., None]
+    return p - onehot, -np.log(np.sum(p * onehot, axis=2))
+
+
+def _tsl_mask_backward(i):
+    g, _ = _temporal_terms(i)
+    return {"dx": g / _n(i)}
+
+
+def _tsl_mask_ignored(i):
+    g, terms = _temporal_terms(i)
+    return {"loss": terms.sum() / _n(i), "dx": g / _n(i)}
+
+
+def _tsl_by(i, divisor):
+    return {"loss": i.truth["loss"] * _n(i) / divisor, "dx": i.truth["dx"] * _n(i) / divisor}
+
+
+TEMPORAL_SOFTMAX = LOSS_SUM + [
+    Mistake("tsl-mask-backward", "the mask not applied in the backward: dx at the positions the loss "
+            "leaves out", _tsl_mask_backward),
+    Mistake("tsl-mask-ignored", "the mask not applied at all, in the loss nor in dx", _tsl_mask_ignored),
+    Mistake("tsl-mean-over-NT", "the loss and dx divided by N·T (a mean over positions), not by N",
+            lambda i: _tsl_by(i, i.arrays[0].shape[0] * i.arrays[0].shape[1])),
+    Mistake("tsl-mean-over-mask", "the loss and dx divided by the number of counted positions (mask.sum()), "
+            "not by N", lambda i: _tsl_by(i, int(np.sum(i.arrays[2])))),
+]  # fmt: skip
+
 MISTAKES = {
     "affine": AFFINE,
     "temporal_affine": AFFINE,
@@ -413,4 +672,9 @@ MISTAKES = {
     "word_embedding": EMBEDDING,
     "softmax_loss": SOFTMAX,
     "svm_loss": SVM,
+    "conv": CONV,
+    "max_pool": MAX_POOL,
+    "avg_pool": AVG_POOL,
+    "spatial_batchnorm": SPATIAL_BATCHNORM,
+    "temporal_softmax_loss": TEMPORAL_SOFTMAX,
 }

@@ -1,9 +1,13 @@
 """A student's CS231n layers, written here as the assignments ask for them
 (``forward(x, ..., param) -> (out, cache)``, ``backward(dout, cache) -> grads``),
-in two styles: vectorized (``*_forward`` / ``*_backward``) and a second one
-(``loops.*``: a loop over the samples, batchnorm's single-expression "alt"
-backward). Both correct. ``planted(kind, key)`` is the vectorized one with one
-mistake of ``crosscheck.layer_mistakes`` made on purpose."""
+in two styles: CS231n's (``*_forward`` / ``*_backward``: vectorized, but the naive
+loops of ``conv_*_naive`` and ``*_pool_*_naive`` as the assignment has them) and a
+second one (``loops.*``: a loop over the samples, batchnorm's single-expression "alt"
+backward; for conv and pooling the vectorized im2col and sliding windows, under
+CS231n's fast names). Both correct. ``planted(kind, key)`` is the first with one
+mistake of ``crosscheck.layer_mistakes`` made on purpose, checked on
+``planted_inputs(kind, key)`` (none: the drawn ones; windows with ties for the tie
+mistakes)."""
 
 import numpy as np
 
@@ -200,11 +204,130 @@ def svm_loss(x, y):
     return loss, positive / N
 
 
+def conv_forward_naive(x, w, b, conv_param):
+    """CS231n's naive conv: a loop over samples, filters and output positions."""
+    stride, pad = conv_param["stride"], conv_param["pad"]
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    Ho, Wo = 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    out = np.zeros((N, F, Ho, Wo), dtype=x.dtype)
+    for n in range(N):
+        for f in range(F):
+            for i in range(Ho):
+                for j in range(Wo):
+                    window = xp[n, :, i * stride : i * stride + HH, j * stride : j * stride + WW]
+                    out[n, f, i, j] = np.sum(window * w[f]) + b[f]
+    return out, (x, w, b, conv_param)
+
+
+def conv_backward_naive(dout, cache):
+    dxp, dw, db = _conv_backward_padded(dout, cache)
+    pad, (H, W) = cache[3]["pad"], cache[0].shape[2:]
+    return dxp[:, :, pad : pad + H, pad : pad + W], dw, db
+
+
+def _conv_backward_padded(dout, cache):
+    """dx of the padded input, dw, db: the loops over samples, filters and output positions."""
+    x, w, b, conv_param = cache
+    stride, pad = conv_param["stride"], conv_param["pad"]
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    _, _, Ho, Wo = dout.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    dxp, dw = np.zeros_like(xp), np.zeros_like(w)
+    db = dout.sum(axis=(0, 2, 3))
+    for n in range(N):
+        for f in range(F):
+            for i in range(Ho):
+                for j in range(Wo):
+                    rows, cols = np.s_[i * stride : i * stride + HH], np.s_[j * stride : j * stride + WW]
+                    dw[f] += xp[n, :, rows, cols] * dout[n, f, i, j]
+                    dxp[n, :, rows, cols] += w[f] * dout[n, f, i, j]
+    return dxp, dw, db
+
+
+def _pool_geometry(x, pool_param):
+    ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    return ph, pw, s, 1 + (x.shape[2] - ph) // s, 1 + (x.shape[3] - pw) // s
+
+
+def max_pool_forward_naive(x, pool_param):
+    ph, pw, s, Ho, Wo = _pool_geometry(x, pool_param)
+    out = np.zeros((*x.shape[:2], Ho, Wo), dtype=x.dtype)
+    for i in range(Ho):
+        for j in range(Wo):
+            out[:, :, i, j] = x[:, :, i * s : i * s + ph, j * s : j * s + pw].max(axis=(2, 3))
+    return out, (x, pool_param)
+
+
+def max_pool_backward_naive(dout, cache):
+    """The gradient to the first maximum of each window (row-major), as PyTorch routes ties."""
+    x, pool_param = cache
+    ph, pw, s, Ho, Wo = _pool_geometry(x, pool_param)
+    N, C = x.shape[:2]
+    dx = np.zeros_like(x)
+    for n in range(N):
+        for c in range(C):
+            for i in range(Ho):
+                for j in range(Wo):
+                    window = x[n, c, i * s : i * s + ph, j * s : j * s + pw]
+                    a, b = np.unravel_index(np.argmax(window), window.shape)
+                    dx[n, c, i * s + a, j * s + b] += dout[n, c, i, j]
+    return dx
+
+
+def avg_pool_forward_naive(x, pool_param):
+    ph, pw, s, Ho, Wo = _pool_geometry(x, pool_param)
+    out = np.zeros((*x.shape[:2], Ho, Wo), dtype=x.dtype)
+    for i in range(Ho):
+        for j in range(Wo):
+            out[:, :, i, j] = x[:, :, i * s : i * s + ph, j * s : j * s + pw].mean(axis=(2, 3))
+    return out, (x, pool_param)
+
+
+def avg_pool_backward_naive(dout, cache):
+    x, pool_param = cache
+    ph, pw, s, Ho, Wo = _pool_geometry(x, pool_param)
+    dx = np.zeros_like(x)
+    for i in range(Ho):
+        for j in range(Wo):
+            dx[:, :, i * s : i * s + ph, j * s : j * s + pw] += dout[:, :, i, j][:, :, None, None] / (ph * pw)
+    return dx
+
+
+def spatial_batchnorm_forward(x, gamma, beta, bn_param):
+    """CS231n's: batchnorm on the rows (N·H·W, C), C moved last first."""
+    N, C, H, W = x.shape
+    out, cache = batchnorm_forward(x.transpose(0, 2, 3, 1).reshape(-1, C), gamma, beta, bn_param)
+    return out.reshape(N, H, W, C).transpose(0, 3, 1, 2), cache
+
+
+def spatial_batchnorm_backward(dout, cache):
+    N, C, H, W = dout.shape
+    dx, dgamma, dbeta = batchnorm_backward(dout.transpose(0, 2, 3, 1).reshape(-1, C), cache)
+    return dx.reshape(N, H, W, C).transpose(0, 3, 1, 2), dgamma, dbeta
+
+
+def temporal_softmax_loss(x, y, mask):
+    N, T, V = x.shape
+    x_flat, y_flat, mask_flat = x.reshape(N * T, V), y.reshape(N * T), mask.reshape(N * T)
+    probs = np.exp(x_flat - np.max(x_flat, axis=1, keepdims=True))
+    probs /= np.sum(probs, axis=1, keepdims=True)
+    loss = -np.sum(mask_flat * np.log(probs[np.arange(N * T), y_flat])) / N
+    dx_flat = probs.copy()
+    dx_flat[np.arange(N * T), y_flat] -= 1
+    dx_flat /= N
+    dx_flat *= mask_flat[:, None]
+    return loss, dx_flat.reshape(N, T, V)
+
+
 # ------------------------------------------------------------------ correct, another style
 
 
 class loops:
-    """Loops over the samples (and the single-expression batchnorm): the same values."""
+    """Another style, the same values: loops over the samples (the single-expression batchnorm); for
+    the spatial kinds, where CS231n's naive code is the loops, vectorized (im2col, sliding windows)."""
 
     @staticmethod
     def affine_backward(dout, cache):
@@ -296,6 +419,107 @@ class loops:
                     dx[n, y[n]] -= 1
         return loss / N, dx / N
 
+    @staticmethod
+    def conv_forward_im2col(x, w, b, conv_param):
+        """im2col: every window a row, one product; the cache holds the rows."""
+        stride, pad = conv_param["stride"], conv_param["pad"]
+        F, C, HH, WW = w.shape
+        xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+        win = np.lib.stride_tricks.sliding_window_view(xp, (HH, WW), axis=(2, 3))[:, :, ::stride, ::stride]
+        N, _, Ho, Wo = win.shape[:4]
+        cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(N * Ho * Wo, -1)
+        out = (cols @ w.reshape(F, -1).T + b).reshape(N, Ho, Wo, F).transpose(0, 3, 1, 2)
+        return out, (x.shape, cols, w, conv_param)
+
+    @staticmethod
+    def conv_backward_im2col(dout, cache):
+        shape, cols, w, conv_param = cache
+        stride, pad = conv_param["stride"], conv_param["pad"]
+        N, C, H, W = shape
+        F, _, HH, WW = w.shape
+        _, _, Ho, Wo = dout.shape
+        d = dout.transpose(0, 2, 3, 1).reshape(-1, F)
+        dw = (d.T @ cols).reshape(w.shape)
+        dcols = (d @ w.reshape(F, -1)).reshape(N, Ho, Wo, C, HH, WW)
+        dxp = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=dout.dtype)
+        for u in range(HH):
+            for v in range(WW):
+                rows, cols_ = np.s_[u : u + stride * Ho : stride], np.s_[v : v + stride * Wo : stride]
+                dxp[:, :, rows, cols_] += dcols[..., u, v].transpose(0, 3, 1, 2)
+        return dxp[:, :, pad : pad + H, pad : pad + W], dw, d.sum(axis=0)
+
+    @staticmethod
+    def max_pool_forward_fast(x, pool_param):
+        ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+        win = np.lib.stride_tricks.sliding_window_view(x, (ph, pw), axis=(2, 3))[:, :, ::s, ::s]
+        return win.max(axis=(4, 5)), (x, pool_param)
+
+    @staticmethod
+    def max_pool_backward_fast(dout, cache):
+        """Each window's first maximum as a flat index, the gradients added with np.add.at."""
+        x, pool_param = cache
+        ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+        N, C, H, W = x.shape
+        win = np.lib.stride_tricks.sliding_window_view(x, (ph, pw), axis=(2, 3))[:, :, ::s, ::s]
+        Ho, Wo = win.shape[2:4]
+        a, b = np.divmod(win.reshape(N, C, Ho, Wo, -1).argmax(axis=-1), pw)
+        rows = np.arange(Ho)[:, None] * s + a
+        cols = np.arange(Wo) * s + b
+        planes = np.arange(N * C).reshape(N, C, 1, 1) * H * W
+        dx = np.zeros(x.size, dtype=dout.dtype)
+        np.add.at(dx, (planes + rows * W + cols).ravel(), dout.ravel())
+        return dx.reshape(x.shape)
+
+    @staticmethod
+    def avg_pool_forward_fast(x, pool_param):
+        ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+        win = np.lib.stride_tricks.sliding_window_view(x, (ph, pw), axis=(2, 3))[:, :, ::s, ::s]
+        return win.mean(axis=(4, 5)), (x.shape, pool_param)
+
+    @staticmethod
+    def avg_pool_backward_fast(dout, cache):
+        shape, pool_param = cache
+        ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+        Ho, Wo = dout.shape[2:]
+        dx = np.zeros(shape, dtype=dout.dtype)
+        for u in range(ph):
+            for v in range(pw):
+                dx[:, :, u : u + s * Ho : s, v : v + s * Wo : s] += dout / (ph * pw)
+        return dx
+
+    @staticmethod
+    def spatial_batchnorm_forward(x, gamma, beta, bn_param):
+        """Directly over the axes (0, 2, 3), keepdims."""
+        eps = bn_param.get("eps", 1e-5)
+        mu = x.mean(axis=(0, 2, 3), keepdims=True)
+        var = x.var(axis=(0, 2, 3), keepdims=True)
+        xhat = (x - mu) / np.sqrt(var + eps)
+        g = gamma[None, :, None, None]
+        return g * xhat + beta[None, :, None, None], (xhat, np.sqrt(var + eps), g)
+
+    @staticmethod
+    def spatial_batchnorm_backward(dout, cache):
+        xhat, std, g = cache
+        m = dout.size // dout.shape[1]
+        dbeta, dgamma = dout.sum(axis=(0, 2, 3)), (dout * xhat).sum(axis=(0, 2, 3))
+        dx = g / (m * std) * (m * dout - dbeta[None, :, None, None] - xhat * dgamma[None, :, None, None])
+        return dx, dgamma, dbeta
+
+    @staticmethod
+    def temporal_softmax_loss(x, y, mask):
+        N, T, V = x.shape
+        loss, dx = 0.0, np.zeros_like(x)
+        for n in range(N):
+            for t in range(T):
+                if not mask[n, t]:
+                    continue
+                e = np.exp(x[n, t] - x[n, t].max())
+                p = e / e.sum()
+                loss -= np.log(p[y[n, t]])
+                dx[n, t] = p
+                dx[n, t, y[n, t]] -= 1
+        return loss / N, dx / N
+
 
 FUNCTIONS = {
     "affine": (affine_forward, affine_backward),
@@ -309,10 +533,24 @@ FUNCTIONS = {
     "temporal_affine": (temporal_affine_forward, temporal_affine_backward),
     "softmax_loss": (softmax_loss, None),
     "svm_loss": (svm_loss, None),
+    "conv": (conv_forward_naive, conv_backward_naive),
+    "max_pool": (max_pool_forward_naive, max_pool_backward_naive),
+    "avg_pool": (avg_pool_forward_naive, avg_pool_backward_naive),
+    "spatial_batchnorm": (spatial_batchnorm_forward, spatial_batchnorm_backward),
+    "temporal_softmax_loss": (temporal_softmax_loss, None),
+}
+# the second style's forward and backward where it has its own pair (CS231n's fast names)
+SECOND = {
+    "conv": ("conv_forward_im2col", "conv_backward_im2col"),
+    "max_pool": ("max_pool_forward_fast", "max_pool_backward_fast"),
+    "avg_pool": ("avg_pool_forward_fast", "avg_pool_backward_fast"),
+    "spatial_batchnorm": ("spatial_batchnorm_forward", "spatial_batchnorm_backward"),
 }
 
 
 def second_style(kind):
+    if kind in SECOND:
+        return tuple(getattr(loops, name) for name in SECOND[kind])
     forward, backward = FUNCTIONS[kind]
     if backward is None:
         return getattr(loops, kind), None
@@ -460,8 +698,8 @@ def _temporal_dw_mean(dout, cache):
 
 
 def _scaled_loss(fn, loss_factor, dx_factor):
-    def loss(x, y):
-        value, dx = fn(x, y)
+    def loss(x, y, *mask):
+        value, dx = fn(x, y, *mask)
         return value * (x.shape[0] if loss_factor else 1), dx * (x.shape[0] if dx_factor else 1)
 
     return loss
@@ -492,6 +730,153 @@ def _svm_no_true_column(x, y):
     loss, dx = svm_loss(x, y)
     dx[np.arange(x.shape[0]), y] = 0
     return loss, dx
+
+
+def _conv_dw_flipped(dout, cache):
+    dx, dw, db = conv_backward_naive(dout, cache)
+    return dx, dw[:, :, ::-1, ::-1], db
+
+
+def _conv_dx_flipped(dout, cache):
+    """The scatter-add with the kernel rotated 180°, as if a full convolution's flip were needed."""
+    x, w, b, conv_param = cache
+    _, dw, db = conv_backward_naive(dout, cache)
+    dx, _, _ = conv_backward_naive(dout, (x, w[:, :, ::-1, ::-1], b, conv_param))
+    return dx, dw, db
+
+
+def _conv_padding_kept(dout, cache):
+    return _conv_backward_padded(dout, cache)
+
+
+def _conv_pad_minus_pad(dout, cache):
+    """dx_pad[:, :, pad:-pad, pad:-pad]: empty when pad is 0."""
+    pad = cache[3]["pad"]
+    dxp, dw, db = _conv_backward_padded(dout, cache)
+    return dxp[:, :, pad:-pad, pad:-pad], dw, db
+
+
+def _max_pool_windows(x, pool_param):
+    ph, pw, s, Ho, Wo = _pool_geometry(x, pool_param)
+    for i in range(Ho):
+        for j in range(Wo):
+            yield i, j, np.s_[:, :, i * s : i * s + ph, j * s : j * s + pw]
+
+
+def _max_pool_backward_mask(assign=False, every=False, last=False):
+    """The mask form students write: (window == max) or, ``last``, the last maximum; ``every``: no mask."""
+
+    def backward(dout, cache):
+        x, pool_param = cache
+        dx = np.zeros_like(x)
+        for i, j, w in _max_pool_windows(x, pool_param):
+            window = x[w]
+            if every:
+                mask = np.ones_like(window)
+            elif last:
+                flat = window.reshape(*window.shape[:2], -1)
+                arg = flat.shape[-1] - 1 - flat[:, :, ::-1].argmax(axis=-1)
+                mask = (np.arange(flat.shape[-1]) == arg[..., None]).reshape(window.shape)
+            else:
+                mask = window == window.max(axis=(2, 3), keepdims=True)
+            part = mask * dout[:, :, i, j][:, :, None, None]
+            if assign:
+                dx[w] = part
+            else:
+                dx[w] += part
+        return dx
+
+    return backward
+
+
+def _max_pool_assign_max(dout, cache):
+    x, pool_param = cache
+    ph, pw, s, Ho, Wo = _pool_geometry(x, pool_param)
+    dx = np.zeros_like(x)
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            for i in range(Ho):
+                for j in range(Wo):
+                    window = x[n, c, i * s : i * s + ph, j * s : j * s + pw]
+                    a, b = np.unravel_index(np.argmax(window), window.shape)
+                    dx[n, c, i * s + a, j * s + b] = dout[n, c, i, j]
+    return dx
+
+
+def _avg_pool_not_divided(dout, cache):
+    x, pool_param = cache
+    return avg_pool_backward_naive(dout, cache) * pool_param["pool_height"] * pool_param["pool_width"]
+
+
+def _avg_pool_assign(dout, cache):
+    x, pool_param = cache
+    ph, pw, s, Ho, Wo = _pool_geometry(x, pool_param)
+    dx = np.zeros_like(x)
+    for i, j, w in _max_pool_windows(x, pool_param):
+        dx[w] = np.broadcast_to(dout[:, :, i, j][:, :, None, None] / (ph * pw), dx[w].shape)
+    return dx
+
+
+def _spatial(forward, backward):
+    """A batchnorm pair as CS231n's spatial batchnorm calls it: on the rows (N·H·W, C)."""
+
+    def spatial_forward(x, gamma, beta, bn_param):
+        N, C, H, W = x.shape
+        out, cache = forward(x.transpose(0, 2, 3, 1).reshape(-1, C), gamma, beta, bn_param)
+        return out.reshape(N, H, W, C).transpose(0, 3, 1, 2), cache
+
+    def spatial_backward(dout, cache):
+        N, C, H, W = dout.shape
+        dx, dgamma, dbeta = backward(dout.transpose(0, 2, 3, 1).reshape(-1, C), cache)
+        return dx.reshape(N, H, W, C).transpose(0, 3, 1, 2), dgamma, dbeta
+
+    return spatial_forward, spatial_backward
+
+
+def _sbn_over_batch_forward(x, gamma, beta, bn_param):
+    eps = bn_param.get("eps", 1e-5)
+    mu, var = x.mean(axis=0), x.var(axis=0)
+    xhat = (x - mu) / np.sqrt(var + eps)
+    g = gamma[:, None, None]
+    return g * xhat + beta[:, None, None], (xhat, np.sqrt(var + eps), g)
+
+
+def _sbn_over_batch_backward(dout, cache):
+    xhat, std, g = cache
+    N = dout.shape[0]
+    dgamma, dbeta = (dout * xhat).sum(axis=(0, 2, 3)), dout.sum(axis=(0, 2, 3))
+    dxhat = dout * g
+    dx = (N * dxhat - dxhat.sum(axis=0) - xhat * (dxhat * xhat).sum(axis=0)) / (N * std)
+    return dx, dgamma, dbeta
+
+
+def _sbn_no_transpose_forward(x, gamma, beta, bn_param):
+    out, cache = batchnorm_forward(x.reshape(-1, x.shape[1]), gamma, beta, bn_param)
+    return out.reshape(x.shape), cache
+
+
+def _sbn_no_transpose_backward(dout, cache):
+    dx, dgamma, dbeta = batchnorm_backward(dout.reshape(-1, dout.shape[1]), cache)
+    return dx.reshape(dout.shape), dgamma, dbeta
+
+
+def _temporal_no_mask_backward(x, y, mask):
+    loss, _ = temporal_softmax_loss(x, y, mask)
+    _, dx = temporal_softmax_loss(x, y, np.ones_like(mask))
+    return loss, dx
+
+
+def _temporal_no_mask(x, y, mask):
+    return temporal_softmax_loss(x, y, np.ones_like(mask))
+
+
+def _temporal_divided(by):
+    def loss(x, y, mask):
+        value, dx = temporal_softmax_loss(x, y, mask)
+        d = x.shape[1] if by == "T" else mask.sum() / x.shape[0]
+        return value / d, dx / d
+
+    return loss
 
 
 PLANTED = {
@@ -540,7 +925,55 @@ PLANTED = {
     ("svm_loss", "loss-only-not-averaged"): (_scaled_loss(svm_loss, True, False), None),
     ("svm_loss", "svm-true-class"): (_svm_true_class, None),
     ("svm_loss", "svm-no-true-column"): (_svm_no_true_column, None),
+    ("conv", "conv-dw-flipped"): (conv_forward_naive, _conv_dw_flipped),
+    ("conv", "conv-dx-flipped"): (conv_forward_naive, _conv_dx_flipped),
+    ("max_pool", "maxpool-all"): (max_pool_forward_naive, _max_pool_backward_mask(every=True)),
+    ("max_pool", "maxpool-assign"): (max_pool_forward_naive, _max_pool_backward_mask(assign=True)),
+    ("max_pool", "maxpool-assign-max"): (max_pool_forward_naive, _max_pool_assign_max),
+    ("max_pool", "maxpool-tie-last"): (max_pool_forward_naive, _max_pool_backward_mask(last=True)),
+    ("max_pool", "maxpool-tie-all"): (max_pool_forward_naive, _max_pool_backward_mask()),
+    ("avg_pool", "avgpool-not-divided"): (avg_pool_forward_naive, _avg_pool_not_divided),
+    ("avg_pool", "avgpool-assign"): (avg_pool_forward_naive, _avg_pool_assign),
+    ("spatial_batchnorm", "sbn-over-batch"): (_sbn_over_batch_forward, _sbn_over_batch_backward),
+    ("spatial_batchnorm", "sbn-no-transpose"): (_sbn_no_transpose_forward, _sbn_no_transpose_backward),
+    ("temporal_softmax_loss", "loss-not-averaged"): (_scaled_loss(temporal_softmax_loss, True, True), None),
+    ("temporal_softmax_loss", "dx-not-averaged"): (_scaled_loss(temporal_softmax_loss, False, True), None),
+    ("temporal_softmax_loss", "loss-only-not-averaged"): (
+        _scaled_loss(temporal_softmax_loss, True, False),
+        None,
+    ),
+    ("temporal_softmax_loss", "tsl-mask-backward"): (_temporal_no_mask_backward, None),
+    ("temporal_softmax_loss", "tsl-mask-ignored"): (_temporal_no_mask, None),
+    ("temporal_softmax_loss", "tsl-mean-over-NT"): (_temporal_divided("T"), None),
+    ("temporal_softmax_loss", "tsl-mean-over-mask"): (_temporal_divided("count"), None),
 }
+# the batchnorm mistakes, planted in CS231n's spatial batchnorm (which calls batchnorm's pair)
+PLANTED.update(
+    {
+        ("spatial_batchnorm", key): _spatial(*pair)
+        for (kind, key), pair in list(PLANTED.items())
+        if kind == "batchnorm"
+    }
+)
+
+
+def _tied_pool_inputs():
+    """Integers in a few levels: windows with tied maxima (a max's kink, where central differences
+    take half of each side)."""
+    x = np.random.default_rng(3).integers(0, 4, (2, 3, 5, 6)).astype(np.float64)
+    return x, {"pool_height": 3, "pool_width": 2, "stride": 1}
+
+
+# the inputs a planted mistake shows on, where the drawn ones cannot (no ties in a drawn window)
+PLANTED_INPUTS = {
+    ("max_pool", "maxpool-tie-last"): _tied_pool_inputs,
+    ("max_pool", "maxpool-tie-all"): _tied_pool_inputs,
+}
+
+
+def planted_inputs(kind, key):
+    make = PLANTED_INPUTS.get((kind, key))
+    return make() if make else ()
 
 
 def planted(kind, key):

@@ -101,7 +101,7 @@ def expected_key(key):
 @pytest.mark.parametrize("kind, key", list(student.PLANTED), ids=[f"{k}-{m}" for k, m in student.PLANTED])
 def test_a_planted_mistake_is_named(kind, key):
     forward, backward = student.planted(kind, key)
-    report = check_layer(forward, backward, kind)
+    report = check_layer(forward, backward, kind, *student.planted_inputs(kind, key))
     assert not report.ok
     assert report.explained_by == [expected_key(key)], report.text()
     entry = next(m for m in layer_mistakes.MISTAKES[kind] if m.key == expected_key(key))
@@ -217,6 +217,140 @@ def test_dropout_inputs_with_zeros_are_refused():
         check_layer(
             student.dropout_forward, student.dropout_backward, "dropout", x, {"p": 0.5, "mode": "train"}
         )
+
+
+# ------------------------------------------------------------------ the spatial kinds and the temporal loss
+
+
+@pytest.mark.parametrize("style", ["vectorized", "loops"])
+@pytest.mark.parametrize(
+    "conv_param", [{"stride": 1, "pad": 1}, {"stride": 2, "pad": 1}, {"stride": 2, "pad": 0}]
+)
+def test_a_correct_conv_with_padding_and_stride_is_not_flagged(conv_param, style):
+    forward, backward = student.FUNCTIONS["conv"] if style == "vectorized" else student.second_style("conv")
+    report = check_layer(forward, backward, "conv", **conv_param)
+    assert report.ok, report.text()
+    assert report.diagnosis.unseen == []
+
+
+@pytest.mark.parametrize("key", ["conv-dw-flipped", "conv-dx-flipped"])
+@pytest.mark.parametrize("conv_param", [{"stride": 1, "pad": 1}, {"stride": 2, "pad": 1}])
+def test_conv_mistakes_are_named_with_padding_and_stride(conv_param, key):
+    report = check_layer(*student.planted("conv", key), "conv", **conv_param)
+    assert report.explained_by == [key], report.text()
+
+
+@pytest.mark.parametrize("style", ["vectorized", "loops"])
+@pytest.mark.parametrize("kind", ["max_pool", "avg_pool"])
+def test_correct_pooling_without_overlap_is_not_flagged(kind, style):
+    """CS231n's own 2 × 2 windows every 2: the overlap mistakes cannot show there, and are said so."""
+    forward, backward = student.FUNCTIONS[kind] if style == "vectorized" else student.second_style(kind)
+    report = check_layer(forward, backward, kind, pool_height=2, pool_width=2, stride=2)
+    assert report.ok, report.text()
+    unseen = {c.key for c in report.diagnosis.unseen}
+    assert unseen == ({"maxpool-assign", "maxpool-assign-max"} if kind == "max_pool" else {"avgpool-assign"})
+
+
+@pytest.mark.parametrize("style", ["vectorized", "loops"])
+def test_tied_maxima_go_to_the_first_as_pytorch_routes_them(style):
+    """Integer inputs: windows with tied maxima. PyTorch and JAX send the gradient to the first (as the
+    students do); central differences, at a max's kink, take half of each side: a NOTE, not a FAIL."""
+    forward, backward = (
+        student.FUNCTIONS["max_pool"] if style == "vectorized" else student.second_style("max_pool")
+    )
+    x, pool_param = student._tied_pool_inputs()
+    report = check_layer(forward, backward, "max_pool", x, pool_param)
+    assert report.ok, report.text()
+    assert [r.verdict for r in report.rows if r.truth == "finite differences"] == ["NOTE"]
+    assert "tied maxima in a pooling window" in report.text()
+
+
+def test_a_tie_mistake_says_nothing_where_there_are_no_ties():
+    """The last maximum is the first where each window has one: no mistake, and no note about it."""
+    report = check_layer(*student.planted("max_pool", "maxpool-tie-last"), "max_pool")
+    assert report.ok and report.diagnosis.unseen == [] and report.notes == []
+
+
+def test_conv_padding_not_stripped_is_named_by_its_shape():
+    report = check_layer(student.conv_forward_naive, student._conv_padding_kept, "conv", pad=1)
+    assert not report.ok
+    assert report.findings == [
+        "your dx has shape (2, 3, 7, 8); it should have (2, 3, 5, 6) (the padded input's shape: the padding "
+        "not stripped, pad 1 on each side; inside it your values are right; dx = dx_pad[:, :, pad:pad + H, "
+        "pad:pad + W])"
+    ]
+
+
+def test_conv_dx_cut_with_pad_minus_pad_at_pad_0_is_said():
+    report = check_layer(student.conv_forward_naive, student._conv_pad_minus_pad, "conv", pad=0)
+    assert "your dx has shape (2, 3, 0, 0)" in report.text()
+    assert "dx_pad[:, :, pad:-pad, pad:-pad] with pad 0 is an empty slice" in report.text()
+    assert check_layer(student.conv_forward_naive, student._conv_pad_minus_pad, "conv", pad=1).ok
+
+
+def test_spatial_batchnorm_in_test_mode():
+    forward, backward = student.FUNCTIONS["spatial_batchnorm"]
+    x, gamma, beta, _ = drawn("spatial_batchnorm")
+    bn_param = {"mode": "test", "eps": 1e-3, "running_mean": np.full(3, 0.5), "running_var": np.full(3, 2.0)}
+    assert check_layer(forward, backward, "spatial_batchnorm", x, gamma, beta, bn_param).ok
+
+
+def test_the_temporal_loss_with_the_users_mask():
+    x, y, mask = drawn("temporal_softmax_loss")
+    mask = np.zeros_like(mask)
+    mask[0, 0] = True
+    assert check_layer(student.temporal_softmax_loss, None, "temporal_softmax_loss", x, y, mask).ok
+    # with every position counted, leaving the mask out of the backward is no mistake: said as unseen
+    report = check_layer(
+        *student.planted("temporal_softmax_loss", "tsl-mask-backward"),
+        "temporal_softmax_loss",
+        x,
+        y,
+        np.ones_like(mask),
+    )
+    assert report.ok and {"tsl-mask-backward", "tsl-mask-ignored"} <= {c.key for c in report.diagnosis.unseen}
+
+
+def test_spatial_and_temporal_inputs_of_the_wrong_shape_are_said():
+    forward, backward = student.FUNCTIONS["conv"]
+    with pytest.raises(ValueError, match=r"x: expected \(N, C, H, W\) for conv, got shape \(3, 5, 6\)"):
+        check_layer(forward, backward, "conv", np.ones((3, 5, 6)), np.ones((4, 3, 3, 3)), np.ones(4))
+    with pytest.raises(ValueError, match=r"with C = 2 \(x's channels\)"):
+        check_layer(forward, backward, "conv", np.ones((1, 2, 5, 6)), np.ones((4, 3, 3, 3)), np.ones(4))
+    with pytest.raises(ValueError, match=r"w: its \(3, 3\) windows are larger than x padded by 0"):
+        check_layer(forward, backward, "conv", np.ones((1, 3, 2, 6)), np.ones((4, 3, 3, 3)), np.ones(4))
+    with pytest.raises(ValueError, match="conv_param: expected 'pad', an integer >= 0, got None"):
+        check_layer(forward, backward, "conv", *drawn("conv")[:3], {"stride": 1})
+    with pytest.raises(ValueError, match="pool_param: expected 'stride', an integer >= 1, got 0"):
+        check_layer(*student.FUNCTIONS["max_pool"], "max_pool", stride=0)
+    x, y, mask = drawn("temporal_softmax_loss")
+    with pytest.raises(ValueError, match=r"y: expected integer labels in \[0, V = 6\)"):
+        check_layer(student.temporal_softmax_loss, None, "temporal_softmax_loss", x, y + 6, mask)
+    with pytest.raises(TypeError, match="mask: expected a bool array"):
+        check_layer(student.temporal_softmax_loss, None, "temporal_softmax_loss", x, y, mask.astype(int))
+    with pytest.raises(ValueError, match="mask: no position is True"):
+        check_layer(student.temporal_softmax_loss, None, "temporal_softmax_loss", x, y, np.zeros_like(mask))
+
+
+def test_entries_that_are_exact_show_it_not_a_huge_ratio():
+    """The mask left out of the temporal loss's backward: dx is exactly 0 where the mask is False in
+    every truth (a bound of 0); the column says "exact 0", not err / 2e-305."""
+    report = check_layer(
+        *student.planted("temporal_softmax_loss", "tsl-mask-backward"), "temporal_softmax_loss"
+    )
+    dx = [r for r in report.rows if r.name == "dx" and r.truth != "finite differences"]
+    assert [(r.exact_missed, r.exact_zero, r.ok) for r in dx] == [(18, True, False)] * 2
+    assert all(r.ratio <= 1 for r in dx)  # over the other entries, which are right
+    text = report.text()
+    assert "exact 0  FAIL" in text and "e+30" not in text
+    assert "dx: 18 entries are exactly 0 in every correct implementation" in text
+    assert "<td>exact 0</td>" in report._repr_html_()
+    assert report.to_json()["rows"][1]["exact_missed"] == 18
+    # where the other entries are wrong too (a fresh dropout mask), their err / allowed is shown
+    report = check_layer(*student.planted("dropout", "dropout-fresh-mask"), "dropout")
+    row = next(r for r in report.rows if r.name == "dx" and r.truth == "torch")
+    assert row.exact_missed > 0 and row.ratio > 1 and "exact 0" not in report.text().splitlines()[4]
+    assert "entries are exactly 0 in every correct implementation" in report.text()
 
 
 # ------------------------------------------------------------------ shapes and what functions return
@@ -399,13 +533,37 @@ ENGINE = {
     ),
     "dropout": _engine_layer(lambda x, dp: L.Dropout(1 - dp["p"]), lambda x, dp: {}),
     "word_embedding": _engine_layer(lambda x, W: L.Embedding(*W.shape), lambda x, W: {"W": W}),
+    "conv": _engine_layer(
+        lambda x, w, b, cp: L.Conv2d(w.shape[1], w.shape[0], tuple(w.shape[2:]), cp["stride"], cp["pad"]),
+        lambda x, w, b, cp: {"W": w, "b": b},
+    ),
+    "max_pool": _engine_layer(
+        lambda x, pp: L.MaxPool2d((pp["pool_height"], pp["pool_width"]), pp["stride"]), lambda x, pp: {}
+    ),
+    "avg_pool": _engine_layer(
+        lambda x, pp: L.AvgPool2d((pp["pool_height"], pp["pool_width"]), pp["stride"]), lambda x, pp: {}
+    ),
+    "spatial_batchnorm": _engine_layer(
+        lambda x, g, b, bn: L.BatchNorm2d(x.shape[1], eps=bn["eps"]),
+        lambda x, g, b, bn: {"gamma": g, "beta": b},
+    ),
 }
 
 
-@pytest.mark.parametrize("kind", list(ENGINE) + ["softmax_loss"])
+def _engine_temporal_softmax_loss(x, y, mask):
+    """The engine's cross-entropy head on the counted positions, summed, over N."""
+    value, grad = HEADS["cross_entropy"].value_and_grad(x[mask], y[mask], "sum")
+    dx = np.zeros_like(x)
+    dx[mask] = grad / len(x)
+    return value / len(x), dx
+
+
+@pytest.mark.parametrize("kind", list(ENGINE) + ["softmax_loss", "temporal_softmax_loss"])
 def test_the_engines_own_layers_pass_as_a_users_would(kind):
     """The engine's layer in CS231n's signature (the svm loss has no engine counterpart)."""
-    if kind == "softmax_loss":
+    if kind == "temporal_softmax_loss":
+        report = check_layer(_engine_temporal_softmax_loss, None, kind)
+    elif kind == "softmax_loss":
 
         def forward(x, y):
             return HEADS["cross_entropy"].value_and_grad(x, y, "mean")
@@ -452,6 +610,8 @@ LAYERS_PY = textwrap.dedent(
         batchnorm_forward, batchnorm_backward, batchnorm_backward_alt, softmax_loss, relu_forward,
     )
     from cs231n_student import _bn_swapped as batchnorm_backward_swapped
+    from cs231n_student import conv_forward_naive, conv_backward_naive, loops
+    from cs231n_student import _conv_dw_flipped as conv_backward_flipped
     import numpy as np
 
     def relu_backward(dout, cache):
@@ -463,6 +623,12 @@ LAYERS_PY = textwrap.dedent(
 
     def relu_forward_broken(x):
         return relu_forward(x)
+
+    def max_pool_forward_fast(x, pool_param):
+        return loops.max_pool_forward_fast(x, pool_param)
+
+    def max_pool_backward_fast(dout, cache):
+        return loops.max_pool_backward_fast(dout, cache)
     """
 )
 
@@ -487,6 +653,18 @@ def test_cli_a_correct_layer_exits_0(layers_py, capsys):
     assert code == 0
     code, out, err = run(["check", f"{layers_py}:relu_backward", "--kind", "relu"], capsys)
     assert code == 0 and "debugging" in err and "debugging" not in out
+
+
+def test_cli_finds_a_conv_and_a_fast_pool_by_their_names(layers_py, capsys):
+    code, out, _ = run(["check", f"{layers_py}:conv_backward_naive", "--kind", "conv"], capsys)
+    assert code == 0 and "check_layer: " in out and "conv_backward_naive: conv" in out
+    code, out, _ = run(["check", f"{layers_py}:max_pool_backward_fast", "--kind", "max_pool"], capsys)
+    assert code == 0 and "your max_pool agrees" in out
+    code, out, _ = run(
+        ["check", f"{layers_py}:conv_backward_flipped", "--kind", "conv", "--forward", "conv_forward_naive"],
+        capsys,
+    )
+    assert code == 1 and "dw with the kernel flipped" in out
 
 
 def test_cli_a_mistake_exits_1_and_names_it(layers_py, capsys):
@@ -535,7 +713,7 @@ def kill_table():
     """kind -> [(mistake key, named?)], each mistake planted in the vectorized student."""
     table = {}
     for (kind, key), (forward, backward) in student.PLANTED.items():
-        report = check_layer(forward, backward, kind)
+        report = check_layer(forward, backward, kind, *student.planted_inputs(kind, key))
         table.setdefault(kind, []).append((key, report.explained_by == [expected_key(key)]))
     return table
 
