@@ -164,22 +164,32 @@ def verify_sequences(problem=None, progress=None):
 
 
 def sample(forward, chars, context, count=12, seed=makemore.SAMPLE_SEED, longest=20):
-    """``count`` names, every implementation from the same uniform draws: from ".", each next
-    character the first whose cumulative probability passes u, read at the last position of
-    the last ``context`` characters, until "."."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(count):
-        seq = [0]
-        for _ in range(longest):
-            logits = np.asarray(forward(np.array([seq[-context:]])), np.float64)[0, -1]
-            p = np.exp(logits - logits.max())
-            k = int(min(np.searchsorted(np.cumsum(p / p.sum()), rng.random()), len(chars) - 1))
-            if k == 0:
-                break
-            seq.append(k)
-        out.append("".join(chars[k] for k in seq[1:]))
-    return out
+    """``count`` names, every implementation from the same uniform draws ``u (count, longest)``:
+    from ".", each next character the first whose cumulative probability passes u, until ".".
+    All names grow at once, each as the first positions of a (count, T) batch padded with "."
+    on the right and read at its last character: both models are causal, so what follows a
+    position never changes it, and every call has one shape (one compile for jax.jit)."""
+    u = np.random.default_rng(seed).random((count, longest))
+    seqs, done = [[0] for _ in range(count)], [False] * count
+    for step in range(longest):
+        x = np.zeros((count, context), dtype=np.int64)
+        last = []
+        for i, seq in enumerate(seqs):
+            window = seq[-context:]
+            x[i, : len(window)] = window
+            last.append(len(window) - 1)
+        logits = np.asarray(forward(x), np.float64)[np.arange(count), last]
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        cumulative = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
+        for i in range(count):
+            if not done[i]:
+                k = int(min(np.searchsorted(cumulative[i], u[i, step]), len(chars) - 1))
+                done[i] = k == 0
+                if not done[i]:
+                    seqs[i].append(k)
+        if all(done):
+            break
+    return ["".join(chars[k] for k in seq[1:]) for seq in seqs]
 
 
 # ------------------------------------------------------------------ the report
