@@ -96,6 +96,12 @@ CASES = {
     "layernorm-no-affine": case(
         manual.LayerNorm(6, elementwise_affine=False), floats(4, 6, mean=-3, scale=4)
     ),
+    # groups of one channel (an InstanceNorm), of all channels (G = 1), and between; far from 0 and 1
+    "groupnorm-2-of-6": case(manual.GroupNorm(2, 6), floats(2, 6, 3, 4, mean=3, scale=5)),
+    "groupnorm-1-group": case(manual.GroupNorm(1, 4), floats(3, 4, 2, 3, mean=-2, scale=4)),
+    "groupnorm-per-channel": case(manual.GroupNorm(3, 3), floats(2, 3, 4, 5, mean=4, scale=0.2)),
+    "groupnorm-ncl": case(manual.GroupNorm(2, 4), floats(3, 4, 5, mean=-3, scale=3)),
+    "groupnorm-no-affine": case(manual.GroupNorm(2, 4, affine=False), floats(2, 4, 3, 3, mean=2, scale=3)),
     "dropout": case(manual.Dropout(0.3), floats(5, 6)),
     "dropout-eval": case(manual.Dropout(0.3), floats(5, 6), train=False),
     "dropout-p0": case(manual.Dropout(0.0), floats(5, 6)),
