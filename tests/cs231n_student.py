@@ -1159,6 +1159,114 @@ def _temporal_divided(by):
     return loss
 
 
+def _rnn_step_forward_z(x, prev_h, Wx, Wh, b):
+    a = x @ Wx + prev_h @ Wh + b
+    return np.tanh(a), (x, prev_h, Wx, Wh, np.tanh(a), a)
+
+
+def _rnn_step_backward_planted(tanh_of_z=False, dwh_next_h=False):
+    def backward(dnext_h, cache):
+        x, prev_h, Wx, Wh, next_h, a = cache
+        da = dnext_h * (1 - (a**2 if tanh_of_z else next_h**2))
+        dWh = (next_h if dwh_next_h else prev_h).T @ da
+        return da @ Wx.T, da @ Wh.T, x.T @ da, dWh, da.sum(axis=0)
+
+    return backward
+
+
+def _rnn_planted(step_backward, no_dh_next=False):
+    """CS231n's rnn_forward / rnn_backward around a planted step (and the carry, ``no_dh_next``)."""
+
+    def forward(x, h0, Wx, Wh, b):
+        h, prev_h, caches = np.zeros((*x.shape[:2], h0.shape[1]), x.dtype), h0, []
+        for t in range(x.shape[1]):
+            prev_h, cache = _rnn_step_forward_z(x[:, t], prev_h, Wx, Wh, b)
+            h[:, t] = prev_h
+            caches.append(cache)
+        return h, caches
+
+    def backward(dh, cache):
+        N, T, H = dh.shape
+        dx = np.zeros((N, T, cache[0][0].shape[1]), dh.dtype)
+        dWx, dWh, db, dprev_h = 0, 0, 0, np.zeros((N, H), dh.dtype)
+        for t in reversed(range(T)):
+            upstream = dh[:, t] if no_dh_next else dh[:, t] + dprev_h
+            dx[:, t], dprev_h, a, c, d = step_backward(upstream, cache[t])
+            dWx, dWh, db = dWx + a, dWh + c, db + d
+        return dx, dprev_h, dWx, dWh, db
+
+    return forward, backward
+
+
+def _lstm_step_backward_planted(no_dc_next=False, no_tanh_prime=False):
+    def backward(dnext_h, dnext_c, cache):
+        x, prev_h, prev_c, Wx, Wh, i, f, o, g, next_c = cache
+        tc = np.tanh(next_c)
+        dc = dnext_h * o * (1 if no_tanh_prime else 1 - tc**2)
+        if not no_dc_next:
+            dc = dc + dnext_c
+        da = np.hstack(
+            [dc * g * i * (1 - i), dc * prev_c * f * (1 - f), dnext_h * tc * o * (1 - o), dc * i * (1 - g**2)]
+        )
+        return da @ Wx.T, da @ Wh.T, dc * f, x.T @ da, prev_h.T @ da, da.sum(axis=0)
+
+    return backward
+
+
+def _lstm_planted(step_backward):
+    def backward(dh, cache):
+        N, T, H = dh.shape
+        dx = np.zeros((N, T, cache[0][0].shape[1]), dh.dtype)
+        dWx, dWh, db = 0, 0, 0
+        dprev_h, dprev_c = np.zeros((N, H), dh.dtype), np.zeros((N, H), dh.dtype)
+        for t in reversed(range(T)):
+            dx[:, t], dprev_h, dprev_c, a, c, d = step_backward(dh[:, t] + dprev_h, dprev_c, cache[t])
+            dWx, dWh, db = dWx + a, dWh + c, db + d
+        return dx, dprev_h, dWx, dWh, db
+
+    return lstm_forward, backward
+
+
+def _attention_backward_planted(no_scale=False, no_subtraction=False):
+    def backward(dout, cache):
+        q, k, v, p = cache
+        dp = dout @ v.swapaxes(-1, -2)
+        ds = p * dp if no_subtraction else p * (dp - (dp * p).sum(axis=-1, keepdims=True))
+        if not no_scale:
+            ds = ds / np.sqrt(q.shape[-1])
+        return ds @ k, ds.swapaxes(-1, -2) @ q, p.swapaxes(-1, -2) @ dout
+
+    return backward
+
+
+def _attention_forward_scores(q, k, v, mask=None):
+    out, (q, k, v, p) = attention_forward(q, k, v, mask)
+    return out, (q, k, v, q @ k.swapaxes(-1, -2) / np.sqrt(q.shape[-1]))
+
+
+def _attention_backward_unmasked(dout, cache):
+    """The softmax recomputed from the cached scores, the mask forgotten."""
+    q, k, v, scores = cache
+    p = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    p /= p.sum(axis=-1, keepdims=True)
+    return attention_backward(dout, (q, k, v, p))
+
+
+def _groupnorm_groups(groups):
+    """spatial_groupnorm with its statistics over other groups: "C" per channel, 1 per sample."""
+
+    def forward(x, gamma, beta, G, gn_param):
+        return spatial_groupnorm_forward(x, gamma, beta, x.shape[1] if groups == "C" else groups, gn_param)
+
+    return forward
+
+
+def _groupnorm_no_gamma(dout, cache):
+    xhat, std, gamma, G = cache
+    dx, dgamma, dbeta = spatial_groupnorm_backward(dout, (xhat, std, np.ones_like(gamma), G))
+    return dx, (dout * xhat).sum(axis=(0, 2, 3), keepdims=True), dbeta
+
+
 PLANTED = {
     ("affine", "db-mean"): (affine_forward, _affine_db_mean),
     ("affine", "dw-mean"): (affine_forward, _affine_dw_mean),
@@ -1226,6 +1334,27 @@ PLANTED = {
     ("temporal_softmax_loss", "tsl-mask-ignored"): (_temporal_no_mask, None),
     ("temporal_softmax_loss", "tsl-mean-over-NT"): (_temporal_divided("T"), None),
     ("temporal_softmax_loss", "tsl-mean-over-mask"): (_temporal_divided("count"), None),
+    ("rnn_step", "rnn-tanh-of-z"): (_rnn_step_forward_z, _rnn_step_backward_planted(tanh_of_z=True)),
+    ("rnn_step", "rnn-dwh-next-h"): (_rnn_step_forward_z, _rnn_step_backward_planted(dwh_next_h=True)),
+    ("rnn", "rnn-tanh-of-z"): _rnn_planted(_rnn_step_backward_planted(tanh_of_z=True)),
+    ("rnn", "rnn-no-dh-next"): _rnn_planted(_rnn_step_backward_planted(), no_dh_next=True),
+    ("rnn", "rnn-dwh-next-h"): _rnn_planted(_rnn_step_backward_planted(dwh_next_h=True)),
+    # PyTorch's i, f, g, o where CS231n's i, f, o, g is checked
+    ("lstm_step", "lstm-gate-order"): (torch_style.lstm_step_forward, torch_style.lstm_step_backward),
+    ("lstm_step", "lstm-no-dc-next"): (lstm_step_forward, _lstm_step_backward_planted(no_dc_next=True)),
+    ("lstm_step", "lstm-no-tanh-prime"): (lstm_step_forward, _lstm_step_backward_planted(no_tanh_prime=True)),
+    ("lstm", "lstm-gate-order"): (torch_style.lstm_forward, torch_style.lstm_backward),
+    ("lstm", "lstm-no-dc-next"): _lstm_planted(_lstm_step_backward_planted(no_dc_next=True)),
+    ("lstm", "lstm-no-tanh-prime"): _lstm_planted(_lstm_step_backward_planted(no_tanh_prime=True)),
+    ("attention", "attention-no-scale"): (attention_forward, _attention_backward_planted(no_scale=True)),
+    ("attention", "attention-softmax-no-subtraction"): (
+        attention_forward,
+        _attention_backward_planted(no_subtraction=True),
+    ),
+    ("attention", "attention-mask-backward"): (_attention_forward_scores, _attention_backward_unmasked),
+    ("spatial_groupnorm", "gn-per-channel"): (_groupnorm_groups("C"), spatial_groupnorm_backward),
+    ("spatial_groupnorm", "gn-per-sample"): (_groupnorm_groups(1), spatial_groupnorm_backward),
+    ("spatial_groupnorm", "gn-no-gamma"): (spatial_groupnorm_forward, _groupnorm_no_gamma),
 }
 # the batchnorm mistakes, planted in CS231n's spatial batchnorm (which calls batchnorm's pair)
 PLANTED.update(
