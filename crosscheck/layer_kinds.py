@@ -27,6 +27,18 @@ CS231n's conventions (the assignments' ``layers.py``):
     temporal_softmax_loss    temporal_softmax_loss(x, y, mask) -> (loss, dx)   x (N, T, V), y (N, T) labels,
                     mask (N, T) bool: Σ over the positions where mask is True of −log softmax(x)_y,
                     divided by N (not by N·T, nor by the count of True)
+    rnn_step        rnn_step_forward(x, prev_h, Wx, Wh, b) -> (next_h, cache), tanh; backward(dnext_h, cache)
+                    -> (dx, dprev_h, dWx, dWh, db): the engine's RNN over T = 1
+    rnn             rnn_forward(x, h0, Wx, Wh, b)       x (N, T, D), h (N, T, H); -> (dx, dh0, dWx, dWh, db)
+    lstm_step       lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b) -> (next_h, next_c, cache);
+                    backward(dnext_h, dnext_c, cache) -> (dx, dprev_h, dprev_c, dWx, dWh, db)
+    lstm            lstm_forward(x, h0, Wx, Wh, b), c0 = 0; -> (dx, dh0, dWx, dWh, db)
+                    Wx (D, 4H): the gates i, f, o, g (CS231n's); gate_order="ifgo" for PyTorch's i, f, g, o
+    attention       attention_forward(q, k, v, mask=None) -> (out, cache); backward -> (dq, dk, dv):
+                    softmax(q kᵀ/√d) v, mask bool or 0/1 (N, Tq, Tk), (N, 1, Tk), (N, Tk) or (Tq, Tk),
+                    0 hiding a key (the Annotated Transformer's, CS231n's); a key mask, causal, or both
+    spatial_groupnorm    spatial_groupnorm_forward(x, gamma, beta, G, gn_param)  x (N, C, H, W),
+                    gamma (1, C, 1, 1): each sample's G groups of C/G channels; gn_param {"eps"}
 
 Every kind's drawn inputs show its catalogue's mistakes (``crosscheck.layer_mistakes``):
 the batch, features and outputs of different sizes (a transposed or misreduced array shows by shape),
