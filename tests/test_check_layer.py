@@ -692,7 +692,7 @@ def _engine_groupnorm():
     return forward, wrapped_backward
 
 
-def _engine_rnn(forward, backward):
+def _engine_rnn():
     """The engine's RNN in rnn_forward's signature: W_ih = Wx, one bias (b_hh = 0)."""
 
     def fwd(x, h0, Wx, Wh, b):
@@ -725,7 +725,7 @@ def _engine_attention():
 
 
 ENGINE["spatial_groupnorm"] = _engine_groupnorm()
-ENGINE["rnn"] = _engine_rnn(None, None)
+ENGINE["rnn"] = _engine_rnn()
 ENGINE["attention"] = _engine_attention()
 
 
