@@ -413,6 +413,21 @@ def test_lstm_step_checks_dnext_c_against_frameworks_not_the_engine():
     assert report.ok and "lstm-no-dc-next" in {c.key for c in report.diagnosis.unseen}
 
 
+def test_an_lstm_step_that_returns_the_wrong_things_is_said():
+    def forward_one(*args):
+        next_h, next_c, cache = student.lstm_step_forward(*args)
+        return next_h, cache
+
+    def forward_shapes(*args):
+        next_h, next_c, cache = student.lstm_step_forward(*args)
+        return next_h, next_c[:, :1], cache
+
+    with pytest.raises(LayerCallError, match=r"a tuple of 2 items; expected \(next_h, next_c, cache\)"):
+        check_layer(forward_one, student.lstm_step_backward, "lstm_step")
+    with pytest.raises(LayerCallError, match=r"outputs differ in shape: next_h \(3, 2\), next_c \(3, 1\)"):
+        check_layer(forward_shapes, student.lstm_step_backward, "lstm_step")
+
+
 def test_attention_without_a_mask_and_with_a_causal_one():
     q, k, v, _ = drawn("attention")
     report = check_layer(student.attention_forward, student.attention_backward, "attention", q, k, v)
