@@ -113,7 +113,9 @@ class Problem(Epochs):
         return f"names-{self.recipe.model}"
 
 
-def load(recipe=Recipe()):
+def load(recipe=Recipe(), train_windows=None):
+    """The problem: the names' windows and the net. ``train_windows``: keep only the first so
+    many training windows (a quick run; the validation part is kept whole)."""
     if recipe.model not in MODELS:
         raise ValueError(f"model: expected one of {', '.join(MODELS)}, got {recipe.model!r}")
     words = sorted(set(makemore.raw_names()))
@@ -121,7 +123,7 @@ def load(recipe=Recipe()):
     chars = makemore.vocabulary(words)
     stoi = {c: i for i, c in enumerate(chars)}
     n1, n2 = int(0.8 * len(words)), int(0.9 * len(words))
-    x_train, y_train = windows(words[:n1], stoi, recipe.context)
+    x_train, y_train = (a[:train_windows] for a in windows(words[:n1], stoi, recipe.context))
     x_val, y_val = windows(words[n1:n2], stoi, recipe.context)
     return Problem(recipe, words, chars, x_train, y_train, x_val, y_val, model(recipe, len(chars)))
 

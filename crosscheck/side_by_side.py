@@ -39,11 +39,11 @@ class SideBySide:
 
     @property
     def pairs(self):
-        """``[(pair, loss gap, params gap, buffers gap, ok)]``."""
+        """``[(pair, loss gap, params gap, buffers gap, ok)]``; the buffers gap None without buffers."""
         out = []
         for pair, gap in self.gaps.items():
             worst = (float(gap.loss.max()), float(gap.params.max()), self.buffer_gaps[pair])
-            out.append((pair, *worst, all(v <= self.tolerance for v in worst)))
+            out.append((pair, *worst, all(v is None or v <= self.tolerance for v in worst)))
         return out
 
     @property
@@ -76,9 +76,11 @@ def run(net, x, y, optimizer, epochs, batch_size, shuffle_seed, progress=None):
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
             gaps[f"{a}-{b}"] = trajectory_gap(runs[a], runs[b], loss_floor(net.spec(), batch_size))
-            # a net without running statistics (the digits CNN) has no buffers to compare: a gap of 0
+            # a net without running statistics (the digits CNN) has no buffers to compare
             has_buffers = any(_buffers(runs[a]))
-            buffer_gaps[f"{a}-{b}"] = params_gap(_buffers(runs[a]), _buffers(runs[b])) if has_buffers else 0.0
+            buffer_gaps[f"{a}-{b}"] = (
+                params_gap(_buffers(runs[a]), _buffers(runs[b])) if has_buffers else None
+            )
     finals = {name: forward_fn(name, net, r) for name, r in runs.items()}
     return SideBySide(backends.installed(), gradients, detectable, runs, gaps, buffer_gaps, finals, seconds)
 
@@ -120,7 +122,8 @@ def training_lines(
     lines = [f"  training: {steps:,} steps (pass: every gap <= {report.tolerance:.0e}); {what}"]
     lines.append(f"    {'backends':<14} {'loss gap':>10} {'params gap':>11} {'buffers gap':>12}")
     for pair, loss_gap, params_gap_, buffers_gap, ok in report.pairs:
-        gaps = f"{loss_gap:>10.1e} {params_gap_:>11.1e} {buffers_gap:>12.1e}"
+        buffers = "-" if buffers_gap is None else f"{buffers_gap:.1e}"
+        gaps = f"{loss_gap:>10.1e} {params_gap_:>11.1e} {buffers:>12}"
         lines.append(f"    {pair:<14} {gaps}  {'PASS' if ok else 'FAIL'}")
     return lines
 
