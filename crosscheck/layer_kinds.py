@@ -57,9 +57,11 @@ from manual.gradcheck import central_differences
 from manual.layers import describe, from_config
 from manual.layers.dropout import Dropout
 from manual.losses import HEADS
+from references import jax_ref
 
 from . import layer_compare as lc
 from . import rounding
+from .layers import recurrent as bound_lstm
 from .layers import sequential_bounds
 
 
@@ -650,8 +652,6 @@ def _lstm_step_truths(arrays, param, dout, references):
     ⟨dnext_h, h'⟩ + ⟨dnext_c, c'⟩), JAX's vjp of a jnp cell, and central differences of that
     sum in float64; the bound is the LSTM's (``crosscheck.layers.recurrent``) over one step
     with ∂c' = dnext_c carried in."""
-    from .layers import recurrent as bound_lstm
-
     order = param.get("gate_order", "ifog")
     x, h0, c0, Wx, Wh, b = arrays
     dtype = x.dtype
@@ -723,9 +723,7 @@ def _lstm_step_jax(x, h0, c0, W_ih, W_hh, bias, dh, dc):
     import jax
     import jax.numpy as jnp
 
-    from references.jax_ref import x64
-
-    with x64(x.dtype):
+    with jax_ref.x64(x.dtype):
         args = [jnp.asarray(a) for a in (x, h0, c0, W_ih, W_hh, bias)]
         out, vjp = jax.vjp(lambda *a: lstm_cell(*a, "ifgo", xp=jnp), *args)
         grads = vjp((jnp.asarray(dh), jnp.asarray(dc)))

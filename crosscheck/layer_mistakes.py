@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .layer_kinds import attention_keep
+
 
 @dataclass(frozen=True)
 class Inputs:
@@ -810,8 +812,6 @@ def _attention(i, no_scale=False, no_subtraction=False, unmasked_backward=False)
     """softmax(q kᵀ/√d) v's backward in float64, with a mistake: no 1/√d in ∂q and ∂k, the
     softmax's backward as P ⊙ ∂P (without − P Σ ∂P ⊙ P), or P recomputed in the backward from
     the scores without the mask."""
-    from .layer_kinds import attention_keep
-
     q, k, v, mask = i.arrays
     keep = attention_keep(mask, q, k)
     if unmasked_backward and (keep is None or keep.all()):
