@@ -53,6 +53,8 @@ def test_a_correct_layer_is_not_flagged(kind, style):
     assert report.ok, report.text()
     assert report.findings == [] and report.explained_by == []
     assert report.diagnosis.unseen == []  # the drawn inputs show every mistake of the catalogue
+    # no NOTE: the drawn inputs have no kinks, so central differences agree on their own
+    assert all(r.verdict == "PASS" for r in report.rows), report.text()
     expected = (
         ["torch", "finite differences"] if kind == "svm_loss" else ["torch", "jax", "finite differences"]
     )

@@ -285,6 +285,18 @@ def test_the_engine_agrees_with_central_differences(name):
     assert all(r.ok for r in rows), [r for r in rows if not r.ok]
 
 
+def test_central_differences_reach_a_non_contiguous_array():
+    """A column selection (check_layer's LSTM gate blocks permuted) is not C-contiguous: its flat
+    reshape is a copy, and moving that would leave the array, and the function, untouched."""
+    from manual.gradcheck import central_differences
+
+    a = RNG(0).standard_normal((3, 8))[:, [0, 1, 3, 2, 4, 5, 7, 6]]
+    assert not a.flags.c_contiguous
+    w = RNG(1).standard_normal(a.shape)
+    grad = central_differences(lambda: float(np.sum(w * a**2)), a)
+    np.testing.assert_allclose(grad, 2 * w * a, rtol=1e-7, atol=1e-9)  # ∂/∂a Σ w a² = 2 w a
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_float32_stays_float32(name):
     """No silent upcast: the output, dx, every gradient and buffer of a float32 layer are float32."""
