@@ -126,6 +126,12 @@ def build_parser():
     chk.add_argument(
         "--forward", metavar="NAME", help="with --kind: the forward's name (default: <name>_forward)"
     )
+    chk.add_argument(
+        "--gate-order",
+        choices=layer_kinds.GATE_ORDERS,
+        help="with --kind lstm or lstm_step: the gates' blocks in Wx, ifog (CS231n's, the default) or "
+        "ifgo (PyTorch's)",
+    )
 
     ver = commands.add_parser(
         "verify", help="manual vs PyTorch vs JAX (and scikit-learn with --dataset): gradients and training"
@@ -400,6 +406,8 @@ def check_command(args, out):
         return check_layer_command(args, out)
     if args.forward is not None:
         raise UsageError("--forward goes with --kind (a CS231n layer)")
+    if args.gate_order is not None:
+        raise UsageError("--gate-order goes with --kind lstm or lstm_step")
     path = plot_path(args.plot)
     try:
         usercode.check_timeout(args.timeout)
@@ -448,10 +456,17 @@ def check_layer_command(args, out):
         usercode.check_timeout(args.timeout)
     except ValueError as err:
         raise UsageError(f"--{err}") from None
+    options = {}
+    if args.gate_order is not None:
+        if "gate_order" not in layer_kinds.kind_of(args.kind).options:
+            raise UsageError(f"--gate-order goes with --kind lstm or lstm_step, not {args.kind}")
+        options["gate_order"] = args.gate_order
     forward, backward = layer_check.functions_from_file(args.target, args.kind, args.forward, args.timeout)
     seed = 0 if args.seed is None else args.seed
     try:
-        report = layer_check.check_layer(forward, backward, args.kind, timeout=args.timeout, seed=seed)
+        report = layer_check.check_layer(
+            forward, backward, args.kind, timeout=args.timeout, seed=seed, **options
+        )
     except layer_check.LayerCallError as err:
         raise UsageError(str(err)) from None
     out.write((jsonout.dumps(report.to_json()) if args.json else report.text()) + "\n")

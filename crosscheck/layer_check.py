@@ -21,6 +21,7 @@ The user's functions run guarded (``crosscheck.usercode``).
 """
 
 import copy
+import dataclasses
 import html
 import math
 import sys
@@ -81,6 +82,7 @@ class LayerReport:
     shape_findings: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     missing: list = field(default_factory=list)
+    options: dict = field(default_factory=dict)  # the kind's keywords outside its config (gate_order)
 
     @property
     def ok(self):
@@ -113,6 +115,7 @@ class LayerReport:
             "ok": self.ok,
             "shapes": self.shapes,
             "param": self.param,
+            "options": self.options,
             "dtype": np.dtype(self.dtype).name,
             "inputs": "drawn" if self.drawn else "given",
             "truths": self.truths,
@@ -152,19 +155,28 @@ def check_layer(
         bwd = None
     else:
         bwd = usercode.as_user_function(backward)
-    arrays, param, drawn = _inputs(k, inputs, config, seed)
+    arrays, param, drawn, options = _inputs(k, inputs, config, seed)
     dtype = _dtype(k, arrays)
+    setting = {**(param or {}), **options}  # what the truth and the catalogue read
     if k.check is not None:
-        k.check(arrays, param)
+        k.check(arrays, setting)
     if k.name == "dropout" and param.get("mode", "train") == "train" and np.any(arrays[0] == 0):
         raise ValueError(
             "x: the check reads your mask from your output (kept where out ≠ 0), so x must have no "
             f"zeros; it has {int(np.sum(arrays[0] == 0))}"
         )
     calls = usercode.Calls()
-    shapes = {n: tuple(np.shape(a)) for n, a in zip(k.arrays, arrays)}
+    shapes = {n: tuple(np.shape(a)) for n, a in zip(k.arrays, arrays) if a is not None}
     report = LayerReport(
-        bwd.name if bwd is not None else fwd.name, k.name, shapes, param, dtype, drawn, [], []
+        bwd.name if bwd is not None else fwd.name,
+        k.name,
+        shapes,
+        param,
+        dtype,
+        drawn,
+        [],
+        [],
+        options=options,
     )
     references = backends.available()
     report.missing = [n for n in backends.installed() if n not in references]
@@ -174,23 +186,29 @@ def check_layer(
         dout64 = None
     else:
         out, cache = _run_forward(k, fwd, arrays, param, timeout, calls)
-        case = k.engine_case(arrays, param or {}, out[0])
-        expected = _out_shape(case)
+        case = None if k.truths is not None else k.engine_case(arrays, setting, out[0])
+        expected = k.out_shape(arrays) if case is None else _out_shape(case)
         if out[0].shape != expected:
+            what = "out" if len(k.outputs) == 1 else f"({', '.join(k.outputs)}) stacked"
             report.shape_findings = [
-                f"your forward's out has shape {out[0].shape}; the {k.name} of these inputs has {expected}"
+                f"your forward's {what} has shape {out[0].shape}; the {k.name} of these inputs has {expected}"
             ]
             return report
         if dout is None:
             dout = np.random.default_rng(seed + 1).standard_normal(expected).astype(dtype)
-        dout = np.asarray(dout)
+        dout = np.stack(dout) if isinstance(dout, (tuple, list)) else np.asarray(dout)
         if dout.shape != expected:
             raise ValueError(f"dout: expected shape {expected} (the forward's output), got {dout.shape}")
         grads, grad_dtypes = _run_backward(k, bwd, dout, cache, timeout, calls)
         mine = {"out": out[0], **grads}
         mine_dtypes = {"out": out[1], **grad_dtypes}
-        truths = layer_truths(case, dout, references)
+        if case is None:
+            truths = k.truths(arrays, setting, dout, references)
+        else:
+            truths = layer_truths(case, dout, references)
         dout64 = np.asarray(dout, np.float64)
+        if len(k.outputs) > 1:  # each output its own array: next_h, next_c
+            mine, mine_dtypes, truths = _split_outputs(k, mine, mine_dtypes, truths)
     report.truths = list(truths.values)
     report.notes += truths.notes
     report.shape_findings = _shape_findings(mine, truths.engine)
@@ -202,10 +220,15 @@ def check_layer(
         quantities = _quantities(k, mine, mine_dtypes, truths, dtype)
         user = {n: np.asarray(v, np.float64) for n, v in mine.items()}
         a64 = tuple(
-            np.asarray(a, np.float64) if np.asarray(a).dtype.kind == "f" else np.asarray(a) for a in arrays
+            a
+            if a is None
+            else np.asarray(a, np.float64)
+            if np.asarray(a).dtype.kind == "f"
+            else np.asarray(a)
+            for a in arrays
         )
         engine = {n: np.asarray(v, np.float64) for n, v in truths.engine.items()}
-        base = Inputs(a64, param or {}, dout64, engine, user)
+        base = Inputs(a64, setting, dout64, engine, user)
         candidates = []
         for m in MISTAKES.get(k.name, []):
             values = m.values(base)
@@ -269,8 +292,12 @@ def forward_name(backward):
 
 
 def _inputs(k, inputs, config, seed):
-    """``(arrays, param, drawn)``: the forward's arrays and its config dict (a copy)."""
+    """``(arrays, param, drawn, options)``: the forward's arrays (None for an optional one left
+    out), its config dict (a copy) and the kind's keywords (``Kind.options``)."""
     n = len(k.arrays)
+    options = {**k.options, **{key: config.pop(key) for key in list(config) if key in k.options}}
+    if inputs and not k.param and len(inputs) == n - len(k.optional):
+        inputs = tuple(inputs) + (None,) * len(k.optional)  # attention_forward(q, k, v): no mask
     if inputs and len(inputs) not in (n, n + (1 if k.param else 0)):
         wanted = ", ".join(k.arrays + ((k.param,) if k.param else ()))
         raise TypeError(
@@ -287,33 +314,70 @@ def _inputs(k, inputs, config, seed):
         if k.name == "dropout" and "p" not in param:
             raise ValueError("dropout_param: expected 'p', the probability of keeping a unit")
     elif config:
-        raise TypeError(f"{k.name} takes no config; got {', '.join(config)}")
+        accepted = f" (its keywords: {', '.join(k.options)})" if k.options else ""
+        raise TypeError(f"{k.name} takes no config{accepted}; got {', '.join(config)}")
     if inputs:
-        arrays = tuple(np.array(a) for a in inputs[:n])
-        return arrays, param, False
-    return k.draw(np.random.default_rng(seed), np.float64), param, True
+        arrays = tuple(None if a is None else np.array(a) for a in inputs[:n])
+        return arrays, param, False, options
+    return k.draw(np.random.default_rng(seed), np.float64), param, True, options
 
 
 def _dtype(k, arrays):
-    floats = [a.dtype for a in arrays if a.dtype.kind == "f"]
+    floats = [a.dtype for a in arrays if a is not None and a.dtype.kind == "f"]
     if not floats or any(d not in (np.float32, np.float64) for d in floats):
         raise TypeError(f"{k.name}: expected float32 or float64 arrays, got {[str(a.dtype) for a in arrays]}")
     return np.dtype(floats[0])
 
 
 def _copies(arrays, param):
-    return tuple(np.array(a) for a in arrays) + ((copy.deepcopy(param),) if param is not None else ())
+    """Fresh copies for the user's call: a 0-d integer (spatial_groupnorm's G) as a Python int."""
+
+    def fresh(a):
+        if a is None:
+            return None
+        return int(a) if a.ndim == 0 and a.dtype.kind in "iu" else np.array(a)
+
+    return tuple(fresh(a) for a in arrays) + ((copy.deepcopy(param),) if param is not None else ())
 
 
 def _run_forward(k, fwd, arrays, param, timeout, calls):
+    """``((out, dtype name), cache)``; several outputs (lstm_step's next_h, next_c) stacked."""
     result = usercode.call(fwd, _copies(arrays, param), timeout, calls)
-    if not (isinstance(result, (tuple, list)) and len(result) == 2):
-        raise LayerCallError(f"{fwd.name} returned {_what(result)}; expected (out, cache)")
-    return _array(result[0], f"{fwd.name}'s out"), result[1]
+    count = len(k.outputs)
+    if not (isinstance(result, (tuple, list)) and len(result) == count + 1):
+        raise LayerCallError(f"{fwd.name} returned {_what(result)}; expected ({', '.join(k.outputs)}, cache)")
+    if count == 1:
+        return _array(result[0], f"{fwd.name}'s out"), result[1]
+    outs = [_array(v, f"{fwd.name}'s {n}") for n, v in zip(k.outputs, result)]
+    if len({o.shape for o, _ in outs}) != 1:
+        shapes = ", ".join(f"{n} {o.shape}" for n, (o, _) in zip(k.outputs, outs))
+        raise LayerCallError(f"{fwd.name}'s outputs differ in shape: {shapes}; expected one shape")
+    return (np.stack([o for o, _ in outs]), outs[0][1]), result[count]
+
+
+def _split_outputs(k, mine, dtypes, truths):
+    """A stacked "out" as each output's own array, in the user's values and every truth's (the
+    engine's keeps "out" too: the catalogue and the rounding magnitude read it stacked)."""
+
+    def split(d):
+        if "out" not in d:
+            return d
+        rest = {n: v for n, v in d.items() if n != "out"}
+        return {**dict(zip(k.outputs, d["out"])), **rest}
+
+    dtypes = {**dict.fromkeys(k.outputs, dtypes["out"]), **{n: v for n, v in dtypes.items() if n != "out"}}
+    values = {t: split(v) for t, v in truths.values.items()}
+    engine = {**split(truths.engine), "out": truths.engine["out"]}
+    return (
+        split(mine),
+        dtypes,
+        dataclasses.replace(truths, values=values, engine=engine, bound=split(truths.bound)),
+    )
 
 
 def _run_backward(k, bwd, dout, cache, timeout, calls):
-    returned = usercode.call(bwd, (np.array(dout), cache), timeout, calls)
+    upstream = (np.array(dout),) if len(k.outputs) == 1 else tuple(np.array(d) for d in dout)
+    returned = usercode.call(bwd, (*upstream, cache), timeout, calls)
     result = returned if isinstance(returned, (tuple, list)) else (returned,)
     if len(result) != len(k.grads) or (returned is None and len(k.grads) > 1):
         raise LayerCallError(
@@ -357,6 +421,8 @@ def _what(result):
 
 
 def _out_shape(case):
+    if case.out_shape is not None:
+        return tuple(case.out_shape)
     if case.layer["kind"] == "Dropout":
         return tuple(case.x_shape)
     buffers = {k: np.array(v) for k, v in case.buffers.items()}
@@ -576,6 +642,8 @@ def _describe(r):
     if r.param is not None:
         shown = {k: v for k, v in r.param.items() if not isinstance(v, np.ndarray)}
         param = "; " + ", ".join(f"{k} {v!r}" for k, v in shown.items())
+    if r.options:
+        param += "; " + ", ".join(f"{k}={v!r}" for k, v in r.options.items())
     return f"{r.kind}, {shapes}{' (drawn)' if r.drawn else ''}, {np.dtype(r.dtype).name}{param}"
 
 

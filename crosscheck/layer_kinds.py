@@ -27,6 +27,18 @@ CS231n's conventions (the assignments' ``layers.py``):
     temporal_softmax_loss    temporal_softmax_loss(x, y, mask) -> (loss, dx)   x (N, T, V), y (N, T) labels,
                     mask (N, T) bool: Σ over the positions where mask is True of −log softmax(x)_y,
                     divided by N (not by N·T, nor by the count of True)
+    rnn_step        rnn_step_forward(x, prev_h, Wx, Wh, b) -> (next_h, cache), tanh; backward(dnext_h, cache)
+                    -> (dx, dprev_h, dWx, dWh, db): the engine's RNN over T = 1
+    rnn             rnn_forward(x, h0, Wx, Wh, b)       x (N, T, D), h (N, T, H); -> (dx, dh0, dWx, dWh, db)
+    lstm_step       lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b) -> (next_h, next_c, cache);
+                    backward(dnext_h, dnext_c, cache) -> (dx, dprev_h, dprev_c, dWx, dWh, db)
+    lstm            lstm_forward(x, h0, Wx, Wh, b), c0 = 0; -> (dx, dh0, dWx, dWh, db)
+                    Wx (D, 4H): the gates i, f, o, g (CS231n's); gate_order="ifgo" for PyTorch's i, f, g, o
+    attention       attention_forward(q, k, v, mask=None) -> (out, cache); backward -> (dq, dk, dv):
+                    softmax(q kᵀ/√d) v, mask bool or 0/1 (N, Tq, Tk), (N, 1, Tk), (N, Tk) or (Tq, Tk),
+                    0 hiding a key (the Annotated Transformer's, CS231n's); a key mask, causal, or both
+    spatial_groupnorm    spatial_groupnorm_forward(x, gamma, beta, G, gn_param)  x (N, C, H, W),
+                    gamma (1, C, 1, 1): each sample's G groups of C/G channels; gn_param {"eps"}
 
 Every kind's drawn inputs show its catalogue's mistakes (``crosscheck.layer_mistakes``):
 the batch, features and outputs of different sizes (a transposed or misreduced array shows by shape),
@@ -45,9 +57,11 @@ from manual.gradcheck import central_differences
 from manual.layers import describe, from_config
 from manual.layers.dropout import Dropout
 from manual.losses import HEADS
+from references import jax_ref
 
 from . import layer_compare as lc
 from . import rounding
+from .layers import recurrent as bound_lstm
 from .layers import sequential_bounds
 
 
@@ -64,6 +78,10 @@ class EngineCase:
     names: dict
     x_shape: tuple  # the user's x's shape (affine reads it as (N, D))
     mask: object = None  # Dropout's keep mask (read from the user's forward)
+    out_shape: tuple | None = None  # the user's out's shape where the engine's differs (a step: (N, H))
+    engine_dout: object = None  # the user's dout -> the engine's (a step's (N, H) -> (N, 1, H))
+    shapes: dict = field(default_factory=dict)  # a user's gradient's shape where it is not the engine's
+    convert: object = None  # the named arrays, the user's names -> in the user's layout (the gate order)
 
 
 @dataclass
@@ -91,6 +109,10 @@ class Kind:
     loss: bool = False
     check: object = None  # (arrays, param) -> None, ValueError/TypeError on inputs it cannot take
     suffix: str = ""  # CS231n's functions' ending ("_naive": conv_forward_naive)
+    outputs: tuple = ("out",)  # what the forward returns before its cache (lstm_step: next_h, next_c)
+    options: dict = field(default_factory=dict)  # keywords outside the config dict, their defaults
+    optional: tuple = ()  # trailing arrays the forward may go without (attention's mask)
+    out_shape: object = None  # for a kind whose truths are its own (``truths`` set, not a loss)
 
     def signature(self):
         args = ", ".join(self.arrays + ((self.param,) if self.param else ()))
@@ -98,7 +120,10 @@ class Kind:
             return f"{self.name}({args}) -> (loss, dx)"
         result = self.grads[0] if len(self.grads) == 1 else f"({', '.join(self.grads)})"
         forward, backward = (f"{self.name}_{way}{self.suffix}" for way in ("forward", "backward"))
-        return f"{forward}({args}) -> (out, cache); {backward}(dout, cache) -> {result}"
+        outs, upstream = ", ".join(self.outputs), ", ".join(f"d{o}" for o in self.outputs)
+        if self.outputs == ("out",):
+            upstream = "dout"
+        return f"{forward}({args}) -> ({outs}, cache); {backward}({upstream}, cache) -> {result}"
 
 
 # ------------------------------------------------------------------ drawn inputs
@@ -374,6 +399,337 @@ def _spatial_batchnorm_case(arrays, param, out):
     return dataclasses.replace(case, layer={**case.layer, "kind": "BatchNorm2d"})
 
 
+# ------------------------------------------------------------------ sequences, attention, group norm
+
+# recurrences: batch, steps, features and hidden size all different; attention: Tq ≠ Tk, d ≠ dv
+RN, RT, RD, RH = 3, 4, 5, 2
+AN, ATQ, ATK, AD, ADV = 2, 3, 5, 4, 6
+GN_IMAGE, GN_GROUPS = (2, 6, 3, 4), 3  # two channels a group: per channel, per group, per sample differ
+GATE_ORDERS = ("ifog", "ifgo")  # CS231n's i, f, o, g; PyTorch's i, f, g, o
+
+
+def _draw_recurrent(step, gates, with_c=False):
+    """x, h0 (and prev_c), Wx (D, G·H), Wh (H, G·H), b: pre-activations of order 1, neither
+    saturated nor near 0, so 1 − h² and 1 − a² differ, and h0 ≠ 0 (h_t and h_t−1 differ)."""
+
+    def draw(rng, dtype):
+        x = _normal(rng, (RN, RD) if step else (RN, RT, RD), dtype)
+        states = [_normal(rng, (RN, RH), dtype)] + ([_normal(rng, (RN, RH), dtype)] if with_c else [])
+        w = gates * RH
+        weights = (
+            0.5 * rng.standard_normal((RD, w)),
+            0.5 * rng.standard_normal((RH, w)),
+            rng.uniform(-1, 1, w),
+        )
+        return (x, *states, *(a.astype(dtype) for a in weights))
+
+    return draw
+
+
+def _check_recurrent(kind, step, with_c=False):
+    def check(arrays, param):
+        x, h0, *rest = arrays
+        c0 = rest.pop(0) if with_c else None
+        Wx, Wh, b = rest
+        gates = 4 if kind == "LSTM" else 1
+        if x.ndim != (2 if step else 3):
+            raise ValueError(f"x: expected {'(N, D)' if step else '(N, T, D)'}, got shape {x.shape}")
+        n, d = len(x), x.shape[-1]
+        if Wh.ndim != 2 or Wh.shape[1] != gates * Wh.shape[0]:
+            raise ValueError(f"Wh: expected (H, {gates if gates > 1 else ''}H), got shape {Wh.shape}")
+        h = Wh.shape[0]
+        want = {"Wx": (d, gates * h), "b": (gates * h,), "prev_h" if step else "h0": (n, h)}
+        if with_c:
+            want["prev_c"] = (n, h)
+        got = {"Wx": Wx.shape, "b": b.shape, "prev_h" if step else "h0": h0.shape}
+        if with_c:
+            got["prev_c"] = c0.shape
+        wrong = [f"{k} {got[k]} (expected {v})" for k, v in want.items() if got[k] != v]
+        if wrong:
+            raise ValueError(f"{', '.join(wrong)}, for x {x.shape} and Wh {Wh.shape}")
+        if kind == "LSTM" and param.get("gate_order") not in GATE_ORDERS:
+            raise ValueError(
+                f"gate_order: expected 'ifog' (CS231n's i, f, o, g) or 'ifgo' (PyTorch's i, f, g, o), "
+                f"got {param.get('gate_order')!r}"
+            )
+
+    return check
+
+
+def gate_columns(hidden, order):
+    """The column indices taking gate blocks in ``order`` to the engine's i, f, g, o (and back:
+    the swap of o and g is its own inverse)."""
+    blocks = (0, 1, 3, 2) if order == "ifog" else (0, 1, 2, 3)
+    return np.concatenate([np.arange(b * hidden, (b + 1) * hidden) for b in blocks])
+
+
+def _recurrent_case(kind, step):
+    """The engine's RNN or LSTM with W_ih = Wx, W_hh = Wh, b_ih = b, b_hh = 0 (CS231n has one
+    bias), on (x, h0) (an LSTM's c0 = 0); a step is the layer over T = 1."""
+
+    def case(arrays, param, out):
+        x, h0, Wx, Wh, b = arrays
+        hidden = Wh.shape[0]
+        params = {"W_ih": Wx, "W_hh": Wh, "b_ih": b, "b_hh": np.zeros_like(b)}
+        convert = None
+        if kind == "LSTM":
+            cols = gate_columns(hidden, param.get("gate_order", "ifog"))
+            params = {k: v[..., cols] for k, v in params.items()}
+
+            def convert(named):
+                return {k: v[..., cols] if k in ("dWx", "dWh", "db") else v for k, v in named.items()}
+
+        layer = {"kind": kind, "input_size": Wx.shape[0], "hidden_size": hidden}
+        names = {
+            "dx": "dx",
+            "dh0": "dprev_h" if step else "dh0",
+            "dW_ih": "dWx",
+            "dW_hh": "dWh",
+            "db_ih": "db",
+        }
+        seq = x[:, None] if step else x
+        return EngineCase(
+            layer,
+            params,
+            {},
+            (seq, h0),
+            True,
+            names,
+            x.shape,
+            out_shape=(len(x), hidden) if step else None,
+            engine_dout=(lambda d: np.asarray(d)[:, None]) if step else None,
+            convert=convert,
+        )
+
+    return case
+
+
+def _draw_attention(rng, dtype):
+    """q (N, Tq, d), k (N, Tk, d), v (N, Tk, dv) of scale 1.5, and a mask (N, Tq, Tk), True where a
+    query may attend: sample 0's last two keys and sample 1's first masked for every query."""
+    q, k, v = (
+        1.5 * _normal(rng, shape, np.float64) for shape in ((AN, ATQ, AD), (AN, ATK, AD), (AN, ATK, ADV))
+    )
+    keep = np.ones((AN, ATK), bool)
+    keep[0, -2:] = keep[1, 0] = False
+    return (
+        q.astype(dtype),
+        k.astype(dtype),
+        v.astype(dtype),
+        np.broadcast_to(keep[:, None], (AN, ATQ, ATK)).copy(),
+    )
+
+
+def attention_keep(mask, q, k):
+    """The user's mask as (N, Tq, Tk) bool, True where query i may attend key j (the Annotated
+    Transformer's and CS231n's convention: 0 or False hides), or None. Shapes: (N, Tq, Tk),
+    (N, 1, Tk), (N, Tk) (a key mask, every query alike) and (Tq, Tk)."""
+    if mask is None:
+        return None
+    n, tq, tk = q.shape[0], q.shape[-2], k.shape[-2]
+    m = np.asarray(mask) != 0
+    if m.shape == (n, tk):
+        m = m[:, None, :]
+    elif m.shape == (tq, tk):
+        m = m[None]
+    if m.ndim != 3 or m.shape[0] not in (1, n) or m.shape[1] not in (1, tq) or m.shape[2] != tk:
+        raise ValueError(
+            f"mask: expected (N, Tq, Tk) = {(n, tq, tk)}, (N, 1, Tk), (N, Tk) or (Tq, Tk), "
+            f"got {np.shape(mask)}"
+        )
+    return np.broadcast_to(m, (n, tq, tk))
+
+
+def _engine_mask(keep):
+    """``(causal, key_padding_mask)`` that the engine's ScaledDotProductAttention hides the same
+    entries by (True = ignore that key), or ValueError: a key mask, PyTorch's top-left causal
+    mask, or both."""
+    tq, tk = keep.shape[1:]
+    attended = keep.any(axis=1)  # a key some query sees
+    if np.array_equal(keep, np.broadcast_to(attended[:, None], keep.shape)):
+        return False, ~attended
+    causal = np.tril(np.ones((tq, tk), bool))
+    if np.array_equal(keep, causal & attended[:, None]):
+        return True, ~attended
+    raise ValueError(
+        "mask: the check expresses a mask of keys (the same for every query), the causal mask "
+        "(query i sees keys j <= i), or both; this mask is neither"
+    )
+
+
+def _check_attention(arrays, param):
+    q, k, v, mask = arrays
+    if not (q.ndim == k.ndim == v.ndim >= 3) or q.shape[-1] != k.shape[-1] or k.shape[:-1] != v.shape[:-1]:
+        raise ValueError(
+            "q, k, v: expected (N, ..., Tq, d), (N, ..., Tk, d), (N, ..., Tk, dv), "
+            f"got {q.shape}, {k.shape}, {v.shape}"
+        )
+    if mask is not None:
+        if mask.dtype.kind not in "biu" or (mask.dtype.kind != "b" and not np.isin(mask, (0, 1)).all()):
+            raise TypeError(f"mask: expected bool or 0/1 (0 hides a key), got {mask.dtype}")
+        keep = attention_keep(mask, q, k)
+        if not keep.any(axis=-1).all():
+            raise ValueError("mask: a query sees no key at all: its softmax has no entries")
+        _engine_mask(keep)
+
+
+def _attention_case(arrays, param, out):
+    q, k, v, mask = arrays
+    keep = attention_keep(mask, q, k)
+    causal, hidden = (False, None) if keep is None else _engine_mask(keep)
+    x = (q, k, v) if hidden is None or not hidden.any() else (q, k, v, hidden)
+    names = {"dq": "dq", "dk": "dk", "dv": "dv"}
+    return EngineCase(
+        {"kind": "ScaledDotProductAttention", "causal": bool(causal)}, {}, {}, x, True, names, q.shape
+    )
+
+
+def _draw_groupnorm(rng, dtype):
+    """x (N, C, H, W) whose channels' means (±2 to ±5) and scales (0.05 to 5) differ within each
+    group, γ and β (1, C, 1, 1) as CS231n's, G = 3 (two channels a group)."""
+    n, c, h, w = GN_IMAGE
+    mean = rng.choice([-1, 1], c) * rng.uniform(2, 5, c)
+    scale = np.exp(rng.uniform(np.log(0.05), np.log(5), c))
+    x = mean[:, None, None] + scale[:, None, None] * rng.standard_normal(GN_IMAGE)
+    gamma, beta = _gamma_beta(rng, c, np.float64)
+    view = (1, c, 1, 1)
+    return (
+        x.astype(dtype),
+        gamma.reshape(view).astype(dtype),
+        beta.reshape(view).astype(dtype),
+        np.array(GN_GROUPS),
+    )
+
+
+def _check_groupnorm(arrays, param):
+    x, gamma, beta, G = arrays
+    if x.ndim != 4:
+        raise ValueError(f"x: expected (N, C, H, W) for spatial_groupnorm, got shape {x.shape}")
+    c = x.shape[1]
+    if G.ndim != 0 or G.dtype.kind not in "iu" or int(G) < 1 or c % int(G):
+        raise ValueError(f"G: expected an integer number of groups dividing C = {c}, got {G!r}")
+    for name, a in (("gamma", gamma), ("beta", beta)):
+        if a.size != c:
+            raise ValueError(f"{name}: expected C = {c} entries ((1, C, 1, 1) or (C,)), got shape {a.shape}")
+
+
+def _groupnorm_case(arrays, param, out):
+    x, gamma, beta, G = arrays
+    c = x.shape[1]
+    layer = {
+        "kind": "GroupNorm",
+        "num_groups": int(G),
+        "num_channels": c,
+        "eps": float(param.get("eps", 1e-5)),
+    }
+    params = {"gamma": gamma.reshape(c), "beta": beta.reshape(c)}
+    names = {"dx": "dx", "dgamma": "dgamma", "dbeta": "dbeta"}
+    shapes = {"dgamma": gamma.shape, "dbeta": beta.shape}
+    return EngineCase(layer, params, {}, x, True, names, x.shape, shapes=shapes)
+
+
+# ------------------------------------------------------------------ lstm_step: two outputs
+
+
+def _lstm_step_out_shape(arrays):
+    x, h0 = arrays[:2]
+    return (2, *h0.shape)
+
+
+def lstm_cell(x, h, c, W, U, b, order, xp=np):
+    """One LSTM step, the gates in ``order``'s blocks of z = x W + h U + b: ``(h', c')``."""
+    hidden = U.shape[0]
+    z = x @ W + h @ U + b
+    block = {name: z[..., k * hidden : (k + 1) * hidden] for k, name in enumerate(order)}
+    sig = lambda a: 1 / (1 + xp.exp(-a))  # noqa: E731
+    c_new = sig(block["f"]) * c + sig(block["i"]) * xp.tanh(block["g"])
+    return sig(block["o"]) * xp.tanh(c_new), c_new
+
+
+def _lstm_step_truths(arrays, param, dout, references):
+    """CS231n's lstm_step (next_h and next_c). The engine's LSTM returns h alone, so ∂L/∂next_c
+    has no way into its backward: the truths are PyTorch's ``nn.LSTMCell`` (autograd of
+    ⟨dnext_h, h'⟩ + ⟨dnext_c, c'⟩), JAX's vjp of a jnp cell, and central differences of that
+    sum in float64; the bound is the LSTM's (``crosscheck.layers.recurrent``) over one step
+    with ∂c' = dnext_c carried in."""
+    order = param.get("gate_order", "ifog")
+    x, h0, c0, Wx, Wh, b = arrays
+    dtype = x.dtype
+    hidden = Wh.shape[0]
+    cols = gate_columns(hidden, order)
+    W_ih, W_hh, bias = Wx[:, cols], Wh[:, cols], b[cols]  # the engine's order: i, f, g, o
+    dh, dc = np.asarray(dout[0], dtype), np.asarray(dout[1], dtype)
+    names = ("dx", "dprev_h", "dprev_c", "dWx", "dWh", "db")
+    values = {}
+    for name in references:
+        grads, out = _lstm_step_torch(x, h0, c0, W_ih, W_hh, bias, dh, dc) if name == "torch" else (
+            _lstm_step_jax(x, h0, c0, W_ih, W_hh, bias, dh, dc))  # fmt: skip
+        grads = list(grads[:3]) + [g[..., cols] for g in grads[3:]]  # back to the user's order
+        values[name] = {"out": np.stack(out), **dict(zip(names, grads))}
+    a64 = [np.array(a, np.float64) for a in arrays]
+    d64 = np.asarray(dout, np.float64)
+
+    def phi():
+        h, c = lstm_cell(*a64[:3], *a64[3:], order)
+        return float(np.vdot(d64[0], h) + np.vdot(d64[1], c))
+
+    values["finite differences"] = dict(zip(names, (central_differences(phi, a, 1e-6) for a in a64)))
+    layer = {"kind": "LSTM", "input_size": x.shape[1], "hidden_size": hidden}
+    params = {"W_ih": W_ih, "W_hh": W_hh, "b_ih": bias, "b_hh": np.zeros_like(bias)}
+    out, _, cache = bound_lstm.forward(layer, params, {}, (x[:, None], h0, c0), True, None)
+    rows, hs, cs, saved, _, p, _ = cache
+    dz, dprev_c, dprev_h = bound_lstm.lstm_back(
+        rounding.exact(dh), None, rounding.exact(dc), saved[0], cs[0], p["W_hh"].T
+    )
+    e = {
+        "out": np.stack([hs[1].e, cs[1].e]),
+        "dx": (dz @ p["W_ih"].T).e,
+        "dprev_h": dprev_h.e,
+        "dprev_c": dprev_c.e,
+        "dWx": (rows.T @ dz).e[:, cols],
+        "dWh": (hs[0].T @ dz).e[:, cols],
+        "db": dz.sum(axis=0).e[cols],
+    }
+    first = next(iter(values))
+    engine = {n: np.asarray(v, np.float64) for n, v in values[first].items()}
+    notes = ["lstm_step: the engine's LSTM returns h alone, so dnext_c has no way into its backward; the "
+             "truths are PyTorch's nn.LSTMCell, JAX's vjp of a jnp cell and central differences"]  # fmt: skip
+    return Truths(values, engine, e, notes)
+
+
+def _lstm_step_torch(x, h0, c0, W_ih, W_hh, bias, dh, dc):
+    import torch
+
+    dtype = getattr(torch, x.dtype.name)
+    cell = torch.nn.LSTMCell(x.shape[1], W_hh.shape[0], dtype=dtype)
+    with torch.no_grad():
+        cell.weight_ih.copy_(torch.from_numpy(np.ascontiguousarray(W_ih.T)))
+        cell.weight_hh.copy_(torch.from_numpy(np.ascontiguousarray(W_hh.T)))
+        cell.bias_ih.copy_(torch.from_numpy(bias))
+        cell.bias_hh.zero_()
+    ins = [torch.from_numpy(np.array(a)).requires_grad_(True) for a in (x, h0, c0)]
+    h, c = cell(ins[0], (ins[1], ins[2]))
+    torch.autograd.backward([h, c], [torch.from_numpy(dh), torch.from_numpy(dc)])
+    grads = [t.grad.numpy().copy() for t in ins]
+    grads += [
+        cell.weight_ih.grad.numpy().T.copy(),
+        cell.weight_hh.grad.numpy().T.copy(),
+        cell.bias_ih.grad.numpy().copy(),
+    ]
+    return grads, (h.detach().numpy().copy(), c.detach().numpy().copy())
+
+
+def _lstm_step_jax(x, h0, c0, W_ih, W_hh, bias, dh, dc):
+    import jax
+    import jax.numpy as jnp
+
+    with jax_ref.x64(x.dtype):
+        args = [jnp.asarray(a) for a in (x, h0, c0, W_ih, W_hh, bias)]
+        out, vjp = jax.vjp(lambda *a: lstm_cell(*a, "ifgo", xp=jnp), *args)
+        grads = vjp((jnp.asarray(dh), jnp.asarray(dc)))
+        return [np.asarray(g) for g in grads], tuple(np.asarray(o) for o in out)
+
+
 # ------------------------------------------------------------------ truths
 
 
@@ -381,9 +737,11 @@ def layer_truths(case, dout, references):
     """``Truths`` of a layer kind on its ``EngineCase``, from the engine's layer, each reference
     named in ``references`` ("torch", "jax"), central differences and the running bound."""
     c = dataclasses.replace(case, layer=describe(from_config(case.layer)))  # every option spelled out
+    dout = dout if c.engine_dout is None else c.engine_dout(dout)
     engine = _engine(c, dout)
     bound = lc.bounds(c.layer, c.params, c.buffers, c.x, dout, c.train, c.mask)
-    dtype = c.x.dtype if c.x.dtype.kind == "f" else next(iter(c.params.values())).dtype
+    first = c.x[0] if isinstance(c.x, tuple) else c.x
+    dtype = first.dtype if first.dtype.kind == "f" else next(iter(c.params.values())).dtype
     values = {
         name: _named(c, lc.reference(name, c.layer, c.params, c.buffers, c.x, dout, dtype, c.train, c.mask))
         for name in references
@@ -412,19 +770,23 @@ def _numeric(c, dout):
         dx = central_differences(lambda: float(np.vdot(d64, x64 * c.mask * scale)), x64, 1e-6)
         return _named(c, lc.LayerResult(None, dx, {}, {}))
     dx, grads, _ = lc.numeric(c.layer, c.params, c.buffers, c.x, dout, c.train)
-    return _named(c, lc.LayerResult(None, dx, grads, {}))
+    return _named(c, lc.LayerResult(None, dx, grads, {}, lc.inputs_of(c.layer)))
 
 
 def _named(c, result, value=np.asarray):
-    """A ``LayerResult`` as the user's names: {"out", "dx", "dw", ...}; dx in x's own shape."""
+    """A ``LayerResult`` as the user's names: {"out", "dx", "dw", ...}, each in the user's shape
+    (dx in x's own); an engine array the user has no name for (RNN's ∂b_hh) left out."""
     named = {}
     if result.out is not None:
-        named["out"] = value(result.out)
-    if result.dx is not None and "dx" in c.names:
-        named["dx"] = np.reshape(value(result.dx), c.x_shape)
-    for k, v in result.grads.items():
-        named[c.names[f"d{k}"]] = value(v)
-    return named
+        out = value(result.out)
+        named["out"] = out if c.out_shape is None else np.reshape(out, c.out_shape)
+    engine = {**lc.input_grads(result.inputs, result.dx), **{f"d{k}": v for k, v in result.grads.items()}}
+    for k, v in engine.items():
+        if k in c.names:
+            user = c.names[k]
+            shape = c.shapes.get(user, c.x_shape if user == "dx" else None)
+            named[user] = value(v) if shape is None else np.reshape(value(v), shape)
+    return named if c.convert is None else c.convert(named)
 
 
 def _softmax_truths(arrays, references):
@@ -646,6 +1008,64 @@ KINDS = {
             check=_check_spatial("spatial_batchnorm"),
         ),
         Kind(
+            "rnn_step",
+            ("x", "prev_h", "Wx", "Wh", "b"),
+            ("dx", "dprev_h", "dWx", "dWh", "db"),
+            _draw_recurrent(True, 1),
+            engine_case=_recurrent_case("RNN", True),
+            check=_check_recurrent("RNN", True),
+            outputs=("next_h",),
+        ),
+        Kind(
+            "rnn",
+            ("x", "h0", "Wx", "Wh", "b"),
+            ("dx", "dh0", "dWx", "dWh", "db"),
+            _draw_recurrent(False, 1),
+            engine_case=_recurrent_case("RNN", False),
+            check=_check_recurrent("RNN", False),
+            outputs=("h",),
+        ),
+        Kind(
+            "lstm_step",
+            ("x", "prev_h", "prev_c", "Wx", "Wh", "b"),
+            ("dx", "dprev_h", "dprev_c", "dWx", "dWh", "db"),
+            _draw_recurrent(True, 4, with_c=True),
+            truths=_lstm_step_truths,
+            check=_check_recurrent("LSTM", True, with_c=True),
+            outputs=("next_h", "next_c"),
+            options={"gate_order": "ifog"},
+            out_shape=_lstm_step_out_shape,
+        ),
+        Kind(
+            "lstm",
+            ("x", "h0", "Wx", "Wh", "b"),
+            ("dx", "dh0", "dWx", "dWh", "db"),
+            _draw_recurrent(False, 4),
+            engine_case=_recurrent_case("LSTM", False),
+            check=_check_recurrent("LSTM", False),
+            outputs=("h",),
+            options={"gate_order": "ifog"},
+        ),
+        Kind(
+            "attention",
+            ("q", "k", "v", "mask"),
+            ("dq", "dk", "dv"),
+            _draw_attention,
+            engine_case=_attention_case,
+            check=_check_attention,
+            optional=("mask",),
+        ),
+        Kind(
+            "spatial_groupnorm",
+            ("x", "gamma", "beta", "G"),
+            ("dx", "dgamma", "dbeta"),
+            _draw_groupnorm,
+            "gn_param",
+            {"eps": 1e-5},
+            _groupnorm_case,
+            check=_check_groupnorm,
+        ),
+        Kind(
             "temporal_softmax_loss",
             ("x", "y", "mask"),
             ("dx",),
@@ -657,7 +1077,7 @@ KINDS = {
     )
 }
 # the single-expression batchnorm_backward_alt is checked as batchnorm
-ALIASES = {"batchnorm_alt": "batchnorm"}
+ALIASES = {"batchnorm_alt": "batchnorm", "scaled_dot_product_attention": "attention"}
 
 
 def kind_of(name):

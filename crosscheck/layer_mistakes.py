@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .layer_kinds import attention_keep
+
 
 @dataclass(frozen=True)
 class Inputs:
@@ -660,6 +662,246 @@ TEMPORAL_SOFTMAX = LOSS_SUM + [
             "not by N", lambda i: _tsl_by(i, int(np.sum(i.arrays[2])))),
 ]  # fmt: skip
 
+# ------------------------------------------------------------------ recurrences
+
+
+def _rnn(i, step, tanh_of_z=False, no_dh_next=False, dwh_from_h=False):
+    """CS231n's vanilla RNN, hₜ = tanh(aₜ), aₜ = xₜ Wx + hₜ₋₁ Wh + b, forward and backward in
+    float64, with a mistake: tanh′ as 1 − a² (of the pre-activation), ∂hₜ without the next
+    step's ∂aₜ₊₁ Whᵀ, or ∂Wh from hₜ instead of hₜ₋₁."""
+    x, h0, Wx, Wh, b = i.arrays
+    xs, dout = (x[:, None], i.dout[:, None]) if step else (x, i.dout)
+    hs, zs = [h0], []
+    for t in range(xs.shape[1]):
+        zs.append(xs[:, t] @ Wx + hs[-1] @ Wh + b)
+        hs.append(np.tanh(zs[-1]))
+    dx, dWx, dWh, db = np.zeros_like(xs), np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    carry = np.zeros_like(h0)
+    for t in reversed(range(xs.shape[1])):
+        dh = dout[:, t] if no_dh_next else dout[:, t] + carry
+        da = dh * (1 - (zs[t] ** 2 if tanh_of_z else hs[t + 1] ** 2))
+        dx[:, t] = da @ Wx.T
+        dWx += xs[:, t].T @ da
+        dWh += (hs[t + 1] if dwh_from_h else hs[t]).T @ da
+        db += da.sum(axis=0)
+        carry = da @ Wh.T
+    if dwh_from_h:
+        return {"dWh": dWh}
+    return {
+        "dx": dx[:, 0] if step else dx,
+        "dprev_h" if step else "dh0": carry,
+        "dWx": dWx,
+        "dWh": dWh,
+        "db": db,
+    }
+
+
+def _rnn_mistakes(step):
+    entries = [
+        Mistake(
+            "rnn-tanh-of-z",
+            "tanh′ taken of the pre-activation, 1 − a² where it wants 1 − h² (h = tanh(a))",
+            lambda i: _rnn(i, step, tanh_of_z=True),
+        ),
+        Mistake(
+            "rnn-dwh-next-h",
+            "dWh from the step's own h (hₜᵀ da) instead of the previous one (hₜ₋₁ᵀ da)",
+            lambda i: _rnn(i, step, dwh_from_h=True),
+        ),
+    ]
+    if not step:
+        entries.insert(
+            1,
+            Mistake(
+                "rnn-no-dh-next",
+                "dh from the next step not added: each step's dh is the upstream dh[:, t] alone, "
+                "without dprev_h from step t + 1",
+                lambda i: _rnn(i, step, no_dh_next=True),
+            ),
+        )
+    return entries
+
+
+def _sig(a):
+    return 1 / (1 + np.exp(-a))
+
+
+OTHER_ORDER = {"ifog": "ifgo", "ifgo": "ifog"}
+
+
+def _lstm(i, step, swapped=False, no_dc_next=False, no_tanh_prime=False):
+    """The LSTM (gates in ``gate_order``'s blocks), forward and backward in float64, with a
+    mistake: the blocks read in the other order (forward and backward), ∂cₜ without the next
+    step's ∂cₜ₊₁ fₜ₊₁ (a step: without dnext_c), or ∂cₜ from ∂hₜ as ∂hₜ ⊙ o without tanh′(cₜ)."""
+    if step:
+        x, h0, c0, Wx, Wh, b = i.arrays
+        xs, dhs, carry_c = x[:, None], i.dout[0][:, None], i.dout[1]
+    else:
+        x, h0, Wx, Wh, b = i.arrays
+        xs, dhs, c0 = x, i.dout, np.zeros_like(i.arrays[1])
+        carry_c = np.zeros_like(h0)
+    order = i.param.get("gate_order", "ifog")
+    order = OTHER_ORDER[order] if swapped else order
+    H = Wh.shape[0]
+    at = {name: slice(k * H, (k + 1) * H) for k, name in enumerate(order)}
+    hs, cs, saved = [h0], [c0], []
+    for t in range(xs.shape[1]):
+        a = xs[:, t] @ Wx + hs[-1] @ Wh + b
+        gi, gf, go, gg = _sig(a[:, at["i"]]), _sig(a[:, at["f"]]), _sig(a[:, at["o"]]), np.tanh(a[:, at["g"]])
+        cs.append(gf * cs[-1] + gi * gg)
+        hs.append(go * np.tanh(cs[-1]))
+        saved.append((gi, gf, go, gg))
+    dx, dWx, dWh, db = np.zeros_like(xs), np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    carry_h = np.zeros_like(h0)
+    for t in reversed(range(xs.shape[1])):
+        gi, gf, go, gg = saved[t]
+        tc = np.tanh(cs[t + 1])
+        dh = dhs[:, t] + carry_h
+        dc = dh * go * (1 if no_tanh_prime else 1 - tc**2)
+        if not no_dc_next:
+            dc = dc + carry_c
+        da = np.zeros((len(x), 4 * H))
+        da[:, at["i"]] = dc * gg * gi * (1 - gi)
+        da[:, at["f"]] = dc * cs[t] * gf * (1 - gf)
+        da[:, at["o"]] = dh * tc * go * (1 - go)
+        da[:, at["g"]] = dc * gi * (1 - gg**2)
+        dx[:, t] = da @ Wx.T
+        dWx += xs[:, t].T @ da
+        dWh += hs[t].T @ da
+        db += da.sum(axis=0)
+        carry_c, carry_h = dc * gf, da @ Wh.T
+    grads = {"dWx": dWx, "dWh": dWh, "db": db}
+    if step:
+        found = {"dx": dx[:, 0], "dprev_h": carry_h, "dprev_c": carry_c, **grads}
+        if swapped:
+            found.update(next_h=hs[1], next_c=cs[1])
+        return found
+    found = {"dx": dx, "dh0": carry_h, **grads}
+    if swapped:
+        found["out"] = np.stack(hs[1:], axis=1)
+    return found
+
+
+def _lstm_mistakes(step):
+    return [
+        Mistake(
+            "lstm-gate-order",
+            "the gates' blocks read in the other order (i, f, g, o for CS231n's i, f, o, g, or the "
+            "reverse with gate_order='ifgo'), forward and backward",
+            lambda i: _lstm(i, step, swapped=True),
+        ),
+        Mistake(
+            "lstm-no-dc-next",
+            "dnext_c not added to dc: the cell's gradient from the next step forgotten"
+            if step
+            else "dc from the next step forgotten: dcₜ without dcₜ₊₁ ⊙ fₜ₊₁",
+            lambda i: _lstm(i, step, no_dc_next=True),
+        ),
+        Mistake(
+            "lstm-no-tanh-prime",
+            "tanh′(c) missing in dc from dh: dc = dh ⊙ o, not dh ⊙ o ⊙ (1 − tanh²(c))",
+            lambda i: _lstm(i, step, no_tanh_prime=True),
+        ),
+    ]
+
+
+# ------------------------------------------------------------------ attention
+
+
+def _attention(i, no_scale=False, no_subtraction=False, unmasked_backward=False):
+    """softmax(q kᵀ/√d) v's backward in float64, with a mistake: no 1/√d in ∂q and ∂k, the
+    softmax's backward as P ⊙ ∂P (without − P Σ ∂P ⊙ P), or P recomputed in the backward from
+    the scores without the mask."""
+    q, k, v, mask = i.arrays
+    keep = attention_keep(mask, q, k)
+    if unmasked_backward and (keep is None or keep.all()):
+        return None  # nothing is hidden: no mask to leave out
+    d = q.shape[-1]
+    S = q @ k.swapaxes(-1, -2) / np.sqrt(d)
+
+    def softmax(scores, keep):
+        if keep is not None:
+            keep = keep.reshape(keep.shape[0], *(1,) * (scores.ndim - 3), *keep.shape[1:])
+            scores = np.where(keep, scores, -np.inf)
+        e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+
+    P = softmax(S, None if unmasked_backward else keep)
+    dv = P.swapaxes(-1, -2) @ i.dout
+    dP = i.dout @ v.swapaxes(-1, -2)
+    dS = P * dP if no_subtraction else P * (dP - (dP * P).sum(axis=-1, keepdims=True))
+    scale = 1.0 if no_scale else 1 / np.sqrt(d)
+    found = {"dq": dS @ k * scale, "dk": dS.swapaxes(-1, -2) @ q * scale}
+    if unmasked_backward:
+        found["dv"] = dv
+    return found
+
+
+ATTENTION = [
+    Mistake(
+        "attention-no-scale",
+        "the 1/√d left out of the backward: dq = dS k, dk = dSᵀ q, where the forward divides the scores "
+        "by √d",
+        lambda i: _attention(i, no_scale=True),
+    ),
+    Mistake(
+        "attention-softmax-no-subtraction",
+        "the softmax's backward without the subtraction: dS = P ⊙ dP, not P ⊙ (dP − Σⱼ dP ⊙ P)",
+        lambda i: _attention(i, no_subtraction=True),
+    ),
+    Mistake(
+        "attention-mask-backward",
+        "the mask not applied in the backward: P recomputed from the scores without it, so the hidden "
+        "keys get gradient (where P itself is kept from the forward the mask needs no step: P is 0 there)",
+        lambda i: _attention(i, unmasked_backward=True),
+    ),
+]
+
+
+# ------------------------------------------------------------------ spatial group norm
+
+
+def _groupnorm(i, groups=None, no_gamma=False):
+    """Group norm in float64 over ``groups`` groups of each sample's channels (G; C: per channel;
+    1: per sample over everything), forward and backward; ``no_gamma``: ∂L/∂x̂ taken as dout."""
+    x, gamma, beta, G = i.arrays
+    n, c = x.shape[:2]
+    groups = int(G) if groups is None else groups
+    eps = float(i.param.get("eps", 1e-5))
+    xg = x.reshape(n, groups, -1)
+    xc = xg - xg.mean(axis=-1, keepdims=True)
+    r = 1 / np.sqrt((xc * xc).mean(axis=-1, keepdims=True) + eps)
+    xhat = (xc * r).reshape(x.shape)
+    view = (1, c) + (1,) * (x.ndim - 2)
+    g = i.dout if no_gamma else i.dout * gamma.reshape(view)
+    dx = _compact(g.reshape(n, groups, -1), xhat.reshape(n, groups, -1), r, -1).reshape(x.shape)
+    if no_gamma:
+        return {"dx": dx}
+    others = (0, *range(2, x.ndim))
+    out = gamma.reshape(view) * xhat + beta.reshape(view)
+    return {"out": out, "dx": dx, "dgamma": np.sum(i.dout * xhat, axis=others).reshape(gamma.shape)}
+
+
+SPATIAL_GROUPNORM = [
+    Mistake(
+        "gn-per-channel",
+        "the statistics per channel (over its H·W positions: an instance norm), not over the group's C/G "
+        "channels, forward and backward",
+        lambda i: _groupnorm(i, groups=i.arrays[0].shape[1]),
+    ),
+    Mistake(
+        "gn-per-sample",
+        "the statistics per sample over all of C, H and W (a layer norm, G = 1), not per group, forward "
+        "and backward",
+        lambda i: _groupnorm(i, groups=1),
+    ),
+    Mistake(
+        "gn-no-gamma",
+        "γ left out of dx (∂L/∂x̂ taken as dout, not γ · dout)",
+        lambda i: _groupnorm(i, no_gamma=True),
+    ),
+]
+
 MISTAKES = {
     "affine": AFFINE,
     "temporal_affine": AFFINE,
@@ -677,4 +919,10 @@ MISTAKES = {
     "avg_pool": AVG_POOL,
     "spatial_batchnorm": SPATIAL_BATCHNORM,
     "temporal_softmax_loss": TEMPORAL_SOFTMAX,
+    "rnn_step": _rnn_mistakes(step=True),
+    "rnn": _rnn_mistakes(step=False),
+    "lstm_step": _lstm_mistakes(step=True),
+    "lstm": _lstm_mistakes(step=False),
+    "attention": ATTENTION,
+    "spatial_groupnorm": SPATIAL_GROUPNORM,
 }

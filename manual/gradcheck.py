@@ -173,14 +173,15 @@ def numeric_grads(net, x, y, eps=1e-6):
 def central_differences(f, arr, eps=1e-6):
     """∂f/∂arr entry by entry, (f(arr + eps) − f(arr − eps)) / 2 eps, ``f`` a function of no
     arguments that reads ``arr`` (moved in place, one entry at a time, and put back)."""
-    grad = np.empty_like(arr)
-    flat_a, flat_g = arr.reshape(-1), grad.reshape(-1)
-    for i in range(flat_a.size):
-        keep = flat_a[i]
-        flat_a[i] = keep + eps
+    grad = np.empty(arr.shape, arr.dtype)
+    # by index, not through arr.reshape(-1): of a non-C-contiguous array (a column selection, a
+    # transpose) that is a copy, and the moves would never reach arr
+    for i in np.ndindex(arr.shape):
+        keep = arr[i]
+        arr[i] = keep + eps
         up = f()
-        flat_a[i] = keep - eps
+        arr[i] = keep - eps
         down = f()
-        flat_a[i] = keep
-        flat_g[i] = (up - down) / (2 * eps)
+        arr[i] = keep
+        grad[i] = (up - down) / (2 * eps)
     return grad

@@ -322,6 +322,138 @@ def temporal_softmax_loss(x, y, mask):
     return loss, dx_flat.reshape(N, T, V)
 
 
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def rnn_step_forward(x, prev_h, Wx, Wh, b):
+    next_h = np.tanh(x @ Wx + prev_h @ Wh + b)
+    return next_h, (x, prev_h, Wx, Wh, next_h)
+
+
+def rnn_step_backward(dnext_h, cache):
+    x, prev_h, Wx, Wh, next_h = cache
+    da = dnext_h * (1 - next_h**2)
+    return da @ Wx.T, da @ Wh.T, x.T @ da, prev_h.T @ da, da.sum(axis=0)
+
+
+def rnn_forward(x, h0, Wx, Wh, b):
+    N, T, D = x.shape
+    h = np.zeros((N, T, h0.shape[1]), dtype=x.dtype)
+    prev_h, caches = h0, []
+    for t in range(T):
+        prev_h, cache = rnn_step_forward(x[:, t], prev_h, Wx, Wh, b)
+        h[:, t] = prev_h
+        caches.append(cache)
+    return h, caches
+
+
+def rnn_backward(dh, cache):
+    N, T, H = dh.shape
+    D = cache[0][0].shape[1]
+    dx = np.zeros((N, T, D), dtype=dh.dtype)
+    dWx, dWh, db = np.zeros((D, H), dh.dtype), np.zeros((H, H), dh.dtype), np.zeros(H, dh.dtype)
+    dprev_h = np.zeros((N, H), dtype=dh.dtype)
+    for t in reversed(range(T)):
+        dx[:, t], dprev_h, dWx_t, dWh_t, db_t = rnn_step_backward(dh[:, t] + dprev_h, cache[t])
+        dWx, dWh, db = dWx + dWx_t, dWh + dWh_t, db + db_t
+    return dx, dprev_h, dWx, dWh, db
+
+
+def lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b):
+    """CS231n's gate order: the blocks of a = x Wx + h Wh + b are i, f, o, g."""
+    H = prev_h.shape[1]
+    a = x @ Wx + prev_h @ Wh + b
+    i, f, o, g = (
+        _sigmoid(a[:, :H]),
+        _sigmoid(a[:, H : 2 * H]),
+        _sigmoid(a[:, 2 * H : 3 * H]),
+        np.tanh(a[:, 3 * H :]),
+    )
+    next_c = f * prev_c + i * g
+    next_h = o * np.tanh(next_c)
+    return next_h, next_c, (x, prev_h, prev_c, Wx, Wh, i, f, o, g, next_c)
+
+
+def lstm_step_backward(dnext_h, dnext_c, cache):
+    x, prev_h, prev_c, Wx, Wh, i, f, o, g, next_c = cache
+    tc = np.tanh(next_c)
+    dc = dnext_c + dnext_h * o * (1 - tc**2)
+    da = np.hstack(
+        [dc * g * i * (1 - i), dc * prev_c * f * (1 - f), dnext_h * tc * o * (1 - o), dc * i * (1 - g**2)]
+    )
+    return da @ Wx.T, da @ Wh.T, dc * f, x.T @ da, prev_h.T @ da, da.sum(axis=0)
+
+
+def lstm_forward(x, h0, Wx, Wh, b):
+    N, T, D = x.shape
+    h = np.zeros((N, T, h0.shape[1]), dtype=x.dtype)
+    prev_h, prev_c, caches = h0, np.zeros_like(h0), []
+    for t in range(T):
+        prev_h, prev_c, cache = lstm_step_forward(x[:, t], prev_h, prev_c, Wx, Wh, b)
+        h[:, t] = prev_h
+        caches.append(cache)
+    return h, caches
+
+
+def lstm_backward(dh, cache):
+    N, T, H = dh.shape
+    D = cache[0][0].shape[1]
+    dx = np.zeros((N, T, D), dtype=dh.dtype)
+    dWx, dWh, db = np.zeros((D, 4 * H), dh.dtype), np.zeros((H, 4 * H), dh.dtype), np.zeros(4 * H, dh.dtype)
+    dprev_h, dprev_c = np.zeros((N, H), dh.dtype), np.zeros((N, H), dh.dtype)
+    for t in reversed(range(T)):
+        dx[:, t], dprev_h, dprev_c, dWx_t, dWh_t, db_t = lstm_step_backward(
+            dh[:, t] + dprev_h, dprev_c, cache[t]
+        )
+        dWx, dWh, db = dWx + dWx_t, dWh + dWh_t, db + db_t
+    return dx, dprev_h, dWx, dWh, db
+
+
+def attention_forward(q, k, v, mask=None):
+    """softmax(q kᵀ / √d) v, the scores where mask == 0 set to −1e9 (the Annotated Transformer's)."""
+    d = q.shape[-1]
+    scores = q @ k.swapaxes(-1, -2) / np.sqrt(d)
+    if mask is not None:
+        scores = np.where(mask == 0, -1e9, scores)
+    p = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    p /= p.sum(axis=-1, keepdims=True)
+    return p @ v, (q, k, v, p)
+
+
+def attention_backward(dout, cache):
+    q, k, v, p = cache
+    d = q.shape[-1]
+    dv = p.swapaxes(-1, -2) @ dout
+    dp = dout @ v.swapaxes(-1, -2)
+    ds = p * (dp - (dp * p).sum(axis=-1, keepdims=True)) / np.sqrt(d)
+    return ds @ k, ds.swapaxes(-1, -2) @ q, dv
+
+
+def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
+    """CS231n's: each sample's G groups of C/G channels normalized over their channels and positions;
+    gamma and beta (1, C, 1, 1)."""
+    eps = gn_param.get("eps", 1e-5)
+    N, C, H, W = x.shape
+    xg = x.reshape(N, G, -1)
+    mu = xg.mean(axis=2, keepdims=True)
+    std = np.sqrt(xg.var(axis=2, keepdims=True) + eps)
+    xhat = ((xg - mu) / std).reshape(x.shape)
+    return gamma * xhat + beta, (xhat, std, gamma, G)
+
+
+def spatial_groupnorm_backward(dout, cache):
+    xhat, std, gamma, G = cache
+    N, C, H, W = dout.shape
+    dgamma = (dout * xhat).sum(axis=(0, 2, 3), keepdims=True)
+    dbeta = dout.sum(axis=(0, 2, 3), keepdims=True)
+    g = (dout * gamma).reshape(N, G, -1)
+    xh = xhat.reshape(N, G, -1)
+    m = g.shape[2]
+    dx = (m * g - g.sum(axis=2, keepdims=True) - xh * (g * xh).sum(axis=2, keepdims=True)) / (m * std)
+    return dx.reshape(dout.shape), dgamma, dbeta
+
+
 # ------------------------------------------------------------------ correct, another style
 
 
@@ -521,6 +653,137 @@ class loops:
         return loss / N, dx / N
 
 
+class torch_style:
+    """The second style for the sequence kinds and attention: PyTorch's gate order (checked with
+    gate_order="ifgo"), the recurrence's backward unrolled in one function, attention with torch's
+    key-padding convention turned into −inf, group norm a loop over the samples."""
+
+    @staticmethod
+    def lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b):
+        i, f, g, o = np.split(x @ Wx + prev_h @ Wh + b, 4, axis=1)
+        i, f, g, o = _sigmoid(i), _sigmoid(f), np.tanh(g), _sigmoid(o)
+        next_c = f * prev_c + i * g
+        return o * np.tanh(next_c), next_c, (x, prev_h, prev_c, Wx, Wh, i, f, g, o, next_c)
+
+    @staticmethod
+    def lstm_step_backward(dnext_h, dnext_c, cache):
+        x, prev_h, prev_c, Wx, Wh, i, f, g, o, next_c = cache
+        tc = np.tanh(next_c)
+        do = dnext_h * tc
+        dc = dnext_c + dnext_h * o * (1 - tc * tc)
+        di, df, dg = dc * g, dc * prev_c, dc * i
+        da = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * (1 - g * g), do * o * (1 - o)], axis=1)
+        return da @ Wx.T, da @ Wh.T, dc * f, x.T @ da, prev_h.T @ da, da.sum(axis=0)
+
+    @staticmethod
+    def lstm_forward(x, h0, Wx, Wh, b):
+        hs, cs, c = [h0], [np.zeros_like(h0)], np.zeros_like(h0)
+        for t in range(x.shape[1]):
+            h, c, _ = torch_style.lstm_step_forward(x[:, t], hs[-1], c, Wx, Wh, b)
+            hs.append(h)
+            cs.append(c)
+        return np.stack(hs[1:], axis=1), (x, hs, cs, Wx, Wh, b)
+
+    @staticmethod
+    def lstm_backward(dh, cache):
+        x, hs, cs, Wx, Wh, b = cache
+        dx = np.zeros_like(x)
+        dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+        dh_next, dc_next = np.zeros_like(hs[0]), np.zeros_like(hs[0])
+        for t in reversed(range(x.shape[1])):
+            _, _, step = torch_style.lstm_step_forward(x[:, t], hs[t], cs[t], Wx, Wh, b)
+            dx[:, t], dh_next, dc_next, a, bb, c = torch_style.lstm_step_backward(
+                dh[:, t] + dh_next, dc_next, step
+            )
+            dWx += a
+            dWh += bb
+            db += c
+        return dx, dh_next, dWx, dWh, db
+
+    @staticmethod
+    def rnn_step_forward(x, prev_h, Wx, Wh, b):
+        a = x @ Wx + prev_h @ Wh + b
+        return np.tanh(a), (x, prev_h, Wx, Wh, a)
+
+    @staticmethod
+    def rnn_step_backward(dnext_h, cache):
+        """tanh′ from the pre-activation, correctly: 1 − tanh(a)² (= 1 − h²)."""
+        x, prev_h, Wx, Wh, a = cache
+        da = dnext_h / np.cosh(a) ** 2
+        return da @ Wx.T, da @ Wh.T, x.T @ da, prev_h.T @ da, da.sum(axis=0)
+
+    @staticmethod
+    def rnn_forward(x, h0, Wx, Wh, b):
+        hs = [h0]
+        for t in range(x.shape[1]):
+            hs.append(np.tanh(x[:, t] @ Wx + hs[-1] @ Wh + b))
+        return np.stack(hs[1:], axis=1), (x, np.stack(hs, axis=1), Wx, Wh)
+
+    @staticmethod
+    def rnn_backward(dh, cache):
+        """The whole sequence's ∂a first, then every gradient as one product over the steps."""
+        x, hs, Wx, Wh = cache
+        N, T, D = x.shape
+        da = np.zeros_like(dh)
+        carry = np.zeros_like(hs[:, 0])
+        for t in reversed(range(T)):
+            da[:, t] = (dh[:, t] + carry) * (1 - hs[:, t + 1] ** 2)
+            carry = da[:, t] @ Wh.T
+        rows = da.reshape(N * T, -1)
+        dWx = x.reshape(N * T, D).T @ rows
+        dWh = hs[:, :-1].reshape(N * T, -1).T @ rows
+        return da @ Wx.T, carry, dWx, dWh, rows.sum(axis=0)
+
+    @staticmethod
+    def attention_forward(q, k, v, mask=None):
+        """The scores of hidden keys −inf (torch's masked_fill), the softmax through np.exp of the
+        shifted scores."""
+        scores = np.einsum("...id,...jd->...ij", q, k) / np.sqrt(q.shape[-1])
+        if mask is not None:
+            scores = np.where(np.asarray(mask, bool), scores, -np.inf)
+        e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+        p = e / e.sum(axis=-1, keepdims=True)
+        return np.einsum("...ij,...jd->...id", p, v), (q, k, v, p)
+
+    @staticmethod
+    def attention_backward(dout, cache):
+        q, k, v, p = cache
+        dp = np.einsum("...id,...jd->...ij", dout, v)
+        ds = p * dp - p * np.einsum("...ij,...ij->...i", p, dp)[..., None]
+        ds = ds / np.sqrt(q.shape[-1])
+        return (
+            np.einsum("...ij,...jd->...id", ds, k),
+            np.einsum("...ij,...id->...jd", ds, q),
+            np.einsum("...ij,...id->...jd", p, dout),
+        )
+
+    @staticmethod
+    def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
+        N, C, H, W = x.shape
+        out, cache = np.zeros_like(x), []
+        for n in range(N):
+            xg = x[n].reshape(G, -1)
+            mu, var = xg.mean(axis=1, keepdims=True), xg.var(axis=1, keepdims=True)
+            xhat = ((xg - mu) / np.sqrt(var + gn_param["eps"])).reshape(C, H, W)
+            out[n] = gamma[0] * xhat + beta[0]
+            cache.append((xhat, np.sqrt(var + gn_param["eps"])))
+        return out, (cache, gamma, G)
+
+    @staticmethod
+    def spatial_groupnorm_backward(dout, cache):
+        per_sample, gamma, G = cache
+        dx = np.zeros_like(dout)
+        dgamma, dbeta = np.zeros_like(gamma), np.zeros_like(gamma)
+        for n, (xhat, std) in enumerate(per_sample):
+            dgamma[0] += (dout[n] * xhat).sum(axis=(1, 2), keepdims=True)
+            dbeta[0] += dout[n].sum(axis=(1, 2), keepdims=True)
+            g, xh = (dout[n] * gamma[0]).reshape(G, -1), xhat.reshape(G, -1)
+            dx[n] = (
+                (g - g.mean(axis=1, keepdims=True) - xh * (g * xh).mean(axis=1, keepdims=True)) / std
+            ).reshape(xhat.shape)
+        return dx, dgamma, dbeta
+
+
 FUNCTIONS = {
     "affine": (affine_forward, affine_backward),
     "relu": (relu_forward, relu_backward),
@@ -538,6 +801,12 @@ FUNCTIONS = {
     "avg_pool": (avg_pool_forward_naive, avg_pool_backward_naive),
     "spatial_batchnorm": (spatial_batchnorm_forward, spatial_batchnorm_backward),
     "temporal_softmax_loss": (temporal_softmax_loss, None),
+    "rnn_step": (rnn_step_forward, rnn_step_backward),
+    "rnn": (rnn_forward, rnn_backward),
+    "lstm_step": (lstm_step_forward, lstm_step_backward),
+    "lstm": (lstm_forward, lstm_backward),
+    "attention": (attention_forward, attention_backward),
+    "spatial_groupnorm": (spatial_groupnorm_forward, spatial_groupnorm_backward),
 }
 # the second style's forward and backward where it has its own pair (CS231n's fast names)
 SECOND = {
@@ -548,7 +817,18 @@ SECOND = {
 }
 
 
+# the sequence kinds' and attention's second style, and the keywords it is checked with
+TORCH_STYLE = {"lstm_step": {"gate_order": "ifgo"}, "lstm": {"gate_order": "ifgo"}, "rnn_step": {}, "rnn": {},
+               "attention": {}, "spatial_groupnorm": {}}  # fmt: skip
+
+
+def second_keywords(kind):
+    return TORCH_STYLE.get(kind, {})
+
+
 def second_style(kind):
+    if kind in TORCH_STYLE:
+        return getattr(torch_style, f"{kind}_forward"), getattr(torch_style, f"{kind}_backward")
     if kind in SECOND:
         return tuple(getattr(loops, name) for name in SECOND[kind])
     forward, backward = FUNCTIONS[kind]
@@ -879,6 +1159,114 @@ def _temporal_divided(by):
     return loss
 
 
+def _rnn_step_forward_z(x, prev_h, Wx, Wh, b):
+    a = x @ Wx + prev_h @ Wh + b
+    return np.tanh(a), (x, prev_h, Wx, Wh, np.tanh(a), a)
+
+
+def _rnn_step_backward_planted(tanh_of_z=False, dwh_next_h=False):
+    def backward(dnext_h, cache):
+        x, prev_h, Wx, Wh, next_h, a = cache
+        da = dnext_h * (1 - (a**2 if tanh_of_z else next_h**2))
+        dWh = (next_h if dwh_next_h else prev_h).T @ da
+        return da @ Wx.T, da @ Wh.T, x.T @ da, dWh, da.sum(axis=0)
+
+    return backward
+
+
+def _rnn_planted(step_backward, no_dh_next=False):
+    """CS231n's rnn_forward / rnn_backward around a planted step (and the carry, ``no_dh_next``)."""
+
+    def forward(x, h0, Wx, Wh, b):
+        h, prev_h, caches = np.zeros((*x.shape[:2], h0.shape[1]), x.dtype), h0, []
+        for t in range(x.shape[1]):
+            prev_h, cache = _rnn_step_forward_z(x[:, t], prev_h, Wx, Wh, b)
+            h[:, t] = prev_h
+            caches.append(cache)
+        return h, caches
+
+    def backward(dh, cache):
+        N, T, H = dh.shape
+        dx = np.zeros((N, T, cache[0][0].shape[1]), dh.dtype)
+        dWx, dWh, db, dprev_h = 0, 0, 0, np.zeros((N, H), dh.dtype)
+        for t in reversed(range(T)):
+            upstream = dh[:, t] if no_dh_next else dh[:, t] + dprev_h
+            dx[:, t], dprev_h, a, c, d = step_backward(upstream, cache[t])
+            dWx, dWh, db = dWx + a, dWh + c, db + d
+        return dx, dprev_h, dWx, dWh, db
+
+    return forward, backward
+
+
+def _lstm_step_backward_planted(no_dc_next=False, no_tanh_prime=False):
+    def backward(dnext_h, dnext_c, cache):
+        x, prev_h, prev_c, Wx, Wh, i, f, o, g, next_c = cache
+        tc = np.tanh(next_c)
+        dc = dnext_h * o * (1 if no_tanh_prime else 1 - tc**2)
+        if not no_dc_next:
+            dc = dc + dnext_c
+        da = np.hstack(
+            [dc * g * i * (1 - i), dc * prev_c * f * (1 - f), dnext_h * tc * o * (1 - o), dc * i * (1 - g**2)]
+        )
+        return da @ Wx.T, da @ Wh.T, dc * f, x.T @ da, prev_h.T @ da, da.sum(axis=0)
+
+    return backward
+
+
+def _lstm_planted(step_backward):
+    def backward(dh, cache):
+        N, T, H = dh.shape
+        dx = np.zeros((N, T, cache[0][0].shape[1]), dh.dtype)
+        dWx, dWh, db = 0, 0, 0
+        dprev_h, dprev_c = np.zeros((N, H), dh.dtype), np.zeros((N, H), dh.dtype)
+        for t in reversed(range(T)):
+            dx[:, t], dprev_h, dprev_c, a, c, d = step_backward(dh[:, t] + dprev_h, dprev_c, cache[t])
+            dWx, dWh, db = dWx + a, dWh + c, db + d
+        return dx, dprev_h, dWx, dWh, db
+
+    return lstm_forward, backward
+
+
+def _attention_backward_planted(no_scale=False, no_subtraction=False):
+    def backward(dout, cache):
+        q, k, v, p = cache
+        dp = dout @ v.swapaxes(-1, -2)
+        ds = p * dp if no_subtraction else p * (dp - (dp * p).sum(axis=-1, keepdims=True))
+        if not no_scale:
+            ds = ds / np.sqrt(q.shape[-1])
+        return ds @ k, ds.swapaxes(-1, -2) @ q, p.swapaxes(-1, -2) @ dout
+
+    return backward
+
+
+def _attention_forward_scores(q, k, v, mask=None):
+    out, (q, k, v, p) = attention_forward(q, k, v, mask)
+    return out, (q, k, v, q @ k.swapaxes(-1, -2) / np.sqrt(q.shape[-1]))
+
+
+def _attention_backward_unmasked(dout, cache):
+    """The softmax recomputed from the cached scores, the mask forgotten."""
+    q, k, v, scores = cache
+    p = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    p /= p.sum(axis=-1, keepdims=True)
+    return attention_backward(dout, (q, k, v, p))
+
+
+def _groupnorm_groups(groups):
+    """spatial_groupnorm with its statistics over other groups: "C" per channel, 1 per sample."""
+
+    def forward(x, gamma, beta, G, gn_param):
+        return spatial_groupnorm_forward(x, gamma, beta, x.shape[1] if groups == "C" else groups, gn_param)
+
+    return forward
+
+
+def _groupnorm_no_gamma(dout, cache):
+    xhat, std, gamma, G = cache
+    dx, dgamma, dbeta = spatial_groupnorm_backward(dout, (xhat, std, np.ones_like(gamma), G))
+    return dx, (dout * xhat).sum(axis=(0, 2, 3), keepdims=True), dbeta
+
+
 PLANTED = {
     ("affine", "db-mean"): (affine_forward, _affine_db_mean),
     ("affine", "dw-mean"): (affine_forward, _affine_dw_mean),
@@ -946,6 +1334,27 @@ PLANTED = {
     ("temporal_softmax_loss", "tsl-mask-ignored"): (_temporal_no_mask, None),
     ("temporal_softmax_loss", "tsl-mean-over-NT"): (_temporal_divided("T"), None),
     ("temporal_softmax_loss", "tsl-mean-over-mask"): (_temporal_divided("count"), None),
+    ("rnn_step", "rnn-tanh-of-z"): (_rnn_step_forward_z, _rnn_step_backward_planted(tanh_of_z=True)),
+    ("rnn_step", "rnn-dwh-next-h"): (_rnn_step_forward_z, _rnn_step_backward_planted(dwh_next_h=True)),
+    ("rnn", "rnn-tanh-of-z"): _rnn_planted(_rnn_step_backward_planted(tanh_of_z=True)),
+    ("rnn", "rnn-no-dh-next"): _rnn_planted(_rnn_step_backward_planted(), no_dh_next=True),
+    ("rnn", "rnn-dwh-next-h"): _rnn_planted(_rnn_step_backward_planted(dwh_next_h=True)),
+    # PyTorch's i, f, g, o where CS231n's i, f, o, g is checked
+    ("lstm_step", "lstm-gate-order"): (torch_style.lstm_step_forward, torch_style.lstm_step_backward),
+    ("lstm_step", "lstm-no-dc-next"): (lstm_step_forward, _lstm_step_backward_planted(no_dc_next=True)),
+    ("lstm_step", "lstm-no-tanh-prime"): (lstm_step_forward, _lstm_step_backward_planted(no_tanh_prime=True)),
+    ("lstm", "lstm-gate-order"): (torch_style.lstm_forward, torch_style.lstm_backward),
+    ("lstm", "lstm-no-dc-next"): _lstm_planted(_lstm_step_backward_planted(no_dc_next=True)),
+    ("lstm", "lstm-no-tanh-prime"): _lstm_planted(_lstm_step_backward_planted(no_tanh_prime=True)),
+    ("attention", "attention-no-scale"): (attention_forward, _attention_backward_planted(no_scale=True)),
+    ("attention", "attention-softmax-no-subtraction"): (
+        attention_forward,
+        _attention_backward_planted(no_subtraction=True),
+    ),
+    ("attention", "attention-mask-backward"): (_attention_forward_scores, _attention_backward_unmasked),
+    ("spatial_groupnorm", "gn-per-channel"): (_groupnorm_groups("C"), spatial_groupnorm_backward),
+    ("spatial_groupnorm", "gn-per-sample"): (_groupnorm_groups(1), spatial_groupnorm_backward),
+    ("spatial_groupnorm", "gn-no-gamma"): (spatial_groupnorm_forward, _groupnorm_no_gamma),
 }
 # the batchnorm mistakes, planted in CS231n's spatial batchnorm (which calls batchnorm's pair)
 PLANTED.update(

@@ -271,6 +271,7 @@ BY_NAME = {m.name: m for m in MUTANTS}
 
 # mistakes planted in the layer kinds (manual/layers), each with the kinds whose parity cases it breaks
 NORM, BATCHNORM, LAYERNORM = "manual.layers.norm", "manual.layers.batchnorm", "manual.layers.layernorm"
+GROUPNORM = "manual.layers.groupnorm"
 EMBEDDING, DROPOUT, ACTIVATION_MATH = "manual.layers.embedding", "manual.layers.dropout", "manual.activations"
 CONV = "manual.layers.conv"
 POOL = "manual.layers.pool"
@@ -281,18 +282,18 @@ LAYER_MUTANTS = [
     (
         _m("batchnorm mean path dropped", "layer", "∂L/∂x without −Σg (the path through μ)",
            (NORM, "    dx += sum_g / n\n", "")),
-        ("BatchNorm1d", "BatchNorm2d", "LayerNorm"),
+        ("BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm"),
     ),
     (
         _m("batchnorm variance path dropped", "layer", "∂L/∂x without −x̂ Σ g x̂ (the path through σ²)",
            (NORM, "dx = np.multiply(xhat, sum_gx / n)", "dx = np.zeros_like(xhat)")),
-        ("BatchNorm1d", "BatchNorm2d", "LayerNorm"),
+        ("BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm"),
     ),
     (
         _m("N − 1 variance in the normalization", "layer", "Bessel's correction where the forward uses N",
            (NORM, "var = sum_of_products(centered, centered, axes) / math.prod(x.shape[a] for a in axes)",
             "var = sum_of_products(centered, centered, axes) / (math.prod(x.shape[a] for a in axes) - 1)")),
-        ("BatchNorm1d", "BatchNorm2d", "LayerNorm"),
+        ("BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm"),
     ),
     (
         _m("gamma left out of dx", "layer", "∂L/∂x from ∂L/∂out, not ∂L/∂out · γ",
@@ -310,6 +311,13 @@ LAYER_MUTANTS = [
            (LAYERNORM, '"gamma": sum_of_products(dout, xhat, leading)',
             '"gamma": np.sum(dout, axis=leading)')),
         ("LayerNorm",),
+    ),
+    (
+        _m("groupnorm statistics per channel", "layer",
+           "μ and σ² over each channel's positions (an InstanceNorm), not over the group's C/G channels",
+           (GROUPNORM, "return a.reshape(a.shape[0], self.num_groups, -1, *a.shape[2:])",
+            "return a.reshape(a.shape[0], a.shape[1], 1, *a.shape[2:])")),
+        ("GroupNorm",),
     ),
     (
         _m("embedding repeats overwritten", "layer", "dW[idx] += dout keeps one of each repeated index",

@@ -47,15 +47,20 @@ def drawn(kind, dtype=np.float64, seed=0):
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_correct_layer_is_not_flagged(kind, style):
     forward, backward = student.FUNCTIONS[kind] if style == "vectorized" else student.second_style(kind)
-    report = check_layer(forward, backward, kind)
+    report = check_layer(
+        forward, backward, kind, **({} if style == "vectorized" else student.second_keywords(kind))
+    )
     assert report.ok, report.text()
     assert report.findings == [] and report.explained_by == []
     assert report.diagnosis.unseen == []  # the drawn inputs show every mistake of the catalogue
+    # no NOTE: the drawn inputs have no kinks, so central differences agree on their own
+    assert all(r.verdict == "PASS" for r in report.rows), report.text()
     expected = (
         ["torch", "finite differences"] if kind == "svm_loss" else ["torch", "jax", "finite differences"]
     )
     assert report.truths == expected
-    first = "loss" if layer_kinds.KINDS[kind].loss else "out"
+    k = layer_kinds.KINDS[kind]
+    first = "loss" if k.loss else "out" if len(k.outputs) == 1 else k.outputs[0]
     assert report.rows[0].name == first  # the forward's output first, then the gradients
 
 
@@ -353,6 +358,147 @@ def test_entries_that_are_exact_show_it_not_a_huge_ratio():
     assert "entries are exactly 0 in every correct implementation" in report.text()
 
 
+# ------------------------------------------------------------------ recurrences, attention, group norm
+
+
+@pytest.mark.parametrize("kind", ["lstm_step", "lstm"])
+def test_the_gate_order_is_a_keyword_away(kind):
+    """CS231n's i, f, o, g by default; PyTorch's i, f, g, o with gate_order="ifgo": each student
+    passes in its own order and is named in the other."""
+    cs231n, torch_style = student.FUNCTIONS[kind], student.second_style(kind)
+    assert check_layer(*cs231n, kind).ok and check_layer(*torch_style, kind, gate_order="ifgo").ok
+    report = check_layer(*cs231n, kind, gate_order="ifgo")
+    assert report.explained_by == ["lstm-gate-order"], report.text()
+    assert "gate_order='ifgo'" in report.text()
+    with pytest.raises(ValueError, match="gate_order: expected 'ifog'"):
+        check_layer(*cs231n, kind, gate_order="iofg")
+
+
+def test_rnn_takes_no_keywords():
+    with pytest.raises(TypeError, match="rnn takes no config; got gate_order"):
+        check_layer(*student.FUNCTIONS["rnn"], "rnn", gate_order="ifgo")
+
+
+def test_lstm_step_checks_dnext_c_against_frameworks_not_the_engine():
+    """The engine's LSTM returns h alone: lstm_step's truths are PyTorch's LSTMCell, JAX and central
+    differences, and the note says so; the user's (dnext_h, dnext_c) is taken as a pair."""
+    x, prev_h, prev_c, Wx, Wh, b = drawn("lstm_step")
+    rng = np.random.default_rng(5)
+    dnext_h, dnext_c = rng.standard_normal(prev_h.shape), rng.standard_normal(prev_h.shape)
+    seen = []
+
+    def backward(dh, dc, cache):
+        seen.append((dh, dc))
+        return student.lstm_step_backward(dh, dc, cache)
+
+    report = check_layer(
+        student.lstm_step_forward,
+        backward,
+        "lstm_step",
+        x,
+        prev_h,
+        prev_c,
+        Wx,
+        Wh,
+        b,
+        dout=(dnext_h, dnext_c),
+    )
+    assert report.ok, report.text()
+    assert np.array_equal(seen[0][0], dnext_h) and np.array_equal(seen[0][1], dnext_c)
+    assert [r.name for r in report.rows[:2]] == ["next_h", "next_c"]
+    assert "nn.LSTMCell" in report.text()
+    # dnext_c matters: with it 0 the forgotten-dnext_c mistake cannot show, and is said
+    report = check_layer(
+        *student.planted("lstm_step", "lstm-no-dc-next"), "lstm_step", x, prev_h, prev_c, Wx, Wh, b,
+        dout=(dnext_h, 0 * dnext_c),
+    )  # fmt: skip
+    assert report.ok and "lstm-no-dc-next" in {c.key for c in report.diagnosis.unseen}
+
+
+def test_an_lstm_step_that_returns_the_wrong_things_is_said():
+    def forward_one(*args):
+        next_h, next_c, cache = student.lstm_step_forward(*args)
+        return next_h, cache
+
+    def forward_shapes(*args):
+        next_h, next_c, cache = student.lstm_step_forward(*args)
+        return next_h, next_c[:, :1], cache
+
+    with pytest.raises(LayerCallError, match=r"a tuple of 2 items; expected \(next_h, next_c, cache\)"):
+        check_layer(forward_one, student.lstm_step_backward, "lstm_step")
+    with pytest.raises(LayerCallError, match=r"outputs differ in shape: next_h \(3, 2\), next_c \(3, 1\)"):
+        check_layer(forward_shapes, student.lstm_step_backward, "lstm_step")
+
+
+def test_attention_without_a_mask_and_with_a_causal_one():
+    q, k, v, _ = drawn("attention")
+    report = check_layer(student.attention_forward, student.attention_backward, "attention", q, k, v)
+    assert report.ok and "mask" not in report.shapes
+    # without a mask there is nothing to leave out of the backward: that entry does not apply
+    assert check_layer(*student.planted("attention", "attention-mask-backward"), "attention", q, k, v).ok
+    rng = np.random.default_rng(2)
+    q, k, v = (rng.standard_normal(s) for s in ((2, 4, 3), (2, 4, 3), (2, 4, 5)))
+    causal = np.tril(np.ones((4, 4), int))
+    for style in (student.FUNCTIONS["attention"], student.second_style("attention")):
+        assert check_layer(*style, "attention", q, k, v, causal).ok
+    report = check_layer(
+        *student.planted("attention", "attention-mask-backward"), "attention", q, k, v, causal
+    )
+    assert report.explained_by == ["attention-mask-backward"], report.text()
+
+
+def test_attention_from_the_forwards_P_needs_no_mask_step():
+    """The backward that never looks at the mask but uses the forward's P (0 at the hidden keys) is
+    right: dS = P ⊙ (...) is 0 there. Only a P recomputed without the mask is the mistake."""
+    report = check_layer(student.attention_forward, student.attention_backward, "attention")
+    assert report.ok and report.diagnosis.unseen == []
+
+
+def test_attention_masks_the_check_cannot_express_are_said():
+    q, k, v, mask = drawn("attention")
+    odd = mask.copy()
+    odd[0, 1, 0] = False  # one query alone hides a key: neither a key mask nor the causal one
+    with pytest.raises(ValueError, match="this mask is neither"):
+        check_layer(*student.FUNCTIONS["attention"], "attention", q, k, v, odd)
+    with pytest.raises(ValueError, match=r"mask: expected \(N, Tq, Tk\)"):
+        check_layer(*student.FUNCTIONS["attention"], "attention", q, k, v, mask[:, :, :2])
+    with pytest.raises(TypeError, match="mask: expected bool or 0/1"):
+        check_layer(*student.FUNCTIONS["attention"], "attention", q, k, v, mask * 2.0)
+
+
+@pytest.mark.parametrize("G, unseen", [(1, {"gn-per-sample"}), (6, {"gn-per-channel"}), (2, set())])
+def test_group_norm_with_one_group_every_channel_and_between(G, unseen):
+    """G = 1 is a layer norm and G = C an instance norm: there the mistake that computes it is no
+    mistake, and is said unseen; gamma of shape (C,) is read as well as CS231n's (1, C, 1, 1)."""
+    x, gamma, beta, _, gn_param = drawn("spatial_groupnorm")
+    for style in (student.FUNCTIONS["spatial_groupnorm"], student.second_style("spatial_groupnorm")):
+        report = check_layer(*style, "spatial_groupnorm", x, gamma, beta, G, gn_param)
+        assert report.ok, report.text()
+        assert {c.key for c in report.diagnosis.unseen} == unseen
+
+    def forward(x, g, b, G, p):  # gamma and beta (C,)
+        return student.spatial_groupnorm_forward(x, g[None, :, None, None], b[None, :, None, None], G, p)
+
+    def backward(dout, cache):
+        dx, dgamma, dbeta = student.spatial_groupnorm_backward(dout, cache)
+        return dx, dgamma.reshape(-1), dbeta.reshape(-1)
+
+    report = check_layer(
+        forward, backward, "spatial_groupnorm", x, gamma.reshape(-1), beta.reshape(-1), G, gn_param
+    )
+    assert report.ok, report.text()
+    with pytest.raises(ValueError, match="G: expected an integer number of groups dividing C = 6"):
+        check_layer(*student.FUNCTIONS["spatial_groupnorm"], "spatial_groupnorm", x, gamma, beta, 4, gn_param)
+
+
+def test_recurrent_inputs_of_the_wrong_shape_are_said():
+    x, h0, Wx, Wh, b = drawn("rnn")
+    with pytest.raises(ValueError, match=r"x: expected \(N, T, D\)"):
+        check_layer(*student.FUNCTIONS["rnn"], "rnn", x[:, 0], h0, Wx, Wh, b)
+    with pytest.raises(ValueError, match=r"Wx \(5, 2\) \(expected \(5, 8\)\)"):
+        check_layer(*student.FUNCTIONS["lstm"], "lstm", x, h0, Wx, np.hstack([Wh] * 4), np.hstack([b] * 4))
+
+
 # ------------------------------------------------------------------ shapes and what functions return
 
 
@@ -550,6 +696,56 @@ ENGINE = {
 }
 
 
+def _engine_groupnorm():
+    forward, backward = _engine_layer(
+        lambda x, g, b, G, gp: L.GroupNorm(G, x.shape[1], eps=gp["eps"]),
+        lambda x, g, b, G, gp: {"gamma": g.reshape(-1), "beta": b.reshape(-1)},
+    )
+
+    def wrapped_backward(dout, cache):
+        dx, dgamma, dbeta = backward(dout, cache)
+        return dx, dgamma.reshape(1, -1, 1, 1), dbeta.reshape(1, -1, 1, 1)
+
+    return forward, wrapped_backward
+
+
+def _engine_rnn():
+    """The engine's RNN in rnn_forward's signature: W_ih = Wx, one bias (b_hh = 0)."""
+
+    def fwd(x, h0, Wx, Wh, b):
+        layer = L.RNN(Wx.shape[0], Wh.shape[0])
+        params = {"W_ih": Wx, "W_hh": Wh, "b_ih": b, "b_hh": np.zeros_like(b)}
+        out, cache = layer.forward(params, (x, h0))
+        return out, (layer, cache)
+
+    def bwd(dout, cache):
+        layer, inner = cache
+        (dx, dh0), grads = layer.backward(dout, inner)
+        return dx, dh0, grads["W_ih"], grads["W_hh"], grads["b_ih"]
+
+    return fwd, bwd
+
+
+def _engine_attention():
+    def fwd(q, k, v, mask=None):
+        layer = L.ScaledDotProductAttention()
+        hidden = None if mask is None else ~np.asarray(mask, bool)[:, 0, :]  # a key mask: True = ignore
+        out, cache = layer.forward({}, (q, k, v) if hidden is None else (q, k, v, hidden))
+        return out, (layer, cache)
+
+    def bwd(dout, cache):
+        layer, inner = cache
+        dx, _ = layer.backward(dout, inner)
+        return dx[:3]
+
+    return fwd, bwd
+
+
+ENGINE["spatial_groupnorm"] = _engine_groupnorm()
+ENGINE["rnn"] = _engine_rnn()
+ENGINE["attention"] = _engine_attention()
+
+
 def _engine_temporal_softmax_loss(x, y, mask):
     """The engine's cross-entropy head on the counted positions, summed, over N."""
     value, grad = HEADS["cross_entropy"].value_and_grad(x[mask], y[mask], "sum")
@@ -597,6 +793,8 @@ def test_forward_names_follow_cs231n():
     assert forward_name("batchnorm_backward") == "batchnorm_forward"
     assert forward_name("batchnorm_backward_alt") == "batchnorm_forward"
     assert forward_name("conv_backward_naive") == "conv_forward_naive"
+    assert forward_name("rnn_step_backward") == "rnn_step_forward"
+    assert forward_name("lstm_step_backward") == "lstm_step_forward"
     assert forward_name("backward") is None and forward_name("grad") is None
 
 
@@ -629,6 +827,15 @@ LAYERS_PY = textwrap.dedent(
 
     def max_pool_backward_fast(dout, cache):
         return loops.max_pool_backward_fast(dout, cache)
+
+    from cs231n_student import rnn_step_forward, rnn_step_backward, lstm_step_forward, lstm_step_backward
+    from cs231n_student import torch_style
+
+    def lstm_forward(x, h0, Wx, Wh, b):  # PyTorch's gate order
+        return torch_style.lstm_forward(x, h0, Wx, Wh, b)
+
+    def lstm_backward(dh, cache):
+        return torch_style.lstm_backward(dh, cache)
     """
 )
 
@@ -665,6 +872,23 @@ def test_cli_finds_a_conv_and_a_fast_pool_by_their_names(layers_py, capsys):
         capsys,
     )
     assert code == 1 and "dw with the kernel flipped" in out
+
+
+def test_cli_finds_the_step_kinds_by_their_names_and_takes_the_gate_order(layers_py, capsys):
+    code, out, _ = run(["check", f"{layers_py}:rnn_step_backward", "--kind", "rnn_step"], capsys)
+    assert code == 0 and "your rnn_step agrees" in out
+    code, out, _ = run(["check", f"{layers_py}:lstm_step_backward", "--kind", "lstm_step"], capsys)
+    assert code == 0 and "your lstm_step agrees" in out
+    # PyTorch's gate order: named as the other order by default, agreeing with --gate-order ifgo
+    code, out, _ = run(["check", f"{layers_py}:lstm_backward", "--kind", "lstm"], capsys)
+    assert code == 1 and "the gates' blocks read in the other order" in out
+    code, out, _ = run(
+        ["check", f"{layers_py}:lstm_backward", "--kind", "lstm", "--gate-order", "ifgo"], capsys
+    )
+    assert code == 0
+    args = ["check", f"{layers_py}:rnn_step_backward", "--kind", "rnn_step", "--gate-order", "ifgo"]
+    code, _, err = run(args, capsys)
+    assert code == 2 and "--gate-order goes with --kind lstm or lstm_step" in err
 
 
 def test_cli_a_mistake_exits_1_and_names_it(layers_py, capsys):

@@ -96,6 +96,12 @@ CASES = {
     "layernorm-no-affine": case(
         manual.LayerNorm(6, elementwise_affine=False), floats(4, 6, mean=-3, scale=4)
     ),
+    # groups of one channel (an InstanceNorm), of all channels (G = 1), and between; far from 0 and 1
+    "groupnorm-2-of-6": case(manual.GroupNorm(2, 6), floats(2, 6, 3, 4, mean=3, scale=5)),
+    "groupnorm-1-group": case(manual.GroupNorm(1, 4), floats(3, 4, 2, 3, mean=-2, scale=4)),
+    "groupnorm-per-channel": case(manual.GroupNorm(3, 3), floats(2, 3, 4, 5, mean=4, scale=0.2)),
+    "groupnorm-ncl": case(manual.GroupNorm(2, 4), floats(3, 4, 5, mean=-3, scale=3)),
+    "groupnorm-no-affine": case(manual.GroupNorm(2, 4, affine=False), floats(2, 4, 3, 3, mean=2, scale=3)),
     "dropout": case(manual.Dropout(0.3), floats(5, 6)),
     "dropout-eval": case(manual.Dropout(0.3), floats(5, 6), train=False),
     "dropout-p0": case(manual.Dropout(0.0), floats(5, 6)),
@@ -277,6 +283,18 @@ def test_the_engine_agrees_with_central_differences(name):
     layer, x, params, buffers, train, dout, mine, _, _, state = computed(name, "f64")
     rows = lc.compare_numeric(mine, lc.numeric(layer, params, buffers, x, dout, train, state))
     assert all(r.ok for r in rows), [r for r in rows if not r.ok]
+
+
+def test_central_differences_reach_a_non_contiguous_array():
+    """A column selection (check_layer's LSTM gate blocks permuted) is not C-contiguous: its flat
+    reshape is a copy, and moving that would leave the array, and the function, untouched."""
+    from manual.gradcheck import central_differences
+
+    a = RNG(0).standard_normal((3, 8))[:, [0, 1, 3, 2, 4, 5, 7, 6]]
+    assert not a.flags.c_contiguous
+    w = RNG(1).standard_normal(a.shape)
+    grad = central_differences(lambda: float(np.sum(w * a**2)), a)
+    np.testing.assert_allclose(grad, 2 * w * a, rtol=1e-7, atol=1e-9)  # ∂/∂a Σ w a² = 2 w a
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -11,6 +11,7 @@ from .conv import Conv2d
 from .dropout import Dropout
 from .embedding import Embedding
 from .flatten import Flatten
+from .groupnorm import GroupNorm
 from .layernorm import LayerNorm
 from .linear import Linear
 from .pool import AvgPool2d, MaxPool2d
@@ -22,8 +23,8 @@ KINDS = {
     cls.kind: cls
     for cls in (
         Linear, Sigmoid, Tanh, ReLU, LeakyReLU, Identity, Softmax, LogSoftmax, GELU, SiLU,
-        BatchNorm1d, BatchNorm2d, LayerNorm, Dropout, Embedding, PositionalEmbedding, Flatten, MaxPool2d,
-        AvgPool2d, Conv2d, RNN, LSTM, ScaledDotProductAttention, MultiheadAttention, Residual,
+        BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm, Dropout, Embedding, PositionalEmbedding, Flatten,
+        MaxPool2d, AvgPool2d, Conv2d, RNN, LSTM, ScaledDotProductAttention, MultiheadAttention, Residual,
     )
 }  # fmt: skip
 
