@@ -261,8 +261,9 @@ def functions_from_file(target, kind, forward=None, timeout=usercode.DEFAULT_TIM
         if forward is not None:
             raise UsageError(f"--forward: {k.name} is one function, returning (loss, dx); drop --forward")
         return user, None
-    name = target.rpartition(":")[2]
-    module = sys.modules[user.fn.__module__]
+    path, _, name = target.rpartition(":")
+    # the file named, not the backward's defining module: an imported backward keeps its own
+    module = sys.modules[usercode.module_name(path)]
     if forward is None:
         forward = forward_name(name)
         if forward is None:
@@ -275,7 +276,6 @@ def functions_from_file(target, kind, forward=None, timeout=usercode.DEFAULT_TIM
         raise UsageError(
             f"{target.rpartition(':')[0]}: no function {forward!r} (the forward; --forward NAME)"
         )
-    path = target.rpartition(":")[0]
     return usercode.UserFunction(fn, f"{path}:{forward}", user.folder), user
 
 

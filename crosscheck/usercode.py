@@ -103,6 +103,11 @@ def call(user, args, timeout=DEFAULT_TIMEOUT, calls=None, what=None):
         return user.fn(*args)
 
 
+def module_name(file):
+    """The name a user's file runs under as a module (``load_function``)."""
+    return f"_user_{Path(file).stem}"
+
+
 def load_function(target, timeout=DEFAULT_TIMEOUT):
     """The function ``FILE.py:NAME`` names, its file run as a module (guarded like a call)."""
     path, sep, name = target.rpartition(":")
@@ -115,7 +120,7 @@ def load_function(target, timeout=DEFAULT_TIMEOUT):
         raise UsageError(f"{path}: no such file")
     if file.suffix != ".py":
         raise UsageError(f"{path}: expected a Python file ending in .py")
-    spec = importlib.util.spec_from_file_location(f"_user_{file.stem}", file)
+    spec = importlib.util.spec_from_file_location(module_name(file), file)
     module = importlib.util.module_from_spec(spec)
     # as an import would: pickle (and anything else that looks a class's module up) finds it
     sys.modules[spec.name] = module

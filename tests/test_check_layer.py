@@ -946,3 +946,18 @@ if __name__ == "__main__":  # prints the kill table for docs/check.md
     for kind, rows in kill_table().items():
         named = sum(ok for _, ok in rows)
         print(f"| {kind} | {', '.join(k for k, _ in rows)} | {named} / {len(rows)} |")
+
+
+def test_cli_takes_the_forward_from_the_file_named_not_from_where_the_backward_came(tmp_path, capsys):
+    """The file imports a correct backward and defines its own forward, wrong (doubled): that
+    forward is the one checked, not the backward's module's correct one."""
+    path = tmp_path / "mine.py"
+    path.write_text(
+        f"import sys\nsys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "from cs231n_student import batchnorm_backward, batchnorm_forward as _right\n\n"
+        "def batchnorm_forward(x, gamma, beta, bn_param):\n"
+        "    out, cache = _right(x, gamma, beta, bn_param)\n"
+        "    return 2 * out, cache\n"
+    )
+    code, out, _ = run(["check", f"{path}:batchnorm_backward", "--kind", "batchnorm"], capsys)
+    assert code == 1 and "forward" in out
