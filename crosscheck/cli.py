@@ -20,7 +20,6 @@ and its report live with it (``walkthrough``, ``verify``, ``datasets``,
 """
 
 import argparse
-import contextlib
 import os
 import re
 import sys
@@ -526,24 +525,20 @@ def main(argv=None, out=None):
     try:
         args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     except UsageError as err:
-        print(f"{PROG}: error: {err}", file=sys.stderr)
-        return 2
+        return _error(err)
     if whole and args.command == "check" and hasattr(os, "fork"):
-        return _in_child(args, out)
+        try:
+            return usercode.in_child(lambda: _run(args, out))
+        except UserCodeError as err:
+            return _error(err)
     return _run(args, out)
 
 
 def _run(args, out):
     try:
         return COMMANDS[args.command](args, out)
-    except UsageError as err:
-        print(f"{PROG}: error: {err}", file=sys.stderr)
-        return 2
-    except UserCodeError as err:
-        if err.user_traceback:
-            print(err.user_traceback, file=sys.stderr, end="")
-        print(f"{PROG}: error: {err}", file=sys.stderr)
-        return 2
+    except (UsageError, UserCodeError) as err:
+        return _error(err)
     except BrokenPipeError:
         # the reader went away (| head): stop quietly; stdout is pointed at devnull so that
         # the interpreter's own flush at exit does not complain a second time
@@ -552,43 +547,9 @@ def _run(args, out):
         return 1
 
 
-def _in_child(args, out):
-    """``_run`` in a forked child, which owns the process (``usercode.WHOLE_PROCESS``) and
-    reports its exit status through a pipe when it ends normally; a child that ends without
-    (os._exit in the user's code, a signal) is said so, exit 2. No framework is loaded yet
-    when this forks (the references load theirs on first use)."""
-    read, write = os.pipe()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:  # the child
-        os.close(read)
-        usercode.WHOLE_PROCESS = True
-        code = 1
-        try:
-            code = _run(args, out)
-        finally:
-            with contextlib.suppress(Exception):
-                sys.stdout.flush()
-                sys.stderr.flush()
-            os.write(write, bytes([code & 0xFF]))
-            os._exit(code)
-    os.close(write)
-    try:
-        _, status = os.waitpid(pid, 0)
-    except KeyboardInterrupt:
-        os.waitpid(pid, 0)
-        return 130
-    reported = os.read(read, 1)
-    os.close(read)
-    if reported:
-        return reported[0]
-    how = f"signal {-os.waitstatus_to_exitcode(status)}" if os.WIFSIGNALED(status) else (
-        f"exit status {os.waitstatus_to_exitcode(status)}"
-    )  # fmt: skip
-    print(
-        f"{PROG}: error: the check ended before it could report ({how}): the code it ran ended the "
-        "process (os._exit, or a crash); nothing was checked",
-        file=sys.stderr,
-    )
+def _error(err):
+    """Bad usage, or the user's code failing: its traceback if it has one, one line; exit status 2."""
+    if getattr(err, "user_traceback", ""):
+        print(err.user_traceback, file=sys.stderr, end="")
+    print(f"{PROG}: error: {err}", file=sys.stderr)
     return 2
