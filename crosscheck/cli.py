@@ -15,8 +15,11 @@ usage or for code of yours that fails (one line on stderr; your code's
 traceback above it when it raised).
 
 This module parses, validates, calls and prints: each command's computation
-and its report live with it (``walkthrough``, ``verify``, ``datasets``,
-``check``, ``study``). Every option is checked before anything is computed.
+and its report live with it (``walkthrough``; ``verify``, ``datasets``, ``cnn``,
+``makemore``, ``sequences``; ``check_job``, ``layer_check``; ``study``), the
+net, data and training the options describe in ``inputs``, the progress bar in
+``progress``, the child process ``check`` runs in in ``usercode``. Every option is
+checked before anything is computed.
 """
 
 import argparse
@@ -27,7 +30,6 @@ from pathlib import Path
 
 import numpy as np
 
-import manual
 from manual.initializers import INITS
 from manual.losses import LOSSES
 
@@ -51,7 +53,7 @@ from . import (
 )
 from .check import check_drawing
 from .errors import UsageError, UserCodeError
-from .inputs import cases_from, user_data, user_net
+from .inputs import cases_from, training_from, user_data, user_net
 from .layouts import PRESETS, LayoutError, layout_from
 from .plot import plot_datasets, plot_reports
 from .walkthrough import walkthrough
@@ -219,27 +221,6 @@ def plot_path(path):
     return path
 
 
-def training_from(args, case):
-    """The training run ``verify`` does for a case; the command line overrides the example's."""
-    try:
-        if args.optimizer == "adam":
-            opt = manual.Adam(lr=1e-3 if args.lr is None else args.lr)
-        elif args.lr is not None or case.training is None:
-            opt = manual.SGD(lr=0.1 if args.lr is None else args.lr)
-        else:
-            opt = case.training.optimizer
-    except ValueError as err:
-        raise UsageError(f"--lr: {err}") from None
-    epochs = args.epochs if args.epochs is not None else (case.training.epochs if case.training else 1000)
-    if epochs < 1:
-        raise UsageError(f"--epochs: expected at least 1, got {epochs}")
-    if args.batch_size is not None and args.batch_size < 1:
-        raise UsageError(f"--batch-size: expected at least 1, got {args.batch_size}")
-    if args.shuffle_seed is not None and args.shuffle_seed < 0:
-        raise UsageError(f"--shuffle-seed: expected an integer >= 0, got {args.shuffle_seed}")
-    return verify.TrainConfig(opt, epochs, args.batch_size, args.shuffle_seed)
-
-
 # ------------------------------------------------------------------ walkthrough
 
 
@@ -262,7 +243,7 @@ def walkthrough_command(args, out):
 
 # ------------------------------------------------------------------ verify
 
-TRAINING = "training manual, torch, jax"
+TRAINING = "training manual, torch, jax"  # the progress bar's label
 # what --dataset brings itself: the net, its data and its training
 DATASET_CLASHES = (
     "example", "sizes", "weights", "seed", "init", "data", "x", "y", "activation", "output_activation",
@@ -288,11 +269,7 @@ def verify_command(args, out):
 
 
 def verify_datasets(args, out, path):
-    given = _changed(args, DATASET_CLASHES)
-    if given:
-        raise UsageError(
-            f"--dataset brings its own net, data and training; drop {', '.join(given)} (docs/datasets.md)"
-        )
+    _refuse_changed(args, "--dataset", DATASET_CLASHES, see=" (docs/datasets.md)")
     if backends.version("sklearn") is None:
         raise UsageError(
             "--dataset needs scikit-learn (its datasets): "
@@ -343,16 +320,12 @@ def _side_by_side(args, job, label):
     return progress.run(args, loaded, "step", f"{TRAINING} on {label}")
 
 
-def _changed(args, keys):
-    """The flags among ``keys`` whose value is not ``verify``'s default."""
+def _refuse_changed(args, what, keys, see=""):
+    """UsageError naming the flags among ``keys`` set to other than ``verify``'s defaults."""
     defaults = vars(build_parser().parse_args(["verify"]))
-    return [f"--{k.replace('_', '-')}" for k in keys if getattr(args, k) != defaults[k]]
-
-
-def _refuse_changed(args, what, keys):
-    given = _changed(args, keys)
+    given = [f"--{k.replace('_', '-')}" for k in keys if getattr(args, k) != defaults[k]]
     if given:
-        raise UsageError(f"{what} brings its own net, data and training; drop {', '.join(given)}")
+        raise UsageError(f"{what} brings its own net, data and training; drop {', '.join(given)}{see}")
 
 
 # ------------------------------------------------------------------ check
@@ -392,7 +365,7 @@ def check_command(args, out):
 
 def check_layer_command(args, out):
     """``check FILE.py:NAME --kind KIND``: a CS231n layer (crosscheck.layer_check)."""
-    given = [f"--{k.replace('_', '-')}" for k in LAYER_CLASHES if k != "seed" and _given(args, k)]
+    given = _flags_given(args, [k for k in LAYER_CLASHES if k != "seed"])
     if given:
         raise UsageError(f"--kind checks one layer on inputs it draws: drop {', '.join(given)}")
     if not args.target:
@@ -408,7 +381,7 @@ def _seed_job(args):
     """``--example``: a seed's code, with the flags that may go with it."""
     if args.target:
         raise UsageError("give either FILE.py:FUNCTION or --example, not both")
-    given = [f"--{k.replace('_', '-')}" for k in EXAMPLE_CLASHES if _given(args, k)]
+    given = _flags_given(args, EXAMPLE_CLASHES)
     if given:
         raise UsageError(
             f"--example {args.example} brings the seed's own net, data and layout; drop {', '.join(given)}"
@@ -449,9 +422,9 @@ def _check_timeout(args):
         raise UsageError(f"--{err}") from None
 
 
-def _given(args, key):
-    value = getattr(args, key)
-    return value not in (None, False)
+def _flags_given(args, keys):
+    """The flags among ``keys`` given (``check``'s all default to None or False)."""
+    return [f"--{k.replace('_', '-')}" for k in keys if getattr(args, k) not in (None, False)]
 
 
 # ------------------------------------------------------------------ study
