@@ -33,7 +33,7 @@ class CheckJob:
 
     def run(self, timeout=usercode.DEFAULT_TIMEOUT):
         """The ``CheckReport`` (or ``TrainingReport``); a layout the function does not fit is a UsageError."""
-        user = self.fn if isinstance(self.fn, usercode.UserFunction) else usercode.as_user_function(self.fn)
+        user = usercode.as_user_function(self.fn)
         user.name = self.name
         try:
             if self.training:

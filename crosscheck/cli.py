@@ -345,11 +345,7 @@ def check_command(args, out):
     if args.forward is not None:
         raise UsageError("--forward goes with --kind (a CS231n layer)")
     path = plot_path(args.plot)
-    _check_timeout(args)
-    if args.steps is not None and args.steps < 1:
-        raise UsageError(f"--steps: expected at least 1, got {args.steps}")
-    if args.lr is not None and not (args.lr > 0 and np.isfinite(args.lr)):
-        raise UsageError(f"--lr: expected a positive learning rate, got {args.lr:g}")
+    _check_numbers(args)
     job = _seed_job(args) if args.example else _file_job(args)
     if path and job.training:
         what = "with --training" if args.training else f"--example {args.example} is a training step:"
@@ -413,6 +409,15 @@ def _file_job(args):
         raise UsageError("--training needs data: --x and --y, or --data FILE")
     data = user_data(args, net, optional=not args.training)
     return check_job.of_file(args.target, net, data, layout, args.training, args.lr, args.steps, args.timeout)
+
+
+def _check_numbers(args):
+    """``--timeout``, ``--steps`` and ``--lr`` in their ranges."""
+    _check_timeout(args)
+    if args.steps is not None and args.steps < 1:
+        raise UsageError(f"--steps: expected at least 1, got {args.steps}")
+    if args.lr is not None and not (args.lr > 0 and np.isfinite(args.lr)):
+        raise UsageError(f"--lr: expected a positive learning rate, got {args.lr:g}")
 
 
 def _check_timeout(args):
