@@ -15,12 +15,14 @@ usage or for code of yours that fails (one line on stderr; your code's
 traceback above it when it raised).
 
 This module parses, validates, calls and prints: each command's computation
-and its report live with it (``walkthrough``, ``verify``, ``datasets``,
-``check``, ``study``). Every option is checked before anything is computed.
+and its report live with it (``walkthrough``; ``verify``, ``datasets``, ``cnn``,
+``makemore``, ``sequences``; ``check_job``, ``layer_check``; ``study``), the
+net, data and training the options describe in ``inputs``, the progress bar in
+``progress``, the child process ``check`` runs in in ``usercode``. Every option is
+checked before anything is computed.
 """
 
 import argparse
-import contextlib
 import os
 import re
 import sys
@@ -28,12 +30,12 @@ from pathlib import Path
 
 import numpy as np
 
-import manual
 from manual.initializers import INITS
 from manual.losses import LOSSES
 
 from . import (
     backends,
+    check_job,
     cnn,
     datasets,
     drawing,
@@ -49,15 +51,16 @@ from . import (
     usercode,
     verify,
 )
-from .check import check, check_drawing
+from .check import check_drawing
 from .errors import UsageError, UserCodeError
-from .inputs import cases_from, user_data, user_net
+from .inputs import cases_from, training_from, user_data, user_net
 from .layouts import PRESETS, LayoutError, layout_from
 from .plot import plot_datasets, plot_reports
-from .steps import check_training
 from .walkthrough import walkthrough
 
 PROG = "backprop-by-hand"
+# the names models: makemore's MLP (crosscheck.makemore), the LSTM and the transformer (crosscheck.sequences)
+NAMES_MODELS = ("names", *(f"names-{m}" for m in sequences.MODELS))
 # what matplotlib's savefig writes (checked before a run, so a long one is not lost at the end)
 PLOT_FORMATS = ("png", "pdf", "svg", "svgz", "eps", "ps", "jpg", "jpeg", "tif", "tiff", "webp", "pgf", "raw")
 
@@ -224,27 +227,6 @@ def plot_path(path):
     return path
 
 
-def training_from(args, case):
-    """The training run ``verify`` does for a case; the command line overrides the example's."""
-    try:
-        if args.optimizer == "adam":
-            opt = manual.Adam(lr=1e-3 if args.lr is None else args.lr)
-        elif args.lr is not None or case.training is None:
-            opt = manual.SGD(lr=0.1 if args.lr is None else args.lr)
-        else:
-            opt = case.training.optimizer
-    except ValueError as err:
-        raise UsageError(f"--lr: {err}") from None
-    epochs = args.epochs if args.epochs is not None else (case.training.epochs if case.training else 1000)
-    if epochs < 1:
-        raise UsageError(f"--epochs: expected at least 1, got {epochs}")
-    if args.batch_size is not None and args.batch_size < 1:
-        raise UsageError(f"--batch-size: expected at least 1, got {args.batch_size}")
-    if args.shuffle_seed is not None and args.shuffle_seed < 0:
-        raise UsageError(f"--shuffle-seed: expected an integer >= 0, got {args.shuffle_seed}")
-    return verify.TrainConfig(opt, epochs, args.batch_size, args.shuffle_seed)
-
-
 # ------------------------------------------------------------------ walkthrough
 
 
@@ -257,7 +239,7 @@ def walkthrough_command(args, out):
         drawing.check_size(case.net.sizes)
     result = walkthrough(case)
     if args.json:
-        _dump(result.to_json(), out)
+        jsonout.dump(result.to_json(), out)
     else:
         out.write(result.text(args.precision))
     if path:
@@ -267,6 +249,7 @@ def walkthrough_command(args, out):
 
 # ------------------------------------------------------------------ verify
 
+TRAINING = "training manual, torch, jax"  # the progress bar's label
 # what --dataset brings itself: the net, its data and its training
 DATASET_CLASHES = (
     "example", "sizes", "weights", "seed", "init", "data", "x", "y", "activation", "output_activation",
@@ -285,47 +268,24 @@ def verify_command(args, out):
     cases = cases_from(args)
     for c in cases:
         c.training = training_from(args, c)
-    runs = 1 + len(backends.available())
-    steps = sum(c.training.steps(len(c.x)) for c in cases) * runs
-    return _run_all(args, out, cases, steps, verify.verify_case, plot_reports, path, "reports",
-                    verify.report_json, verify.render)  # fmt: skip
+    reports = progress.run(args, verify.job(cases), "step", TRAINING)
+    if path:
+        plot_reports(reports, path)
+    return _print_reports(args, out, reports, "reports", verify.report_json, verify.render)
 
 
 def verify_datasets(args, out, path):
-    defaults = vars(build_parser().parse_args(["verify"]))
-    given = [f"--{k.replace('_', '-')}" for k in DATASET_CLASHES if getattr(args, k) != defaults[k]]
-    if given:
-        raise UsageError(
-            f"--dataset brings its own net, data and training; drop {', '.join(given)} (docs/datasets.md)"
-        )
+    _refuse_changed(args, "--dataset", DATASET_CLASHES, see=" (docs/datasets.md)")
     if backends.version("sklearn") is None:
         raise UsageError(
             "--dataset needs scikit-learn (its datasets): "
             "pip install -c constraints.txt 'backprop-by-hand[sklearn]'"
         )
     names = list(datasets.NAMES) if "all" in args.dataset else list(dict.fromkeys(args.dataset))
-    problems = [datasets.load(name) for name in names]
-    runs = 1 + len(backends.available()) + 1  # the engine, the frameworks, scikit-learn
-    steps = sum(p.steps for p in problems) * runs
-    return _run_all(args, out, problems, steps, datasets.verify_dataset, plot_datasets, path, "datasets",
-                    datasets.dataset_json, datasets.render)  # fmt: skip
-
-
-# the names models: makemore's MLP (crosscheck.makemore), the LSTM and the transformer (crosscheck.sequences)
-NAMES_MODELS = ("names", *(f"names-{m}" for m in sequences.MODELS))
-
-
-def _names_model(name):
-    """``(load, compute, to_json, render)`` of a names model, looked up when it runs."""
-    if name == "names":
-        return makemore.load, makemore.verify_names, makemore.report_json, makemore.render
-    recipe = sequences.Recipe(model=name.removeprefix("names-"))
-    return (
-        (lambda: sequences.load(recipe)),
-        sequences.verify_sequences,
-        sequences.report_json,
-        sequences.render,
-    )
+    reports = progress.run(args, datasets.job(names), "step", TRAINING)
+    if path:
+        plot_datasets(reports, path)
+    return _print_reports(args, out, reports, "datasets", datasets.dataset_json, datasets.render)
 
 
 def verify_names(args, out, path):
@@ -336,60 +296,42 @@ def verify_names(args, out, path):
         raise UsageError(f"--example {name} runs alone: give it without the other examples")
     if path:
         raise UsageError(f"--example {name} has no plot yet: drop --plot")
-    clashes = [k for k in DATASET_CLASHES if k != "example"]
-    load, compute, to_json, render = _names_model(name)
-    return _verify_one(args, out, f"--example {name}", clashes, load, compute, f"the {name} model", "names",
-                       to_json, render)  # fmt: skip
+    _refuse_changed(args, f"--example {name}", [k for k in DATASET_CLASHES if k != "example"])
+    if name == "names":
+        report = _side_by_side(args, makemore.job, f"the {name} model")
+        return _print_report(args, out, report, "names", makemore.report_json, makemore.render)
+    model = name.removeprefix("names-")
+    report = _side_by_side(args, lambda: sequences.job(model), f"the {name} model")
+    return _print_report(args, out, report, "names", sequences.report_json, sequences.render)
 
 
 def verify_cnn(args, out, path):
     """``--dataset digits-cnn``: the CNN on scikit-learn's digits (crosscheck.cnn)."""
     if len(args.dataset) > 1:
         raise UsageError(f"--dataset {cnn.NAME} runs alone: give it without the other datasets")
-    return _verify_one(args, out, f"--dataset {cnn.NAME}", DATASET_CLASHES, cnn.load, cnn.verify_cnn,
-                       "the digits CNN", "cnn", cnn.report_json, cnn.render, path)  # fmt: skip
-
-
-def _verify_one(args, out, what, clashes, load, compute, label, key, to_json, render, path=None):
-    """One real-use problem that brings its own net, data and training: refuse the flags that
-    would change them, run it under a progress bar, print or dump its report, plot its curves."""
-    defaults = vars(build_parser().parse_args(["verify"]))
-    given = [f"--{k.replace('_', '-')}" for k in clashes if getattr(args, k) != defaults[k]]
-    if given:
-        raise UsageError(f"{what} brings its own net, data and training; drop {', '.join(given)}")
-    try:
-        problem = load()
-    except ImportError as err:
-        raise UsageError(str(err)) from None
-    steps = problem.steps * (1 + len(backends.available()))
-    bar = progress.bar(args, steps, "step", f"training manual, torch, jax on {label}")
-    report = compute(problem, progress=bar.update if bar else None)
-    if bar:
-        bar.close()
+    _refuse_changed(args, f"--dataset {cnn.NAME}", DATASET_CLASHES)
+    report = _side_by_side(args, cnn.job, "the digits CNN")
     if path:
         plot_datasets([report], path)
-    if args.json:
-        _dump({"ok": report.ok, key: to_json(report)}, out)
-    else:
-        out.write(render(report))
-    return 0 if report.ok else 1
+    return _print_report(args, out, report, "cnn", cnn.report_json, cnn.render)
 
 
-def _run_all(args, out, items, steps, compute, plot, path, key, to_json, render):
-    """``compute(item, progress=...)`` for every item under one progress bar of ``steps``
-    steps; then the plot, and the reports as text or JSON. Exit 0 when all agree."""
-    bar = progress.bar(args, steps, "step", "training manual, torch, jax")
-    reports = [compute(item, progress=bar.update if bar else None) for item in items]
-    if bar:
-        bar.close()
-    if path:
-        plot(reports, path)
-    ok = all(r.ok for r in reports)
-    if args.json:
-        _dump({"ok": ok, key: [to_json(r) for r in reports]}, out)
-    else:
-        out.write(render(reports))
-    return 0 if ok else 1
+def _side_by_side(args, job, label):
+    """A real-use model's report: its ``job()`` (loading its data: a missing package is bad
+    usage) run under a progress bar."""
+    try:
+        loaded = job()
+    except ImportError as err:
+        raise UsageError(str(err)) from None
+    return progress.run(args, loaded, "step", f"{TRAINING} on {label}")
+
+
+def _refuse_changed(args, what, keys, see=""):
+    """UsageError naming the flags among ``keys`` set to other than ``verify``'s defaults."""
+    defaults = vars(build_parser().parse_args(["verify"]))
+    given = [f"--{k.replace('_', '-')}" for k in keys if getattr(args, k) != defaults[k]]
+    if given:
+        raise UsageError(f"{what} brings its own net, data and training; drop {', '.join(given)}{see}")
 
 
 # ------------------------------------------------------------------ check
@@ -399,6 +341,8 @@ EXAMPLE_CLASHES = (
     "sizes", "weights", "seed", "init", "data", "x", "y", "activation", "output_activation", "loss",
     "reduction", "dtype", "no_bias", "layout",
 )  # fmt: skip
+# what a layer's check does not take: a net, its data, its layout, a training step
+LAYER_CLASHES = (*EXAMPLE_CLASHES, "example", "training", "lr", "steps", "plot")
 
 
 def check_command(args, out):
@@ -409,74 +353,44 @@ def check_command(args, out):
     if args.gate_order is not None:
         raise UsageError("--gate-order goes with --kind lstm or lstm_step")
     path = plot_path(args.plot)
-    try:
-        usercode.check_timeout(args.timeout)
-    except ValueError as err:
-        raise UsageError(f"--{err}") from None
-    if args.steps is not None and args.steps < 1:
-        raise UsageError(f"--steps: expected at least 1, got {args.steps}")
-    if args.lr is not None and not (args.lr > 0 and np.isfinite(args.lr)):
-        raise UsageError(f"--lr: expected a positive learning rate, got {args.lr:g}")
-    if args.example:
-        fn, net, x, y, layout, name, training, lr, steps = _example(args)
-    else:
-        fn, net, x, y, layout, name, training, lr, steps = _users(args)
-    if path and training:
+    _check_numbers(args)
+    job = _seed_job(args) if args.example else _file_job(args)
+    if path and job.training:
         what = "with --training" if args.training else f"--example {args.example} is a training step:"
         raise UsageError(f"--plot draws a gradient check; {what} there is none to draw")
     if path:
-        drawing.check_size(net.sizes)
-    user = fn if isinstance(fn, usercode.UserFunction) else usercode.as_user_function(fn, name)
-    user.name = name
-    try:
-        if training:
-            report = check_training(user, net, x, y, lr, steps, layout, timeout=args.timeout)
-        else:
-            report = check(user, net, x, y, layout, timeout=args.timeout, fixed_data=bool(args.example))
-    except LayoutError as err:
-        raise UsageError(f"{name}: {err} (layout: {layout.describe()})") from None
-    out.write((jsonout.dumps(report.to_json()) if args.json else report.text()) + "\n")
+        drawing.check_size(job.net.sizes)
+    report = job.run(args.timeout)
+    _print(args, out, report)
     if path:
         drawing.save(check_drawing(report), path)
     return 0 if report.ok else 1
 
 
-# what a layer's check does not take: a net, its data, its layout, a training step
-LAYER_CLASHES = (*EXAMPLE_CLASHES, "example", "training", "lr", "steps", "plot")
-
-
 def check_layer_command(args, out):
     """``check FILE.py:NAME --kind KIND``: a CS231n layer (crosscheck.layer_check)."""
-    given = [f"--{k.replace('_', '-')}" for k in LAYER_CLASHES if k != "seed" and _given(args, k)]
+    given = _flags_given(args, [k for k in LAYER_CLASHES if k != "seed"])
     if given:
         raise UsageError(f"--kind checks one layer on inputs it draws: drop {', '.join(given)}")
     if not args.target:
         raise UsageError("name your layer's backward: FILE.py:NAME, e.g. layers.py:batchnorm_backward")
-    try:
-        usercode.check_timeout(args.timeout)
-    except ValueError as err:
-        raise UsageError(f"--{err}") from None
+    _check_timeout(args)
     options = {}
     if args.gate_order is not None:
         if "gate_order" not in layer_kinds.kind_of(args.kind).options:
             raise UsageError(f"--gate-order goes with --kind lstm or lstm_step, not {args.kind}")
         options["gate_order"] = args.gate_order
-    forward, backward = layer_check.functions_from_file(args.target, args.kind, args.forward, args.timeout)
     seed = 0 if args.seed is None else args.seed
-    try:
-        report = layer_check.check_layer(
-            forward, backward, args.kind, timeout=args.timeout, seed=seed, **options
-        )
-    except layer_check.LayerCallError as err:
-        raise UsageError(str(err)) from None
-    out.write((jsonout.dumps(report.to_json()) if args.json else report.text()) + "\n")
+    report = layer_check.check_file(args.target, args.kind, args.forward, args.timeout, seed=seed, **options)
+    _print(args, out, report)
     return 0 if report.ok else 1
 
 
-def _example(args):
+def _seed_job(args):
+    """``--example``: a seed's code, with the flags that may go with it."""
     if args.target:
         raise UsageError("give either FILE.py:FUNCTION or --example, not both")
-    given = [f"--{k.replace('_', '-')}" for k in EXAMPLE_CLASHES if _given(args, k)]
+    given = _flags_given(args, EXAMPLE_CLASHES)
     if given:
         raise UsageError(
             f"--example {args.example} brings the seed's own net, data and layout; drop {', '.join(given)}"
@@ -488,12 +402,11 @@ def _example(args):
         raise UsageError(
             f"--lr and --steps go with a training step; --example {args.example} is a backward pass"
         )
-    lr = code.lr if args.lr is None else args.lr
-    steps = code.steps if args.steps is None else args.steps
-    return code.fn, code.net, code.x, code.y, code.layout, code.title, code.training, lr, steps
+    return check_job.of_seed(code, args.lr, args.steps)
 
 
-def _users(args):
+def _file_job(args):
+    """``FILE.py:FUNCTION``: the user's function, on the net, data and layout the flags give."""
     if not args.target:
         raise UsageError("name your function: FILE.py:FUNCTION (or --example seed000|seed001|seed002)")
     try:
@@ -508,16 +421,32 @@ def _users(args):
     if args.training and args.data is None and args.x is None:
         raise UsageError("--training needs data: --x and --y, or --data FILE")
     data = user_data(args, net, optional=not args.training)
-    x, y = data if data is not None else (None, None)
-    fn = usercode.load_function(args.target, args.timeout)
-    lr = 0.1 if args.lr is None else args.lr
-    steps = 100 if args.steps is None else args.steps
-    return fn, net, x, y, layout, args.target, args.training, lr, steps
+    return check_job.of_file(args.target, net, data, layout, args.training, args.lr, args.steps, args.timeout)
 
 
-def _given(args, key):
-    value = getattr(args, key)
-    return value not in (None, False)
+def _check_numbers(args):
+    """``--timeout``, ``--steps`` and ``--lr`` in their ranges."""
+    _check_timeout(args)
+    if args.steps is not None and args.steps < 1:
+        raise UsageError(f"--steps: expected at least 1, got {args.steps}")
+    if args.lr is not None and not (args.lr > 0 and np.isfinite(args.lr)):
+        raise UsageError(f"--lr: expected a positive learning rate, got {args.lr:g}")
+
+
+def _check_timeout(args):
+    try:
+        usercode.check_timeout(args.timeout)
+    except ValueError as err:
+        raise UsageError(f"--{err}") from None
+
+
+def _flags_given(args, keys):
+    """The flags among ``keys`` given (``check``'s all default to None or False)."""
+    return [
+        f"--{k.replace('_', '-')}"
+        for k in keys
+        if getattr(args, k) is not None and getattr(args, k) is not False
+    ]
 
 
 # ------------------------------------------------------------------ study
@@ -526,19 +455,13 @@ def _given(args, key):
 def study_command(args, out):
     lrs = _numbers("--lr", args.lr)
     names = [v.strip() for v in args.init.split(",")], [v.strip() for v in args.data.split(",")]
-    study.check_arguments(args.nets, lrs, args.epochs, *names, args.check_every)
+    job = study.job(args.nets, lrs, args.epochs, *names, args.check_every)
     path = plot_path(args.plot)
-    total = args.epochs * len(names[0]) * len(names[1])
-    bar = progress.bar(args, total, "epoch", f"training {args.nets * len(lrs):,} nets at once")
-    result = study.xor_study(
-        args.nets, lrs, args.epochs, *names, args.check_every, bar.update if bar else None
-    )
-    if bar:
-        bar.close()
+    result = progress.run(args, job, "epoch", f"training {args.nets * len(lrs):,} nets at once")
     if path:
         study.plot(result, path)
     if args.json:
-        _dump(study.as_json(result), out)
+        jsonout.dump(study.as_json(result), out)
     else:
         out.write(study.render(result) + "\n")
     return 0
@@ -554,8 +477,28 @@ def _numbers(flag, text):
 # ------------------------------------------------------------------ printing
 
 
-def _dump(data, out):
-    jsonout.dump(data, out)
+def _print(args, out, report):
+    """A check's report: its JSON, or its text."""
+    out.write((jsonout.dumps(report.to_json()) if args.json else report.text()) + "\n")
+
+
+def _print_reports(args, out, reports, key, to_json, render):
+    """``verify``'s reports: JSON (``ok`` and the list under ``key``), or ``render``ed; the exit status."""
+    ok = all(r.ok for r in reports)
+    if args.json:
+        jsonout.dump({"ok": ok, key: [to_json(r) for r in reports]}, out)
+    else:
+        out.write(render(reports))
+    return 0 if ok else 1
+
+
+def _print_report(args, out, report, key, to_json, render):
+    """One real-use model's report: JSON (``ok`` and it under ``key``), or ``render``ed; the exit status."""
+    if args.json:
+        jsonout.dump({"ok": report.ok, key: to_json(report)}, out)
+    else:
+        out.write(render(report))
+    return 0 if report.ok else 1
 
 
 # ------------------------------------------------------------------ entry point
@@ -577,24 +520,20 @@ def main(argv=None, out=None):
     try:
         args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     except UsageError as err:
-        print(f"{PROG}: error: {err}", file=sys.stderr)
-        return 2
+        return _error(err)
     if whole and args.command == "check" and hasattr(os, "fork"):
-        return _in_child(args, out)
+        try:
+            return usercode.in_child(lambda: _run(args, out))
+        except UserCodeError as err:
+            return _error(err)
     return _run(args, out)
 
 
 def _run(args, out):
     try:
         return COMMANDS[args.command](args, out)
-    except UsageError as err:
-        print(f"{PROG}: error: {err}", file=sys.stderr)
-        return 2
-    except UserCodeError as err:
-        if err.user_traceback:
-            print(err.user_traceback, file=sys.stderr, end="")
-        print(f"{PROG}: error: {err}", file=sys.stderr)
-        return 2
+    except (UsageError, UserCodeError) as err:
+        return _error(err)
     except BrokenPipeError:
         # the reader went away (| head): stop quietly; stdout is pointed at devnull so that
         # the interpreter's own flush at exit does not complain a second time
@@ -603,43 +542,9 @@ def _run(args, out):
         return 1
 
 
-def _in_child(args, out):
-    """``_run`` in a forked child, which owns the process (``usercode.WHOLE_PROCESS``) and
-    reports its exit status through a pipe when it ends normally; a child that ends without
-    (os._exit in the user's code, a signal) is said so, exit 2. No framework is loaded yet
-    when this forks (the references load theirs on first use)."""
-    read, write = os.pipe()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:  # the child
-        os.close(read)
-        usercode.WHOLE_PROCESS = True
-        code = 1
-        try:
-            code = _run(args, out)
-        finally:
-            with contextlib.suppress(Exception):
-                sys.stdout.flush()
-                sys.stderr.flush()
-            os.write(write, bytes([code & 0xFF]))
-            os._exit(code)
-    os.close(write)
-    try:
-        _, status = os.waitpid(pid, 0)
-    except KeyboardInterrupt:
-        os.waitpid(pid, 0)
-        return 130
-    reported = os.read(read, 1)
-    os.close(read)
-    if reported:
-        return reported[0]
-    how = f"signal {-os.waitstatus_to_exitcode(status)}" if os.WIFSIGNALED(status) else (
-        f"exit status {os.waitstatus_to_exitcode(status)}"
-    )  # fmt: skip
-    print(
-        f"{PROG}: error: the check ended before it could report ({how}): the code it ran ended the "
-        "process (os._exit, or a crash); nothing was checked",
-        file=sys.stderr,
-    )
+def _error(err):
+    """Bad usage, or the user's code failing: its traceback if it has one, one line; exit status 2."""
+    if getattr(err, "user_traceback", ""):
+        print(err.user_traceback, file=sys.stderr, end="")
+    print(f"{PROG}: error: {err}", file=sys.stderr)
     return 2

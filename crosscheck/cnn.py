@@ -139,6 +139,11 @@ def verify_cnn(problem=None, progress=None):
     return CNNReport(problem, training, curves, metrics, mlp_accuracy, fit, note)
 
 
+def job():
+    """``verify --dataset digits-cnn``'s run: the problem loaded, its report when run."""
+    return side_by_side.job(load(), verify_cnn)
+
+
 # ------------------------------------------------------------------ the report
 
 

@@ -21,6 +21,7 @@ import manual
 from references import sklearn_ref
 
 from . import backends
+from .progress import Job
 from .verify import Case, Report, TrainConfig, report_json, report_lines, summary, verify_case, versions
 
 SPLIT_SEED = 0
@@ -211,6 +212,14 @@ def verify_dataset(problem, progress=None):
     fit, note = default_fit(problem)
     seconds = {k: float(np.median(_by_epoch(problem, s).sum(axis=1))) for k, s in report.step_seconds.items()}
     return DatasetReport(problem, report, curves, metrics, fit, note, seconds)
+
+
+def job(names):
+    """``verify --dataset``'s run: the datasets ``names`` loaded, and their reports when run;
+    the steps counted are every training step of the engine, each framework and scikit-learn."""
+    problems = [load(name) for name in names]
+    steps = sum(p.steps for p in problems) * (1 + len(backends.available()) + 1)
+    return Job(steps, lambda progress=None: [verify_dataset(p, progress=progress) for p in problems])
 
 
 def _by_epoch(problem, per_step):

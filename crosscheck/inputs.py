@@ -1,6 +1,7 @@
 """A net and its data from the command line's options: built-in examples, or
 the user's own net (``--sizes``, ``--weights`` or ``--seed``) and data
-(``--x``/``--y`` or ``--data``). Every problem is a ``UsageError``, one line."""
+(``--x``/``--y`` or ``--data``); ``verify``'s training (``--optimizer``, ``--lr``,
+``--epochs``, ...). Every problem is a ``UsageError``, one line."""
 
 import zipfile
 from pathlib import Path
@@ -12,7 +13,7 @@ from manual.checkpoint import META_KEY
 
 from . import examples
 from .errors import UsageError
-from .verify import Case
+from .verify import Case, TrainConfig
 
 # the net options' defaults; None on the parser, so an explicit flag can be told from a default
 NET_DEFAULTS = {"activation": "sigmoid", "loss": "mse", "reduction": "sum", "dtype": "float64"}
@@ -34,6 +35,27 @@ def cases_from(args):
     net = user_net(args)
     x, y = user_data(args, net)
     return [Case("your net", describe(net), net, x, y, None)]
+
+
+def training_from(args, case):
+    """The training run ``verify`` does for a case; the command line overrides the example's."""
+    try:
+        if args.optimizer == "adam":
+            opt = manual.Adam(lr=1e-3 if args.lr is None else args.lr)
+        elif args.lr is not None or case.training is None:
+            opt = manual.SGD(lr=0.1 if args.lr is None else args.lr)
+        else:
+            opt = case.training.optimizer
+    except ValueError as err:
+        raise UsageError(f"--lr: {err}") from None
+    epochs = args.epochs if args.epochs is not None else (case.training.epochs if case.training else 1000)
+    if epochs < 1:
+        raise UsageError(f"--epochs: expected at least 1, got {epochs}")
+    if args.batch_size is not None and args.batch_size < 1:
+        raise UsageError(f"--batch-size: expected at least 1, got {args.batch_size}")
+    if args.shuffle_seed is not None and args.shuffle_seed < 0:
+        raise UsageError(f"--shuffle-seed: expected an integer >= 0, got {args.shuffle_seed}")
+    return TrainConfig(opt, epochs, args.batch_size, args.shuffle_seed)
 
 
 def user_net(args):

@@ -279,6 +279,17 @@ def functions_from_file(target, kind, forward=None, timeout=usercode.DEFAULT_TIM
     return usercode.UserFunction(fn, f"{path}:{forward}", user.folder), user
 
 
+def check_file(target, kind, forward=None, timeout=usercode.DEFAULT_TIMEOUT, seed=0, **options):
+    """``check FILE.py:NAME --kind KIND``: the layer of ``functions_from_file`` checked on drawn
+    inputs (``check_layer``, with the kind's keywords ``options``); a call that does not fit the
+    kind is a UsageError."""
+    fwd, bwd = functions_from_file(target, kind, forward, timeout)
+    try:
+        return check_layer(fwd, bwd, kind, timeout=timeout, seed=seed, **options)
+    except LayerCallError as err:
+        raise UsageError(str(err)) from None
+
+
 def forward_name(backward):
     """CS231n's forward for a backward's name: ``x_backward[_alt|_naive|_fast]`` -> ``x_forward[...]``."""
     stem, sep, tail = backward.partition("_backward")

@@ -171,6 +171,11 @@ def verify_names(problem=None, progress=None):
     return NamesReport(problem, training, losses, samples)
 
 
+def job():
+    """``verify --example names``' run: the problem loaded, its report when run."""
+    return side_by_side.job(load(), verify_names)
+
+
 def sample(forward, chars, block, count=12, seed=SAMPLE_SEED, longest=20):
     """``count`` names drawn from the model in eval mode, every implementation from the same
     uniform draws (each next character: the first whose cumulative probability passes u)."""

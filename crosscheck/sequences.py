@@ -163,6 +163,11 @@ def verify_sequences(problem=None, progress=None):
     return SequenceReport(problem, training, losses, samples)
 
 
+def job(model):
+    """``verify --example names-<model>``'s run: the problem loaded, its report when run."""
+    return side_by_side.job(load(Recipe(model=model)), verify_sequences)
+
+
 def sample(forward, chars, context, count=12, seed=makemore.SAMPLE_SEED, longest=20):
     """``count`` names, every implementation from the same uniform draws ``u (count, longest)``:
     from ".", each next character the first whose cumulative probability passes u, until ".".

@@ -17,6 +17,7 @@ from references import jax_ref, torch_ref
 from . import backends
 from . import layer_compare as lc
 from .compare import loss_floor, params_gap, trajectory_gap
+from .progress import Job
 from .tolerances import tolerance
 
 REFERENCES = {"torch": torch_ref, "jax": jax_ref}
@@ -49,6 +50,13 @@ class SideBySide:
     @property
     def ok(self):
         return all(row.ok for _, row in self.gradients) and all(p[-1] for p in self.pairs)
+
+
+def job(problem, verify):
+    """A real-use problem's run, ``verify(problem, progress=...)``: the steps counted are every
+    training step of the engine and of each framework."""
+    steps = problem.steps * (1 + len(backends.available()))
+    return Job(steps, lambda progress=None: verify(problem, progress=progress))
 
 
 def run(net, x, y, optimizer, epochs, batch_size, shuffle_seed, progress=None):

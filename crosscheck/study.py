@@ -19,6 +19,7 @@ from manual.initializers import INITS
 
 from .errors import UsageError
 from .examples import SEED000_X, SEED000_Y, XOR_X
+from .progress import Job
 
 DATA = {"xor": XOR_X.astype(np.float64), "as_written": SEED000_X.astype(np.float64)}
 TARGETS = SEED000_Y.astype(np.float64)
@@ -116,6 +117,14 @@ def xor_study(
             study.rows += rows
             study.curves.append(curves)
     return study
+
+
+def job(nets, lrs, epochs, inits, data, check_every):
+    """``xor_study``'s run, its arguments checked first; the steps counted are its epochs,
+    once per init and data set (every learning rate's nets train at once)."""
+    check_arguments(nets, lrs, epochs, inits, data, check_every)
+    steps = epochs * len(inits) * len(data)
+    return Job(steps, lambda progress=None: xor_study(nets, lrs, epochs, inits, data, check_every, progress))
 
 
 def _run(starts, data, init, lrs, epochs, check_every, progress):

@@ -248,3 +248,45 @@ def _user_traceback(err):
     lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames[start:])]
     lines += traceback.format_exception_only(type(err), err)
     return "".join(lines)
+
+
+def in_child(run):
+    """``run()``'s exit status, run in a forked child, which owns the process (``WHOLE_PROCESS``)
+    and reports its status through a pipe when it ends normally; a child that ends without
+    (os._exit in the user's code, a signal) is a ``UserCodeError`` saying so; Ctrl-C: 130. No
+    framework is loaded yet when this forks (the references load theirs on first use)."""
+    global WHOLE_PROCESS
+    read, write = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.close(read)
+        WHOLE_PROCESS = True
+        code = 1
+        try:
+            code = run()
+        finally:
+            with contextlib.suppress(Exception):
+                sys.stdout.flush()
+                sys.stderr.flush()
+            os.write(write, bytes([code & 0xFF]))
+            os._exit(code)
+    os.close(write)
+    try:
+        _, status = os.waitpid(pid, 0)
+    except KeyboardInterrupt:
+        os.waitpid(pid, 0)
+        return 130
+    reported = os.read(read, 1)
+    os.close(read)
+    if reported:
+        return reported[0]
+    how = f"signal {-os.waitstatus_to_exitcode(status)}" if os.WIFSIGNALED(status) else (
+        f"exit status {os.waitstatus_to_exitcode(status)}"
+    )  # fmt: skip
+    raise UserCodeError(
+        f"the check ended before it could report ({how}): the code it ran ended the "
+        "process (os._exit, or a crash); nothing was checked",
+        kind="exited",
+    )

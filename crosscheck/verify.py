@@ -18,6 +18,7 @@ from .compare import (
     rounding_scale,
     trajectory_gap,
 )
+from .progress import Job
 from .tolerances import tolerance
 
 SNAPSHOTS = 50  # params recorded per training run, for the params gap (and the plot)
@@ -143,6 +144,13 @@ def verify_case(case, progress=None, record_every=None, finite_differences=True)
             )
         pairs, gaps = training_pairs(case, runs)
     return Report(case, found, gradients, fd, pairs, runs, gaps, step_seconds, not_compared, skipped)
+
+
+def job(cases):
+    """``verify``'s run over ``cases`` (each with its training): their reports, one per case;
+    the steps counted are every training step of the engine and of each framework."""
+    steps = sum(c.training.steps(len(c.x)) for c in cases) * (1 + len(backends.available()))
+    return Job(steps, lambda progress=None: [verify_case(c, progress=progress) for c in cases])
 
 
 def gradient_rows(net, x, y, mine, frameworks):

@@ -433,3 +433,10 @@ def test_float32_data_that_does_not_fit_is_said_so(user_file, capsys):
     code, _ = main("check", f"{user_file}:backprop", "--sizes", "2,3,2", "--seed", "1", "--dtype", "float32",
                    "--x", "1e39,1", "--y", "0,1")  # fmt: skip
     assert code == 2 and "x: 1e+39 at index (0, 0) does not fit float32" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["0", "1"])
+def test_a_seed_given_to_an_example_is_refused_even_when_it_is_0(value, capsys):
+    """--seed 0 is a flag given, not a default: never silently ignored."""
+    code, _ = main("check", "--example", "seed001", "--seed", value)
+    assert code == 2 and "drop --seed" in capsys.readouterr().err
