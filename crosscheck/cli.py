@@ -312,7 +312,7 @@ def verify_cnn(args, out, path):
     _refuse_changed(args, f"--dataset {cnn.NAME}", DATASET_CLASHES)
     report = _side_by_side(args, cnn.job, "the digits CNN")
     if path:
-        plot_datasets([report], path)
+        plot_datasets([report], path, "manual, PyTorch and JAX from one start, on the same batches")
     return _print_report(args, out, report, "cnn", cnn.report_json, cnn.render)
 
 

@@ -59,11 +59,14 @@ def plot_reports(reports, path):
     _save(plt, fig, path)
 
 
-def plot_datasets(reports, path):
+def plot_datasets(
+    reports, path, title="manual, PyTorch, JAX and scikit-learn from one start, on the same batches"
+):
     """The learning curves of ``DatasetReport``s: train loss (top) and test metric
     (bottom) per epoch, every backend drawn over the others, one column per dataset."""
     plt = _pyplot()
-    fig, axes = plt.subplots(2, len(reports), figsize=(4.2 * len(reports), 6.0), squeeze=False, dpi=DPI)
+    width = max(4.2 * len(reports), 7.0)  # one column still holds the title
+    fig, axes = plt.subplots(2, len(reports), figsize=(width, 6.0), squeeze=False, dpi=DPI)
     for col, r in enumerate(reports):
         for name, curve in r.curves.items():
             axes[0][col].plot(curve.epochs, curve.train_loss, label=name, **STYLES.get(name, {}))
@@ -77,7 +80,7 @@ def plot_datasets(reports, path):
             ax.set_xlabel("epoch")
             ax.grid(alpha=0.3)
             ax.legend(frameon=False, fontsize=8)
-    fig.suptitle("manual, PyTorch, JAX and scikit-learn from one start, on the same batches", fontsize=13)
+    fig.suptitle(title, fontsize=13)
     fig.tight_layout()
     _save(plt, fig, path)
 
