@@ -160,13 +160,7 @@ def verify_names(problem=None, progress=None):
         problem.net, problem.x_train, problem.y_train, manual.SGD(lr=r.lr), r.epochs, r.batch_size,
         r.shuffle_seed, progress=progress,
     )  # fmt: skip
-    losses = {
-        name: {
-            "train": side_by_side.mean_cross_entropy(f(problem.x_train), problem.y_train),
-            "val": side_by_side.mean_cross_entropy(f(problem.x_val), problem.y_val),
-        }
-        for name, f in training.finals.items()
-    }
+    losses = side_by_side.train_val_losses(training, problem)
     samples = {name: sample(f, problem.chars, problem.recipe.block) for name, f in training.finals.items()}
     return NamesReport(problem, training, losses, samples)
 

@@ -152,13 +152,7 @@ def verify_sequences(problem=None, progress=None):
         problem.net, problem.x_train, problem.y_train, manual.Adam(lr=r.lr), r.epochs, r.batch_size,
         r.shuffle_seed, progress=progress,
     )  # fmt: skip
-    losses = {
-        name: {
-            "train": side_by_side.mean_cross_entropy(f(problem.x_train), problem.y_train),
-            "val": side_by_side.mean_cross_entropy(f(problem.x_val), problem.y_val),
-        }
-        for name, f in training.finals.items()
-    }
+    losses = side_by_side.train_val_losses(training, problem)
     samples = {name: sample(f, problem.chars, r.context) for name, f in training.finals.items()}
     return SequenceReport(problem, training, losses, samples)
 

@@ -114,6 +114,17 @@ def mean_cross_entropy(logits, y):
     return float(np.mean(logsumexp - shifted[np.arange(len(y)), y]))
 
 
+def train_val_losses(training, problem):
+    """``{backend: {"train": ..., "val": ...}}``: each trained net's mean cross-entropy, eval mode."""
+    return {
+        name: {
+            "train": mean_cross_entropy(f(problem.x_train), problem.y_train),
+            "val": mean_cross_entropy(f(problem.x_val), problem.y_val),
+        }
+        for name, f in training.finals.items()
+    }
+
+
 def gradient_lines(report):
     lines = ["  gradients on the first batch: max abs err, err / allowed (4 u of the bound; pass: <= 1)"]
     for name, row in report.gradients:

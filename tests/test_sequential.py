@@ -403,8 +403,8 @@ CONV_BAD = [
         "a kernel larger than the padded input",
         0,
         np.ones((4, 2, 5, 2)),
-        "layer 0 (Conv2d(2, 3, 3, stride=2)): kernel_size (3, 3) is larger than the padded input: "
-        "expected W + 2·0 (padding) >= 3, got W = 2 (per-sample shape (2, 5, 2))",
+        "layer 0 (Conv2d(2, 3, 3, stride=2)): expected W + 2 · padding >= kernel (3), got W = 2 with "
+        "padding 0 (per-sample shape (2, 5, 2))",
     ),
     (
         "a sample of the wrong rank",

@@ -115,6 +115,24 @@ def fan_in_uniform(rng, shape, fan_in, dtype):
     return rng.uniform(-bound, bound, size=shape).astype(dtype)
 
 
+def window_counts(shape, kernel, stride, padding):
+    """``[H′, W′]``: how many windows of ``kernel`` every ``stride`` fit along the spatial axes of
+    a per-sample ``shape`` (C, H, W) padded by ``padding`` (None where a size is unknown);
+    ValueError when a kernel is larger than its padded axis."""
+    out = []
+    for axis, size, k, s, p in zip("HW", shape[1:], kernel, stride, padding):
+        if size is None:
+            out.append(None)
+            continue
+        if size + 2 * p < k:
+            raise ValueError(
+                f"expected {axis} + 2 · padding >= kernel ({k}), got {axis} = {size} with padding {p} "
+                f"(per-sample shape {shape})"
+            )
+        out.append((size + 2 * p - k) // s + 1)
+    return out
+
+
 def where(layer_index, layer):
     """How an error message names a layer: "layer 3 (Linear(in_features=30, ...))"."""
     return f"layer {layer_index} ({layer!r})"

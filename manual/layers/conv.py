@@ -37,7 +37,7 @@ import numbers
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .base import Layer, check_count, fan_in_uniform
+from .base import Layer, check_count, fan_in_uniform, window_counts
 
 
 def _pair(name, value, minimum):
@@ -110,18 +110,7 @@ class Conv2d(Layer):
                 f"expected C = {self.in_channels} channels on axis 1 (in_channels), "
                 f"got per-sample shape {shape}"
             )
-        out = [self.out_channels]
-        for axis, size, k, s, p in zip("HW", shape[1:], self.kernel_size, self.stride, self.padding):
-            if size is None:
-                out.append(None)
-                continue
-            if size + 2 * p < k:
-                raise ValueError(
-                    f"kernel_size {self.kernel_size} is larger than the padded input: expected "
-                    f"{axis} + 2·{p} (padding) >= {k}, got {axis} = {size} (per-sample shape {shape})"
-                )
-            out.append((size + 2 * p - k) // s + 1)
-        return tuple(out)
+        return (self.out_channels, *window_counts(shape, self.kernel_size, self.stride, self.padding))
 
     def _padded(self, x):
         (ph, pw) = self.padding

@@ -27,7 +27,7 @@ import numbers
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .base import Layer
+from .base import Layer, window_counts
 
 
 def _pair(name, value, minimum):
@@ -105,18 +105,7 @@ class _Pool2d(Layer):
             return (None, None, None)
         if len(shape) != 3:
             raise ValueError(f"expected (N, C, H, W), got per-sample shape {shape}")
-        out = [shape[0]]
-        for axis, size, k, s, p in zip("HW", shape[1:], self.kernel_size, self.stride, self.padding):
-            if size is None:
-                out.append(None)
-                continue
-            if size + 2 * p < k:
-                raise ValueError(
-                    f"expected {axis} + 2 · padding >= kernel ({k}), got {axis} = {size} with padding {p} "
-                    f"(per-sample shape {shape})"
-                )
-            out.append((size + 2 * p - k) // s + 1)
-        return tuple(out)
+        return (shape[0], *window_counts(shape, self.kernel_size, self.stride, self.padding))
 
     def _padded_windows(self, x):
         xp = pad(x, self.padding, self.fill)
