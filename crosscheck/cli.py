@@ -7,8 +7,9 @@
     check         a hand-written backprop of yours (file.py:function) against
                   PyTorch, JAX and finite differences, and the mistake that explains it;
                   --kind: one CS231n layer (layers.py:batchnorm_backward --kind batchnorm)
-    study xor     how often seed 000's loop learns XOR: thousands of starts per
-                  learning rate, trained at once (manual.Ensemble)
+    study         how often a small net's loop learns its data (study xor: seed
+                  000's): thousands of starts per learning rate, trained at once
+                  (manual.Ensemble), here or on Dask (--workers N, --scheduler)
 
 Exit status: 0 when everything agrees, 1 when something differs, 2 for bad
 usage or for code of yours that fails (one line on stderr; your code's
@@ -16,7 +17,7 @@ traceback above it when it raised).
 
 This module parses, validates, calls and prints: each command's computation
 and its report live with it (``walkthrough``; ``verify``, ``datasets``, ``cnn``,
-``makemore``, ``sequences``; ``check_job``, ``layer_check``; ``study``), the
+``makemore``, ``sequences``; ``check_job``, ``layer_check``; ``study``, ``study_cluster``), the
 net, data and training the options describe in ``inputs``, the progress bar in
 ``progress``, the child process ``check`` runs in in ``usercode``. Every option is
 checked before anything is computed.
@@ -48,6 +49,7 @@ from . import (
     seed_code,
     sequences,
     study,
+    study_cluster,
     usercode,
     verify,
 )
@@ -155,25 +157,69 @@ def build_parser():
     ver.add_argument("--plot", metavar="FILE.png", help="save the loss curves and the gaps between backends")
     ver.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
 
-    stu = commands.add_parser("study", help="how often seed 000's loop learns XOR, over thousands of starts")
-    stu.add_argument("problem", choices=["xor"], help="the study to run (xor: seed 000's net and loop)")
-    stu.add_argument("--nets", type=int, default=10_000, help="starts per learning rate (default 10,000)")
+    stu = commands.add_parser(
+        "study",
+        help="how often a small net's loop learns its data (default seed 000's XOR), over many starts",
+    )
+    stu.add_argument(
+        "problem", nargs="?", choices=["xor"], help="xor: seed 000's net, data and loop (the defaults below)"
+    )
+    stu.add_argument(
+        "--sizes",
+        nargs="+",
+        default=["2,2,1"],
+        metavar="N,..,N",
+        help="layer widths; several architectures are several cells of the grid (default 2,2,1)",
+    )
+    stu.add_argument("--activation", default="sigmoid", help="hidden activation (default sigmoid)")
+    stu.add_argument(
+        "--output-activation", help="output activation (default: what the loss needs, else --activation)"
+    )
+    stu.add_argument("--loss", choices=list(LOSSES), default="mse", help="loss (default mse, as the seed)")
+    stu.add_argument(
+        "--reduction", choices=["sum", "mean"], default="sum", help="loss over samples (default sum)"
+    )
+    stu.add_argument(
+        "--data",
+        default="xor,as_written",
+        help="comma-separated: xor (4th sample [1, 1]), as_written (the seed's [-1, 1]), or a file: "
+        ".npz with x and y, or .csv with the targets in the last columns (default xor,as_written)",
+    )
+    stu.add_argument(
+        "--nets", type=int, default=10_000, help="starts per cell and learning rate (default 10,000)"
+    )
     stu.add_argument(
         "--lr", default="0.05,0.1,0.5,1,2", help="learning rates, comma-separated (default 0.05,0.1,0.5,1,2)"
     )
-    stu.add_argument("--epochs", type=int, default=10_000, help="full-batch epochs (default 10,000)")
     stu.add_argument(
         "--init",
         default="uniform",
         help=f"initializers, comma-separated, of {', '.join(INITS)} (default uniform)",
     )
     stu.add_argument(
-        "--data",
-        default="xor,as_written",
-        help="xor (4th sample [1, 1]) and/or as_written (the seed's [-1, 1]) (default both)",
+        "--init-scale", default="1", help="factors on every initial parameter, comma-separated (default 1)"
+    )
+    stu.add_argument("--epochs", type=int, default=10_000, help="full-batch epochs (default 10,000)")
+    stu.add_argument(
+        "--success",
+        help="when a net has learned: right-side (every output on its target's side of 0.5; the default for "
+        "0/1 targets), loss<=X, or accuracy>=X",
     )
     stu.add_argument(
-        "--check-every", type=int, default=10, help="epochs between checks of the outputs (default 10)"
+        "--check-every", type=int, default=10, help="epochs between checks of the rule (default 10)"
+    )
+    where = stu.add_argument_group("where it runs (default: in this process)")
+    where.add_argument("--workers", type=int, help="on a Dask LocalCluster of N worker processes")
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="on a running Dask cluster")
+    where.add_argument(
+        "--chunk",
+        type=int,
+        default=study.DEFAULT_CHUNK,
+        help=f"starts per task (default {study.DEFAULT_CHUNK:,}); the numbers do not depend on it",
+    )
+    where.add_argument("--out", metavar="DIR", help="write each finished chunk under DIR")
+    where.add_argument(
+        "--resume", action="store_true", help="finish the study under --out DIR: only missing chunks"
     )
     stu.add_argument("--plot", metavar="FILE.png", help="save success against learning rate, and loss bands")
     stu.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -453,11 +499,38 @@ def _flags_given(args, keys):
 
 
 def study_command(args, out):
-    lrs = _numbers("--lr", args.lr)
-    names = [v.strip() for v in args.init.split(",")], [v.strip() for v in args.data.split(",")]
-    job = study.job(args.nets, lrs, args.epochs, *names, args.check_every)
+    definition = study.define(
+        data=[v.strip() for v in args.data.split(",")],
+        sizes=[_widths(v) for v in args.sizes],
+        activation=args.activation,
+        output_activation=args.output_activation,
+        loss=args.loss,
+        reduction=args.reduction,
+        lrs=_numbers("--lr", args.lr),
+        inits=[v.strip() for v in args.init.split(",")],
+        scales=_numbers("--init-scale", args.init_scale),
+        nets=args.nets,
+        epochs=args.epochs,
+        check_every=args.check_every,
+        success=args.success,
+        chunk=args.chunk,
+    )
     path = plot_path(args.plot)
-    result = progress.run(args, job, "epoch", f"training {args.nets * len(lrs):,} nets at once")
+    chunks = len(definition.chunks())
+    shown = progress.bar(args, chunks * definition.epochs, "epoch", f"{chunks} chunk{'s' * (chunks > 1)}")
+    try:
+        result = study_cluster.run(
+            definition,
+            args.workers,
+            args.scheduler,
+            args.out,
+            args.resume,
+            progress=shown.update if shown else None,
+            say=lambda text: print(text, file=sys.stderr),
+        )
+    finally:
+        if shown:
+            shown.close()
     if path:
         study.plot(result, path)
     if args.json:
@@ -465,6 +538,13 @@ def study_command(args, out):
     else:
         out.write(study.render(result) + "\n")
     return 0
+
+
+def _widths(text):
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise UsageError(f"--sizes: expected comma-separated layer widths like 2,2,1, got {text!r}") from None
 
 
 def _numbers(flag, text):

@@ -1,40 +1,415 @@
-"""How often does seed 000's loop learn XOR? Every start at once, per learning
-rate and initializer, with ``manual.Ensemble``.
+"""How often does a small net's training loop learn its data? Many starts at once, per
+learning rate, initializer and init scale, with ``manual.Ensemble``; split into chunks
+that run anywhere (``crosscheck.study_cluster``: in-process, or on Dask).
 
-Seed 000 trains a 2-2-1 sigmoid net with summed mse by full-batch gradient
-descent from an unseeded ``np.random.rand`` start. Here start ``i`` is what
-``manual.MLP([2, 2, 1], init=init, seed=i)`` draws (``uniform``: U[0, 1), the
-seed's ``rand``), and the same starts are trained at every learning rate, so
-the rates are compared on equal terms. A net has learned its data when every
-output lies on the right side of 0.5.
+The preset is seed 000's question: a 2-2-1 sigmoid net with summed mse, trained by
+full-batch gradient descent from U[0, 1) starts, learns XOR when every output lies
+on the right side of 0.5. Start ``i`` is what ``manual.MLP(sizes, init=init,
+seed=i)`` draws, times the init scale, wherever it runs; the same starts are trained
+at every learning rate, so the rates are compared on equal terms.
+
+A chunk is starts ``[start, stop)`` of one cell (data, sizes, init, scale) at every
+learning rate, trained as one ensemble. It keeps per start what the report needs
+(final loss, learned, the epoch it learned, the epoch it diverged) and, for the loss
+curves, a histogram of the losses at fixed epochs. Merged in start order, chunks give
+the same numbers bit for bit however the starts were cut (a net's arithmetic in an
+ensemble does not depend on its neighbours: tested).
 """
 
+import hashlib
+import math
 import numbers
+import re
+import time
 from dataclasses import dataclass, field
+from itertools import product
+from pathlib import Path
 
 import numpy as np
 
 import manual
+from manual.activations import ACTIVATIONS
 from manual.initializers import INITS
+from manual.losses import LOSSES, REDUCTIONS
 
 from .errors import UsageError
 from .examples import SEED000_X, SEED000_Y, XOR_X
-from .progress import Job
 
 DATA = {"xor": XOR_X.astype(np.float64), "as_written": SEED000_X.astype(np.float64)}
 TARGETS = SEED000_Y.astype(np.float64)
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+# the loss curves' histogram: log10(loss) in 0.05-wide bins over [1e-16, 1e4), one bin
+# below (0 included) and one above (non-finite included)
+CURVE_EDGES = 10.0 ** np.linspace(-16, 4, 401)
+CURVE_POINTS = 60
+DEFAULT_CHUNK = 10_000
+Z95 = 1.959963984540054
+
+
+# ------------------------------------------------------------------ what is studied
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Inputs ``x`` ``(batch, n_in)`` and targets ``y`` ``(batch, n_out)``, float64."""
+
+    name: str
+    x: np.ndarray = field(repr=False, compare=False)
+    y: np.ndarray = field(repr=False, compare=False)
+
+    @property
+    def sha256(self):
+        h = hashlib.sha256()
+        for a in (self.x, self.y):
+            h.update(str(a.shape).encode())
+            h.update(np.ascontiguousarray(a, np.float64).tobytes())
+        return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """When a net has learned: ``right-side`` (every output on the target's side of 0.5),
+    ``loss<=X`` (its loss at most X) or ``accuracy>=X`` (that share of samples classified
+    right: the argmax for several outputs, the side of 0.5 for one)."""
+
+    kind: str
+    threshold: float | None = None
+
+    def __str__(self):
+        return self.kind if self.threshold is None else f"{self.kind}{self.threshold:g}"
+
+    def holds(self, ens, data):
+        """Per net, ``(N,)`` bool."""
+        if self.kind == "loss<=":
+            return ens.loss(data.x, data.y) <= self.threshold
+        out = ens.forward(data.x)  # (N, batch, n_out)
+        if self.kind == "right-side":
+            return ((out > 0.5) == (data.y > 0.5)).all(axis=(1, 2))
+        if out.shape[-1] == 1:
+            right = (out[..., 0] > 0.5) == (data.y[:, 0] > 0.5)
+        else:
+            right = out.argmax(axis=-1) == data.y.argmax(axis=-1)
+        return right.mean(axis=1) >= self.threshold
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A study: every (data, sizes, init, scale) cell, ``nets`` starts each, trained at
+    every learning rate for ``epochs`` full-batch epochs; ``chunk`` starts a task."""
+
+    data: tuple
+    sizes: tuple = ((2, 2, 1),)
+    activation: str = "sigmoid"
+    output_activation: str = "sigmoid"
+    loss: str = "mse"
+    reduction: str = "sum"
+    lrs: tuple = (0.05, 0.1, 0.5, 1.0, 2.0)
+    inits: tuple = ("uniform",)
+    scales: tuple = (1.0,)
+    nets: int = 10_000
+    epochs: int = 10_000
+    check_every: int = 10
+    rule: Rule = Rule("right-side")
+    chunk: int = DEFAULT_CHUNK
+
+    def cells(self):
+        """``(data index, sizes, init, scale)`` per cell, data slowest."""
+        return list(product(range(len(self.data)), self.sizes, self.inits, self.scales))
+
+    def chunks(self):
+        """``(index, cell index, start, stop)`` per chunk, cell by cell."""
+        out = []
+        for c in range(len(self.cells())):
+            for start in range(0, self.nets, self.chunk):
+                out.append((len(out), c, start, min(start + self.chunk, self.nets)))
+        return out
+
+    def curve_epochs(self):
+        """The epochs whose losses the curves show: about ``CURVE_POINTS``, log-spaced."""
+        return np.unique(np.geomspace(1, self.epochs, CURVE_POINTS).round().astype(int))
+
+    def to_json(self):
+        """Everything the numbers depend on (the data by content), but not ``chunk``."""
+        return {
+            "data": [
+                {"name": d.name, "sha256": d.sha256, "shape": [d.x.shape, d.y.shape]} for d in self.data
+            ],
+            "sizes": [list(s) for s in self.sizes],
+            "activation": self.activation,
+            "output_activation": self.output_activation,
+            "loss": self.loss,
+            "reduction": self.reduction,
+            "lrs": list(self.lrs),
+            "inits": list(self.inits),
+            "init_scales": list(self.scales),
+            "nets": self.nets,
+            "epochs": self.epochs,
+            "check_every": self.check_every,
+            "success": str(self.rule),
+        }
+
+    @property
+    def is_xor_preset(self):
+        return self.sizes == ((2, 2, 1),) and all(d.name in DATA for d in self.data)
+
+
+def _count(flag, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise UsageError(f"{flag}: expected a count >= 1, got {value!r}")
+    return int(value)
+
+
+def _positive(flag, values, what):
+    values = tuple(values)
+    ok = all(
+        isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v) and v > 0 for v in values
+    )
+    if not values or not ok:
+        raise UsageError(f"{flag}: expected positive {what}, got {list(values)}")
+    if len(set(values)) != len(values):
+        raise UsageError(
+            f"{flag}: a{'n' * what.startswith('i')} {what[:-1]} is given twice in {list(values)}"
+        )
+    return tuple(float(v) for v in values)
+
+
+def _names(flag, given, known):
+    given = tuple(given)
+    unknown = [v for v in given if v not in known]
+    if not given or unknown or len(set(given)) != len(given):
+        raise UsageError(f"{flag}: expected distinct names from {', '.join(known)}, got {list(given)}")
+    return given
+
+
+def parse_rule(text):
+    """``right-side``, ``loss<=X`` or ``accuracy>=X`` (X in (0, 1] for accuracy)."""
+    if text == "right-side":
+        return Rule("right-side")
+    m = re.fullmatch(r"(loss<=|accuracy>=)([-+0-9.eE]+)", str(text).replace(" ", ""))
+    try:
+        threshold = float(m.group(2)) if m else math.nan
+    except ValueError:
+        threshold = math.nan
+    ok = np.isfinite(threshold) and (threshold >= 0 if m and m.group(1) == "loss<=" else 0 < threshold <= 1)
+    if not m or not ok:
+        raise UsageError(
+            f"--success: expected right-side, loss<=X (X >= 0) or accuracy>=X (0 < X <= 1), got {text!r}"
+        )
+    return Rule(m.group(1), threshold)
+
+
+def load_data(spec, n_in, n_out, loss):
+    """A ``Dataset`` from ``xor``, ``as_written``, or a file: ``.npz`` with arrays ``x``
+    and ``y``, or a numeric ``.csv`` whose last columns are the targets (``n_out`` of
+    them, or one column of class labels 0..n_out-1 for cross_entropy)."""
+    if spec in DATA:
+        x, y = DATA[spec], TARGETS
+    else:
+        path = Path(spec)
+        if not path.is_file():
+            raise UsageError(f"--data {spec}: expected xor, as_written, or a .npz or .csv file; no such file")
+        try:
+            if path.suffix.lower() == ".npz":
+                with np.load(path, allow_pickle=False) as f:
+                    if not {"x", "y"} <= set(f.files):
+                        raise UsageError(f"--data {spec}: expected arrays x and y in the .npz, got {f.files}")
+                    x, y = np.asarray(f["x"]), np.asarray(f["y"])
+            elif path.suffix.lower() == ".csv":
+                table = np.loadtxt(path, delimiter=",", ndmin=2)
+                width = 1 if (loss == "cross_entropy" and table.shape[1] == n_in + 1) else n_out
+                x, y = table[:, : table.shape[1] - width], table[:, table.shape[1] - width :]
+            else:
+                raise UsageError(f"--data {spec}: expected a file ending in .npz or .csv")
+        except ValueError as err:
+            raise UsageError(f"--data {spec}: could not read numbers from it: {err}") from None
+        if y.ndim == 1:
+            y = y[:, None]
+    if x.ndim != 2 or y.ndim != 2 or len(x) != len(y) or len(x) == 0:
+        raise UsageError(
+            f"--data {spec}: expected x (batch, n_in) and y (batch, n_out) with one row per sample, "
+            f"got x {x.shape} and y {y.shape}"
+        )
+    if not (np.issubdtype(x.dtype, np.number) and np.issubdtype(y.dtype, np.number)):
+        raise UsageError(f"--data {spec}: expected numbers, got {x.dtype} and {y.dtype}")
+    x, y = x.astype(np.float64), y.astype(np.float64)
+    if loss == "cross_entropy" and y.shape[1] == 1 and n_out > 1:
+        labels = y[:, 0]
+        if not (np.all(labels == np.round(labels)) and labels.min() >= 0 and labels.max() < n_out):
+            raise UsageError(
+                f"--data {spec}: expected class labels 0..{n_out - 1}, got {np.unique(labels)[:8]}"
+            )
+        y = np.eye(n_out)[labels.astype(int)]
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise UsageError(f"--data {spec}: expected finite numbers, found NaN or infinity")
+    if x.shape[1] != n_in or y.shape[1] != n_out:
+        raise UsageError(
+            f"--data {spec}: the net takes {n_in} inputs and gives {n_out} outputs; "
+            f"the data has {x.shape[1]} input and {y.shape[1]} target columns"
+        )
+    name = spec if spec in DATA else Path(spec).stem
+    return Dataset(name, x, y)
+
+
+def define(
+    data=("xor", "as_written"),
+    sizes=((2, 2, 1),),
+    activation="sigmoid",
+    output_activation=None,
+    loss="mse",
+    reduction="sum",
+    lrs=(0.05, 0.1, 0.5, 1.0, 2.0),
+    inits=("uniform",),
+    scales=(1.0,),
+    nets=10_000,
+    epochs=10_000,
+    check_every=10,
+    success=None,
+    chunk=DEFAULT_CHUNK,
+):
+    """A checked ``Definition``; a UsageError naming what was expected for a bad argument.
+    ``output_activation`` None: what the loss needs (bce sigmoid, cross_entropy softmax),
+    else ``activation``; ``success`` None: right-side for 0/1 targets, else one must be given."""
+    nets, epochs, check_every, chunk = (
+        _count(f, v)
+        for f, v in (
+            ("--nets", nets),
+            ("--epochs", epochs),
+            ("--check-every", check_every),
+            ("--chunk", chunk),
+        )
+    )
+    lrs = _positive("--lr", lrs, "learning rates")
+    scales = _positive("--init-scale", scales, "init scales")
+    inits = _names("--init", inits, INITS)
+    _names("--activation", (activation,), [a for a in ACTIVATIONS if a != "softmax"])
+    _names("--loss", (loss,), LOSSES)
+    _names("--reduction", (reduction,), REDUCTIONS)
+    if output_activation is None:
+        output_activation = {"bce": "sigmoid", "cross_entropy": "softmax"}.get(loss, activation)
+    _names("--output-activation", (output_activation,), ACTIVATIONS)
+    sizes = tuple(tuple(s) for s in sizes)
+    if not sizes or len(set(sizes)) != len(sizes):
+        raise UsageError(f"--sizes: expected distinct architectures, got {[list(s) for s in sizes]}")
+    for s in sizes:
+        if len(s) < 2 or not all(
+            isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 1 for n in s
+        ):
+            raise UsageError(f"--sizes: expected layer widths >= 1 like 2,2,1, got {list(s)}")
+        try:
+            manual.Ensemble(list(s), 1, activation, output_activation, loss, reduction)
+        except (TypeError, ValueError) as err:
+            raise UsageError(f"--sizes {','.join(map(str, s))} with --loss {loss}: {err}") from None
+    if len({(s[0], s[-1]) for s in sizes}) != 1:
+        raise UsageError(f"--sizes: expected one input and one output width for every net, got {sizes}")
+    data = tuple(data)
+    if not data or len(set(data)) != len(data):
+        raise UsageError(f"--data: expected distinct data sets, got {list(data)}")
+    sets = tuple(load_data(d, sizes[0][0], sizes[0][-1], loss) for d in data)
+    if len({d.name for d in sets}) != len(sets):
+        raise UsageError(f"--data: two data sets share a name, got {[d.name for d in sets]}")
+    binary = all(np.isin(d.y, (0.0, 1.0)).all() for d in sets)
+    rule = parse_rule(success) if success is not None else None
+    if rule is None:
+        if not binary:
+            raise UsageError(
+                "--success: the targets are not all 0 or 1; say when a net has learned "
+                "(loss<=X or accuracy>=X)"
+            )
+        rule = Rule("right-side") if loss != "cross_entropy" else Rule("accuracy>=", 1.0)
+    if rule.kind in ("right-side", "accuracy>=") and not binary:
+        raise UsageError(f"--success {rule}: expected targets of 0 and 1, got other values")
+    return Definition(
+        sets,
+        sizes,
+        activation,
+        output_activation,
+        loss,
+        reduction,
+        lrs,
+        inits,
+        scales,
+        nets,
+        epochs,
+        check_every,
+        rule,
+        chunk,
+    )
+
+
+# ------------------------------------------------------------------ one chunk
+
+
+def run_chunk(definition, chunk, progress=None):
+    """Train chunk ``(index, cell, start, stop)`` of ``definition``; returns its arrays, every
+    per-start one ``(learning rates, stop - start)``: ``final_loss``, ``learned``, ``first``
+    (the check from which on the rule held, -1 none), ``frozen`` (the step whose loss was not
+    finite, -1 none); ``curves`` ``(curve epochs, learning rates, bins)`` counts; ``seconds``.
+    ``progress(k)`` is called with the epochs done since its last call."""
+    began = time.perf_counter()
+    d = definition
+    index, cell, start, stop = chunk
+    data_i, sizes, init, scale = d.cells()[cell]
+    data = d.data[data_i]
+    n, lrs = stop - start, np.array(d.lrs)
+    starts = manual.Ensemble(
+        list(sizes),
+        seeds=range(start, stop),
+        activation=d.activation,
+        output_activation=d.output_activation,
+        loss=d.loss,
+        reduction=d.reduction,
+        init=init,
+    )
+    # every start once per learning rate: net k is start k % n at rate lrs[k // n]
+    tiled = [
+        {k: scale * np.tile(v, (len(lrs),) + (1,) * (v.ndim - 1)) for k, v in layer.items()}
+        for layer in starts.params
+    ]
+    ens = manual.Ensemble.from_params(tiled, d.activation, d.output_activation, d.loss, d.reduction)
+    trainer = manual.Trainer(ens, manual.SGD(lr=np.repeat(lrs, n)))
+    curve_at = {int(e): i for i, e in enumerate(d.curve_epochs())}
+    curves = np.zeros((len(curve_at), len(lrs), len(CURVE_EDGES) + 1), np.int64)
+    first = np.full(ens.n_nets, -1)
+    last_report = 0
+    for epoch in range(1, d.epochs + 1):
+        losses = trainer.step(data.x, data.y)
+        if epoch in curve_at:
+            bins = np.searchsorted(CURVE_EDGES, np.where(np.isfinite(losses), losses, np.inf), side="right")
+            for r in range(len(lrs)):
+                curves[curve_at[epoch], r] = np.bincount(
+                    bins[r * n : (r + 1) * n], minlength=curves.shape[-1]
+                )
+        if epoch % d.check_every == 0 or epoch == d.epochs:
+            right = d.rule.holds(ens, data)
+            first[~right] = -1  # learned means: from some check on, to the end
+            first[right & (first < 0)] = epoch
+            if progress is not None:
+                progress(epoch - last_report)
+                last_report = epoch
+    learned = d.rule.holds(ens, data)
+    shape = (len(lrs), n)
+    return {
+        "chunk": np.array([index, cell, start, stop]),
+        "final_loss": ens.loss(data.x, data.y).reshape(shape),
+        "learned": learned.reshape(shape),
+        "first": np.where(learned, first, -1).reshape(shape),
+        "frozen": trainer.frozen.reshape(shape),
+        "curves": curves,
+        "seconds": np.array(time.perf_counter() - began),
+    }
+
+
+# ------------------------------------------------------------------ merged
 
 
 @dataclass
 class StudyRow:
-    """One (data, init, learning rate): ``nets`` starts trained for ``epochs``.
+    """One cell at one learning rate: ``nets`` starts trained for ``epochs``.
 
-    learned: how many ended with every output on the right side of 0.5.
-    final_loss: the quantiles ``QUANTILES`` of the final losses over all starts.
-    epochs_to_learn: over the starts that learned, the first checked epoch from
-    which on every output was on the right side (median, 90th percentile);
-    None when none learned. diverged: starts frozen for a non-finite loss.
+    learned: how many ended with the rule holding. final_loss: the quantiles ``QUANTILES``
+    of the final losses over all starts. epochs_to_learn: over the starts that learned,
+    the first checked epoch from which on the rule held (median, 90th percentile); None
+    when none learned. diverged: starts frozen for a non-finite loss.
     """
 
     data: str
@@ -45,22 +420,35 @@ class StudyRow:
     final_loss: tuple
     epochs_to_learn: tuple | None
     diverged: int
+    sizes: tuple = (2, 2, 1)
+    scale: float = 1.0
 
     @property
     def fraction(self):
         return self.learned / self.nets
 
+    @property
+    def interval(self):
+        """The fraction's 95% confidence interval (Wilson's score interval)."""
+        n, p, z2 = self.nets, self.fraction, Z95**2
+        centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+        half = Z95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+        return (max(0.0, centre - half), min(1.0, centre + half))
+
 
 @dataclass
 class Curves:
-    """Loss quantiles over the epochs for one (data, init): ``epochs`` ``(checks,)``,
-    ``losses`` ``(checks, learning rates, len(QUANTILES))``."""
+    """Loss quantiles over the epochs for one cell: ``epochs`` ``(checks,)``, ``losses``
+    ``(checks, learning rates, len(QUANTILES))``, read off the merged histograms (each
+    quantile is its bin's geometric middle: 0.05 in log10)."""
 
     data: str
     init: str
     lrs: tuple
     epochs: np.ndarray
     losses: np.ndarray
+    sizes: tuple = (2, 2, 1)
+    scale: float = 1.0
 
 
 @dataclass
@@ -70,29 +458,56 @@ class Study:
     check_every: int
     rows: list = field(default_factory=list)
     curves: list = field(default_factory=list)
+    definition: Definition | None = None
+    timing: dict | None = None
 
 
-def check_arguments(nets, lrs, epochs, inits, data, check_every):
-    """UsageError naming what was expected, for every argument of ``xor_study``."""
-    if isinstance(nets, bool) or not isinstance(nets, int) or nets < 1:
-        raise UsageError(f"--nets: expected a count >= 1, got {nets!r}")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise UsageError(f"--epochs: expected a count >= 1, got {epochs!r}")
-    if isinstance(check_every, bool) or not isinstance(check_every, int) or check_every < 1:
-        raise UsageError(f"--check-every: expected a count >= 1, got {check_every!r}")
-    lrs = tuple(lrs)
-    if not lrs or not all(
-        isinstance(r, numbers.Real) and not isinstance(r, bool) and np.isfinite(r) and r > 0 for r in lrs
-    ):
-        raise UsageError(f"--lr: expected positive learning rates, got {list(lrs)}")
-    if len(set(lrs)) != len(lrs):
-        raise UsageError(f"--lr: a learning rate is given twice in {list(lrs)}")
-    for name, given, known in (("--init", inits, INITS), ("--data", data, DATA)):
-        unknown = [v for v in given if v not in known]
-        if not given or unknown or len(set(given)) != len(given):
-            raise UsageError(
-                f"--{name[2:]}: expected distinct names from {', '.join(known)}, got {list(given)}"
+def merge(definition, results):
+    """The ``Study`` from every chunk's result (``{chunk index: run_chunk's dict}``), in start order."""
+    d = definition
+    study = Study(d.nets, d.epochs, d.check_every, definition=d)
+    by_cell = {}
+    for index, cell, _, _ in d.chunks():
+        by_cell.setdefault(cell, []).append(results[index])
+    for cell, parts in by_cell.items():
+        data_i, sizes, init, scale = d.cells()[cell]
+        joined = {
+            k: np.concatenate([p[k] for p in parts], axis=1)
+            for k in ("final_loss", "learned", "first", "frozen")
+        }
+        for r, lr in enumerate(d.lrs):
+            took = joined["first"][r][joined["learned"][r]]
+            study.rows.append(
+                StudyRow(
+                    data=d.data[data_i].name,
+                    init=init,
+                    lr=lr,
+                    nets=d.nets,
+                    learned=int(joined["learned"][r].sum()),
+                    final_loss=tuple(float(q) for q in np.quantile(joined["final_loss"][r], QUANTILES)),
+                    epochs_to_learn=(float(np.median(took)), float(np.quantile(took, 0.9)))
+                    if took.size
+                    else None,
+                    diverged=int((joined["frozen"][r] >= 0).sum()),
+                    sizes=sizes,
+                    scale=scale,
+                )
             )
+        counts = sum(p["curves"] for p in parts)
+        study.curves.append(
+            Curves(d.data[data_i].name, init, d.lrs, d.curve_epochs(), _quantiles(counts), sizes, scale)
+        )
+    return study
+
+
+def _quantiles(counts):
+    """``QUANTILES`` of each histogram of ``counts`` ``(..., bins)``: the geometric middle of the
+    bin that holds it (0 below the first edge, inf above the last)."""
+    middles = np.concatenate([[0.0], np.sqrt(CURVE_EDGES[:-1] * CURVE_EDGES[1:]), [np.inf]])
+    cum = np.cumsum(counts, axis=-1)
+    targets = np.array(QUANTILES) * cum[..., -1:]
+    bins = np.stack([(cum < t[..., None]).sum(axis=-1) for t in np.moveaxis(targets, -1, 0)], axis=-1)
+    return middles[np.minimum(bins, len(middles) - 1)]
 
 
 def xor_study(
@@ -104,103 +519,59 @@ def xor_study(
     check_every=10,
     progress=None,
 ):
-    """Train ``nets`` starts at each learning rate, for each init and data set, as one
-    ensemble of ``nets * len(lrs)`` nets each; returns a ``Study``. ``progress(k)``
-    is called with the epochs done since its last call."""
-    check_arguments(nets, lrs, epochs, inits, data, check_every)
-    lrs = tuple(float(r) for r in lrs)
-    study = Study(nets, epochs, check_every)
-    for init in inits:
-        starts = manual.Ensemble([2, 2, 1], seeds=range(nets), activation="sigmoid", loss="mse", init=init)
-        for name in data:
-            rows, curves = _run(starts, name, init, lrs, epochs, check_every, progress)
-            study.rows += rows
-            study.curves.append(curves)
-    return study
+    """Seed 000's study, in-process: ``nets`` starts at each learning rate, per init and data set."""
+    from .study_cluster import run
 
-
-def job(nets, lrs, epochs, inits, data, check_every):
-    """``xor_study``'s run, its arguments checked first; the steps counted are its epochs,
-    once per init and data set (every learning rate's nets train at once)."""
-    check_arguments(nets, lrs, epochs, inits, data, check_every)
-    steps = epochs * len(inits) * len(data)
-    return Job(steps, lambda progress=None: xor_study(nets, lrs, epochs, inits, data, check_every, progress))
-
-
-def _run(starts, data, init, lrs, epochs, check_every, progress):
-    n = starts.n_nets
-    # every start once per learning rate: net k is start k % n at rate lrs[k // n]
-    tiled = [
-        {k: np.tile(v, (len(lrs),) + (1,) * (v.ndim - 1)) for k, v in layer.items()}
-        for layer in starts.params
-    ]
-    ens = manual.Ensemble.from_params(tiled, activation="sigmoid", loss="mse")
-    trainer = manual.Trainer(ens, manual.SGD(lr=np.repeat(lrs, n)))
-    x = DATA[data]
-    first_right = np.full(ens.n_nets, -1)
-    checked, quantiles = [], []
-    for epoch in range(1, epochs + 1):
-        losses = trainer.step(x, TARGETS)
-        if epoch % check_every == 0 or epoch == epochs:
-            right = _right_side(ens, x)
-            first_right[~right] = -1  # learned means: from some check on, to the end
-            first_right[right & (first_right < 0)] = epoch
-            checked.append(epoch)
-            quantiles.append(np.quantile(losses.reshape(len(lrs), n), QUANTILES, axis=1).T)
-            if progress is not None:
-                progress(epoch - (checked[-2] if len(checked) > 1 else 0))
-    final = ens.loss(x, TARGETS).reshape(len(lrs), n)
-    learned = _right_side(ens, x).reshape(len(lrs), n)
-    first_right = first_right.reshape(len(lrs), n)
-    frozen = trainer.frozen.reshape(len(lrs), n)
-    rows = []
-    for r, lr in enumerate(lrs):
-        took = first_right[r][learned[r]]
-        rows.append(
-            StudyRow(
-                data=data,
-                init=init,
-                lr=lr,
-                nets=n,
-                learned=int(learned[r].sum()),
-                final_loss=tuple(float(q) for q in np.quantile(final[r], QUANTILES)),
-                epochs_to_learn=(float(np.median(took)), float(np.quantile(took, 0.9)))
-                if took.size
-                else None,
-                diverged=int((frozen[r] >= 0).sum()),
-            )
-        )
-    return rows, Curves(data, init, lrs, np.array(checked), np.array(quantiles))
-
-
-def _right_side(ens, x):
-    """Per net: every output on the right side of 0.5 (targets are 0 and 1)."""
-    out = ens.forward(x)[..., 0]  # (N, 4)
-    return ((out > 0.5) == (TARGETS[:, 0] > 0.5)).all(axis=1)
+    definition = define(data, lrs=lrs, inits=inits, nets=nets, epochs=epochs, check_every=check_every)
+    return run(definition, progress=progress)
 
 
 # ------------------------------------------------------------------ output
 
 
+def _net(d):
+    sizes = " | ".join("-".join(map(str, s)) for s in d.sizes)
+    acts = d.activation if d.output_activation == d.activation else f"{d.activation}/{d.output_activation}"
+    return f"{sizes} {acts}, {d.loss} {'summed' if d.reduction == 'sum' else 'averaged'}"
+
+
 def render(study):
     """The study as a text table."""
+    d = study.definition
+    what = "XOR study" if d.is_xor_preset else "Study"
+    rule = "every output on the right side of 0.5" if d.rule.kind == "right-side" else str(d.rule)
+    seed = ": seed 000's loop" if d.is_xor_preset and d.loss == "mse" and d.activation == "sigmoid" else ""
     lines = [
-        f"XOR study: {study.nets:,} starts per learning rate, {study.epochs:,} epochs of full-batch gradient "
-        f"descent (2-2-1 sigmoid, mse summed: seed 000's loop); learned = every output on the right side "
-        f"of 0.5 at the end; epochs checked every {study.check_every}",
+        f"{what}: {study.nets:,} starts per learning rate, {study.epochs:,} epochs of full-batch gradient "
+        f"descent ({_net(d)}{seed}); learned = {rule} at the end; epochs checked every {study.check_every}",
         "",
-        f"  {'data':<11} {'init':<8} {'lr':>6} {'learned':>16} {'final loss median [p5, p95]':>32} "
-        f"{'epochs to learn median / p90':>30}",
     ]
+    show_sizes, show_scale = len(d.sizes) > 1, d.scales != (1.0,)
+    head = f"  {'data':<11} " + (f"{'sizes':<10} " if show_sizes else "") + f"{'init':<8} "
+    head += f"{'scale':>6} " if show_scale else ""
+    lines.append(
+        head + f"{'lr':>6} {'learned [95% interval]':>30} {'final loss median [p5, p95]':>32} "
+        f"{'epochs to learn median / p90':>30}"
+    )
     for r in study.rows:
         took = (
             "-" if r.epochs_to_learn is None else f"{r.epochs_to_learn[0]:,.0f} / {r.epochs_to_learn[1]:,.0f}"
         )
         loss = f"{r.final_loss[2]:.2e} [{r.final_loss[0]:.1e}, {r.final_loss[4]:.1e}]"
-        learned = f"{r.learned:,} ({100 * r.fraction:.1f}%)"
-        lines.append(f"  {r.data:<11} {r.init:<8} {r.lr:>6g} {learned:>16} {loss:>32} {took:>30}")
+        lo, hi = r.interval
+        learned = f"{r.learned:,} ({100 * r.fraction:.1f}%) [{100 * lo:.1f}, {100 * hi:.1f}]"
+        line = f"  {r.data:<11} " + (f"{'-'.join(map(str, r.sizes)):<10} " if show_sizes else "")
+        line += f"{r.init:<8} " + (f"{r.scale:>6g} " if show_scale else "")
+        lines.append(line + f"{r.lr:>6g} {learned:>30} {loss:>32} {took:>30}")
         if r.diverged:
             lines[-1] += f"  ({r.diverged} diverged)"
+    if study.timing:
+        t = study.timing
+        lines += [
+            "",
+            f"  {t['chunks']} chunk{'s' * (t['chunks'] > 1)} ({t['computed']} computed in this run) in "
+            f"{t['where']}: {t['wall_seconds']:.1f} s, {t['chunk_seconds']:.1f} s inside the chunks",
+        ]
     return "\n".join(lines)
 
 
@@ -209,15 +580,19 @@ def as_json(study):
         "nets": study.nets,
         "epochs": study.epochs,
         "check_every": study.check_every,
+        "definition": study.definition.to_json(),
         "quantiles": list(QUANTILES),
         "rows": [
             {
                 "data": r.data,
+                "sizes": list(r.sizes),
                 "init": r.init,
+                "init_scale": r.scale,
                 "lr": r.lr,
                 "nets": r.nets,
                 "learned": r.learned,
                 "fraction": r.fraction,
+                "interval95": list(r.interval),
                 "final_loss_quantiles": list(r.final_loss),
                 "epochs_to_learn": None
                 if r.epochs_to_learn is None
@@ -226,11 +601,12 @@ def as_json(study):
             }
             for r in study.rows
         ],
+        "timing": study.timing,
     }
 
 
 def plot(study, path):
-    """Success fraction against learning rate; the loss's quantile bands over the epochs."""
+    """Success fraction against learning rate, per cell; the first cell's loss bands over the epochs."""
     try:
         import matplotlib
 
@@ -239,13 +615,21 @@ def plot(study, path):
     except ImportError:
         raise UsageError("--plot needs matplotlib: pip install 'backprop-by-hand[plot]'") from None
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8), dpi=100)
+    styles = ["-", "--", "-.", ":"]
+    markers = ["o", "s", "^", "v", "D"]
+    d = study.definition
     for curves in study.curves:
-        rows = [r for r in study.rows if (r.data, r.init) == (curves.data, curves.init)]
-        style = dict(
-            ls="-" if curves.data == "xor" else "--", marker="o" if curves.init == "uniform" else "s"
+        key = (curves.data, curves.sizes, curves.init, curves.scale)
+        rows = [r for r in study.rows if (r.data, r.sizes, r.init, r.scale) == key]
+        names = [n.name for n in d.data]
+        style = dict(ls=styles[names.index(curves.data) % 4], marker=markers[d.inits.index(curves.init) % 5])
+        label = ", ".join(
+            [curves.data]
+            + (["-".join(map(str, curves.sizes))] if len(d.sizes) > 1 else [])
+            + [curves.init]
+            + ([f"scale {curves.scale:g}"] if len(d.scales) > 1 else [])
         )
-        fractions = [r.fraction for r in rows]
-        left.plot([r.lr for r in rows], fractions, **style, label=f"{curves.data}, {curves.init}")
+        left.plot([r.lr for r in rows], [r.fraction for r in rows], **style, label=label)
     left.set(
         xscale="log", xlabel="learning rate", ylabel="fraction of starts that learned", ylim=(-0.02, 1.02)
     )
@@ -256,6 +640,7 @@ def plot(study, path):
     colors = plt.cm.viridis(np.linspace(0, 0.9, len(main.lrs)))
     for r, (lr, color) in enumerate(zip(main.lrs, colors)):
         q = main.losses[:, r, :]
+        q = np.where(np.isfinite(q) & (q > 0), q, np.nan)  # the histogram's open ends are not drawn
         right.fill_between(main.epochs, q[:, 0], q[:, 4], color=color, alpha=0.12, lw=0)
         right.fill_between(main.epochs, q[:, 1], q[:, 3], color=color, alpha=0.3, lw=0)
         right.plot(main.epochs, q[:, 2], color=color, lw=1.6, label=f"lr {lr:g}")

@@ -77,6 +77,17 @@ def test_verify_dataset_without_scikit_learn_is_one_line_naming_the_extra():
     )
 
 
+def test_study_on_dask_without_dask_is_one_line_naming_the_extra_and_in_process_still_runs():
+    args = "['study', '--data', 'xor', '--nets', '3', '--epochs', '20', '--lr', '1'"
+    out = python(f"from crosscheck.cli import main; raise SystemExit(main({args}, '--workers', '2']))")
+    assert out.returncode == 2 and out.stdout == "", out.stderr
+    assert out.stderr.strip() == (
+        "backprop-by-hand: error: --workers and --scheduler need Dask: pip install 'backprop-by-hand[dask]'"
+    )
+    out = python(f"from crosscheck.cli import main; raise SystemExit(main({args}]))")
+    assert out.returncode == 0 and "3 starts per learning rate, 20 epochs" in out.stdout, out.stderr
+
+
 def test_verify_says_it_compared_finite_differences_only():
     out = python(
         "from crosscheck.cli import main; raise SystemExit(main(['verify', '--example', 'seed002', "

@@ -94,7 +94,7 @@ def test_the_command_prints_a_table_and_json(tmp_path):
         (["--lr", "0.1,-1"], "--lr: expected positive learning rates, got [0.1, -1.0]"),
         (["--lr", "0.1,0.1"], "--lr: a learning rate is given twice"),
         (["--init", "uniform,gaussian"], "--init: expected distinct names from uniform, xavier, he"),
-        (["--data", "xnor"], "--data: expected distinct names from xor, as_written, got ['xnor']"),
+        (["--data", "xnor"], "--data xnor: expected xor, as_written, or a .npz or .csv file; no such file"),
         (["--epochs", "0"], "--epochs: expected a count >= 1, got 0"),
         (["--check-every", "0"], "--check-every: expected a count >= 1"),
         (["--plot", "/no/such/dir/s.png"], "directory /no/such/dir does not exist"),

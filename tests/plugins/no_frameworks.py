@@ -1,5 +1,5 @@
 """A pytest plugin (and importable module) that makes torch and jax
-unimportable (and scikit-learn), as on a machine without the extras:
+unimportable (and scikit-learn and Dask), as on a machine without the extras:
 
     PYTHONPATH=tests/plugins pytest -p no_frameworks ...
 
@@ -12,7 +12,7 @@ nothing there, not None.
 import importlib.abc
 import sys
 
-BLOCKED = ("torch", "jax", "jaxlib", "optax", "sklearn")
+BLOCKED = ("torch", "jax", "jaxlib", "optax", "sklearn", "dask", "distributed")
 
 
 class _Missing(importlib.abc.MetaPathFinder):
