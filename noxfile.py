@@ -26,7 +26,7 @@ def install(session, extras):
 def tests(session):
     """The whole suite (and every benchmark once, untimed), in parallel.
     Args go to pytest: nox -s tests -- -k seed -n 0"""
-    install(session, "torch,jax,sklearn,names,test,plot,progress")
+    install(session, "torch,jax,sklearn,names,test,plot,progress,dask")
     session.run(
         "pytest",
         # one worker per core; a configuration's backend pairs share a worker
@@ -51,7 +51,7 @@ def benchmarks(session):
     """Time manual against PyTorch and jax.jit, save .benchmarks/latest.json, print
     the ratio table and targets (benchmarks/report.py). Args go to pytest:
     nox -s benchmarks -- -k large. Run it on a quiet machine, without -n."""
-    install(session, "torch,jax,sklearn,names,test")
+    install(session, "torch,jax,sklearn,names,test,dask")
     Path(BENCHMARK_JSON).parent.mkdir(exist_ok=True)
     session.run(
         "pytest",
@@ -72,8 +72,8 @@ def demo(session):
     trained by the three side by side, then the digits CNN and the names LSTM and
     transformer likewise; then the seeds' own code checked as
     anyone's would be; then how often seed 000's loop learns XOR, over 10,000 starts
-    per learning rate (about 3 minutes). Args go to verify: nox -s demo -- --plot curves.png"""
-    install(session, "torch,jax,sklearn,names,plot,progress")
+    per learning rate, on a 2-worker Dask LocalCluster. Args go to verify: nox -s demo -- --plot curves.png"""
+    install(session, "torch,jax,sklearn,names,plot,progress,dask")
     session.run("backprop-by-hand", "verify", *session.posargs)
     session.run("backprop-by-hand", "verify", "--dataset", "all")
     session.run("backprop-by-hand", "verify", "--example", "names")
@@ -84,7 +84,8 @@ def demo(session):
     # seed 001's code is wrong (its dW1 drops sigma'(z2)): the check exits 1 and names the mistake
     session.run("backprop-by-hand", "check", "--example", "seed001", success_codes=[1])
     session.run("backprop-by-hand", "check", "--example", "seed000")
-    session.run("backprop-by-hand", "study", "xor")
+    # its two data sets are two chunks: one per worker
+    session.run("backprop-by-hand", "study", "xor", "--workers", "2")
 
 
 @nox.session

@@ -79,7 +79,7 @@ def rows(runs):
     pairs = {
         (size, dtype)
         for (op, size, dtype, _) in runs
-        if not op.startswith((ENSEMBLE, DATASET, LAYER, NAMES, MODEL))
+        if not op.startswith((ENSEMBLE, DATASET, LAYER, NAMES, MODEL, STUDY))
     }
     order = sorted(pairs, key=lambda p: (_size_rank(p[0]), p[0], p[1]))
     return [_row(runs, size, dtype) for size, dtype in order]
@@ -668,6 +668,88 @@ def _timed_section(layers, names, models, stat, markdown):
     return "\n\n".join(parts)
 
 
+STUDY = "study"
+STUDY_BACKENDS = ("in-process", "local-cluster-2")
+
+
+@dataclass
+class StudyRow:
+    """One study size: seconds per place, and what the places found (equal or not)."""
+
+    size: str
+    seconds: dict
+    info: dict
+    dtype: str = "float64"
+
+    @property
+    def speedup(self):
+        return _div(self.seconds.get("in-process"), self.seconds.get("local-cluster-2"))
+
+    @property
+    def identical(self):
+        found = [
+            (i.get("learned"), i.get("final_loss"))
+            for b, i in sorted(self.info.items())
+            if b in STUDY_BACKENDS
+        ]
+        return None if len(found) < 2 else found[0] == found[1]
+
+    @property
+    def overhead_share(self):
+        """Dask's cost per chunk over a chunk's own time, on the cluster."""
+        i = self.info.get("local-cluster-2", {})
+        per_chunk = _div(i.get("chunk_seconds"), i.get("chunks"))
+        return _div(i.get("overhead_per_chunk_seconds"), per_chunk)
+
+
+def study_rows(runs):
+    found = {}
+    for (kind, size, _dtype, backend), (seconds, info) in runs.items():
+        if kind == STUDY:
+            row = found.setdefault(size, StudyRow(size, {}, {}))
+            row.seconds[backend], row.info[backend] = seconds, info
+    return list(found.values())
+
+
+STUDY_TARGETS = (
+    Target(("xor-1e5",), "study on 2 workers: >= 1.8x the in-process throughput", "speedup", 1.8, True),
+    Target(("xor-1e5",), "study: Dask's cost per chunk <= 2% of a chunk", "overhead_share", 0.02, False),
+)
+
+
+def _study_section(table, markdown):
+    header = ["study", "in-process s", "2 workers s", "ns/net-step here", "speedup", "same numbers"]
+    header += ["chunks", "chunk s", "Dask per chunk ms", "share"]
+    body = []
+    for r in table:
+        cl = r.info.get("local-cluster-2", {})
+        steps = r.info.get("in-process", {}).get("net_steps")
+        per_chunk = _div(cl.get("chunk_seconds"), cl.get("chunks"))
+        overhead = cl.get("overhead_per_chunk_seconds")
+        body.append(
+            [r.size]
+            + [_num(r.seconds.get(b), 1) for b in STUDY_BACKENDS]
+            + [
+                _num(
+                    None
+                    if not steps or "in-process" not in r.seconds
+                    else r.seconds["in-process"] / steps * 1e9,
+                    0,
+                )
+            ]
+            + [_num(r.speedup), {None: "-", True: "yes", False: "NO"}[r.identical], _num(cl.get("chunks"), 0)]
+            + [_num(per_chunk, 3), _num(None if overhead is None else overhead * 1e3, 1)]
+            + ["-" if r.overhead_share is None else f"{100 * r.overhead_share:.2f}%"]
+        )
+    grid = _markdown_grid(header, body) if markdown else _text_grid(header, body)
+    legend = (
+        "study_cluster.run in this process and on a 2-worker Dask LocalCluster (its start-up included);"
+        " same numbers: every row's learned count and loss quantiles equal.\nDask per chunk: (wall x"
+        " workers - time inside the chunks) / chunks, from when the cluster is up; share: of a chunk's time."
+    )
+    return f"{grid}\n\n{_legend(legend, markdown)}"
+
+
 def _ns(seconds):
     return "-" if seconds is None else _num(seconds * 1e9, 1)
 
@@ -680,7 +762,8 @@ def render(path, markdown=False, stat="min"):
     costs = ufunc_rows(runs)
     data_table = dataset_rows(runs)
     layers, names, models = timed_rows(runs, LAYER), timed_rows(runs, NAMES), timed_rows(runs, MODEL)
-    if not (table or ens_table or costs or data_table or layers or names or models):
+    studies = study_rows(runs)
+    if not (table or ens_table or costs or data_table or layers or names or models or studies):
         return f"{path}: no benchmarks from benchmarks/ in it (were they run with --benchmark-disable?)"
     results = (
         target_results(table)
@@ -689,6 +772,7 @@ def render(path, markdown=False, stat="min"):
         + target_results(layers, LAYER_TARGETS)
         + target_results(names, NAMES_TARGETS)
         + target_results(models, MODEL_TARGETS)
+        + target_results(studies, STUDY_TARGETS)
     )
     counts = {s: sum(r[0] == s for r in results) for s in ("PASS", "MISS", "n/a")}
     summary = f"{counts['PASS']} pass, {counts['MISS']} miss, {counts['n/a']} not measured"
@@ -701,6 +785,8 @@ def render(path, markdown=False, stat="min"):
         sections.append(_dataset_section(data_table, stat, markdown))
     if layers or names or models:
         sections.append(_timed_section(layers, names, models, stat, markdown))
+    if studies:
+        sections.append(_study_section(studies, markdown))
     busy = others_share(data)
     if busy is not None and busy > BUSY:
         sections.append(

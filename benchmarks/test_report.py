@@ -152,3 +152,47 @@ def test_layers_and_the_names_step_get_their_table_and_targets(tmp_path):
     text = report.render(path)
     assert "MISS  Linear large" in text and "PASS  Tanh large" in text
     assert "PASS  makemore" in text and "names step manual/torch <= 0.6" in text
+
+
+def test_the_study_section_reads_speedup_sameness_and_dask_cost(tmp_path):
+    same = dict(learned=[3, 4], final_loss=[[0.1], [0.2]], net_steps=10**9, chunks=10)
+    runs = [
+        bench("study", "xor-1e5", "float64", "in-process", 100.0, **same, chunk_seconds=99.0),
+        bench(
+            "study",
+            "xor-1e5",
+            "float64",
+            "local-cluster-2",
+            50.0,
+            **same,
+            chunk_seconds=98.0,
+            overhead_per_chunk_seconds=0.05,
+        ),
+        bench(
+            "study", "overhead", "float64", "in-process", 4.0, learned=[1], final_loss=[[1.0]], net_steps=4e6
+        ),
+        bench(
+            "study",
+            "overhead",
+            "float64",
+            "local-cluster-2",
+            3.0,
+            learned=[2],
+            final_loss=[[1.0]],
+            chunks=200,
+            chunk_seconds=2.0,
+            overhead_per_chunk_seconds=0.01,
+        ),
+    ]
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps({"benchmarks": runs}))
+    big, small = report.study_rows(report.load(path))
+    assert (big.speedup, big.identical, small.identical) == (2.0, True, False)
+    assert big.overhead_share == pytest.approx(0.05 / 9.8)
+    results = {
+        t.text: status for status, size, _, t, _ in report.target_results([big, small], report.STUDY_TARGETS)
+    }
+    assert set(results.values()) == {"PASS"} and len(results) == 2
+    text = report.render(path)
+    assert report.rows(report.load(path)) == []  # not in the operations' table
+    assert " NO " in text and "100 " in text  # ns per net-step: 100 s / 1e9

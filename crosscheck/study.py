@@ -439,8 +439,8 @@ class StudyRow:
 @dataclass
 class Curves:
     """Loss quantiles over the epochs for one cell: ``epochs`` ``(checks,)``, ``losses``
-    ``(checks, learning rates, len(QUANTILES))``, read off the merged histograms (each
-    quantile is its bin's geometric middle: 0.05 in log10)."""
+    ``(checks, learning rates, len(QUANTILES))``, read off the merged histograms (within
+    one bin, 0.05 in log10, of the exact quantile)."""
 
     data: str
     init: str
@@ -501,13 +501,25 @@ def merge(definition, results):
 
 
 def _quantiles(counts):
-    """``QUANTILES`` of each histogram of ``counts`` ``(..., bins)``: the geometric middle of the
-    bin that holds it (0 below the first edge, inf above the last)."""
-    middles = np.concatenate([[0.0], np.sqrt(CURVE_EDGES[:-1] * CURVE_EDGES[1:]), [np.inf]])
+    """``QUANTILES`` of each histogram of ``counts`` ``(..., bins)``, interpolated in log10 within
+    the bin that holds each (so within one bin, 0.05 in log10, of the exact quantile); 0 below
+    the first edge, inf above the last."""
     cum = np.cumsum(counts, axis=-1)
-    targets = np.array(QUANTILES) * cum[..., -1:]
-    bins = np.stack([(cum < t[..., None]).sum(axis=-1) for t in np.moveaxis(targets, -1, 0)], axis=-1)
-    return middles[np.minimum(bins, len(middles) - 1)]
+    out = np.empty(counts.shape[:-1] + (len(QUANTILES),))
+    for idx in np.ndindex(counts.shape[:-1]):
+        c, k = cum[idx], counts[idx]
+        for qi, q in enumerate(QUANTILES):
+            target = q * c[-1]
+            b = int(
+                np.searchsorted(c, target, side="left")
+            )  # the first bin whose cumulative count reaches it
+            if b == 0 or b == len(c) - 1:
+                out[idx + (qi,)] = 0.0 if b == 0 else np.inf
+                continue
+            within = (target - c[b - 1]) / k[b]
+            lo, hi = CURVE_EDGES[b - 1], CURVE_EDGES[b]
+            out[idx + (qi,)] = lo * (hi / lo) ** within
+    return out
 
 
 def xor_study(

@@ -104,14 +104,17 @@ class Store:
 
     def save(self, result):
         index = int(result["chunk"][0])
-        _atomic(self.path / f"chunk-{index:05d}.npz", lambda f: np.savez(f, **result))
+        _atomic(self.path / f"chunk-{index:05d}.npz", lambda f: np.savez_compressed(f, **result))
 
 
 def _atomic(path, write):
     """``write(file)`` to a temporary file beside ``path``, then renamed onto it: a reader sees
     the whole file or none."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
     try:
+        os.chmod(tmp, 0o666 & ~umask)  # as open() would make it, not mkstemp's owner-only
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()

@@ -32,6 +32,14 @@ settings.register_profile("thorough", parent=settings.get_profile("default"), ma
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
+def compiled_examples(n):
+    """How many examples a drawn test gets whose every example compiles JAX anew (its own
+    shapes, 0.15-0.8 s each): ``n`` in the default run, the profile's own count in any other
+    (``nox -s thorough``: 3,000). The fixed cases beside each such test hold the planted
+    mistakes' catches (tests/test_mutants.py); the drawn shapes hunt for edges."""
+    return n if os.environ.get("HYPOTHESIS_PROFILE", "default") == "default" else settings().max_examples
+
+
 def require(*names):
     """Skip (or, under BACKPROP_REQUIRE_FRAMEWORKS=1, fail) when a framework backend is missing."""
     for name in names:

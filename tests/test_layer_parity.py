@@ -18,7 +18,7 @@ import manual
 from crosscheck import layer_compare as lc
 from crosscheck import rounding
 
-from conftest import require
+from conftest import compiled_examples, require
 
 DETECT = {np.float64: 1e-6, np.float32: 1e-3}
 RNG = np.random.default_rng
@@ -320,6 +320,7 @@ SHAPES = st.tuples(st.integers(2, 9), st.integers(1, 6))
     seed=st.integers(0, 2**16),
     kind=st.sampled_from(["Linear", "BatchNorm1d", "LayerNorm", "Softmax", "GELU", "Embedding"]),
 )
+@settings(max_examples=compiled_examples(15))
 def test_drawn_shapes_agree_with_both_frameworks(shape, seed, kind):
     require("torch", "jax")
     batch, width = shape
@@ -366,6 +367,7 @@ def convolutions(draw):
 
 
 @given(conv=convolutions(), seed=st.integers(0, 2**16), dtype_name=st.sampled_from(list(DTYPES)))
+@settings(max_examples=compiled_examples(12))
 def test_drawn_convolutions_agree_with_both_frameworks(conv, seed, dtype_name):
     require("torch", "jax")
     layer, shape = conv
@@ -390,6 +392,7 @@ def test_drawn_convolutions_agree_with_both_frameworks(conv, seed, dtype_name):
     kind=st.sampled_from(["MaxPool2d", "AvgPool2d"]),
     seed=st.integers(0, 2**16),
 )
+@settings(max_examples=compiled_examples(12))
 def test_drawn_pooling_geometries_agree_with_both_frameworks(data, kind, seed):
     """Kernel, stride and padding per axis (padding 0 included, where a ``p:-p`` slice would be
     empty; stride 1 with a 3×3 window; sizes that leave a remainder), both dtypes."""
@@ -488,6 +491,7 @@ def test_tied_maxima_in_overlapping_windows_add_up_where_they_are_routed(dtype_n
     kind=st.sampled_from(["RNN", "RNN-relu", "LSTM"]),
     states=st.integers(0, 2),
 )
+@settings(max_examples=compiled_examples(12))
 def test_drawn_sequence_shapes_agree_with_both_frameworks(shape, seed, kind, states):
     """(N, T, in, H) drawn, T = 1 and one sample included; x alone, (x, h0) or (x, h0, c0)."""
     require("torch", "jax")
@@ -517,8 +521,7 @@ def test_drawn_sequence_shapes_agree_with_both_frameworks(shape, seed, kind, sta
     kind=st.sampled_from(["ScaledDotProductAttention", "MultiheadAttention", "Residual"]),
     seed=st.integers(0, 2**16),
 )
-# every drawn shape costs an XLA compile (~0.8 s): half the default profile's examples
-@settings(max_examples=max(1, settings.default.max_examples // 2))
+@settings(max_examples=compiled_examples(8))  # ~0.8 s of XLA compile each
 def test_drawn_attention_shapes_agree_with_both_frameworks(
     n, steps, heads, head_dim, causal, padded, kind, seed
 ):

@@ -13,7 +13,7 @@ import manual
 from crosscheck import backends
 from crosscheck.testing import assert_grads_close
 
-from conftest import require
+from conftest import compiled_examples, require
 
 ACTS = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
 LOSS_OUTPUTS = [("mse", None), ("mse", "softmax"), ("bce", "sigmoid"), ("cross_entropy", "softmax")]
@@ -81,9 +81,8 @@ def margin(net):
 TINY32 = float(np.finfo(np.float32).tiny)
 
 
-# an example against both frameworks compiles JAX anew (its own shapes, ~0.15 s): a default
-# run takes 15 of them, a profile of its own (HYPOTHESIS_PROFILE=thorough: 3,000) its count
-FRAMEWORK_EXAMPLES = 15 if settings().max_examples == 40 else settings().max_examples
+# an example against both frameworks compiles JAX anew (its own shapes, ~0.15 s)
+FRAMEWORK_EXAMPLES = compiled_examples(15)
 
 
 def found_subnormal_products():

@@ -150,8 +150,8 @@ def test_the_numbers_do_not_depend_on_how_the_starts_are_cut(net, monkeypatch):
 
 
 def test_the_merged_curves_are_quantiles_of_the_losses():
-    """The loss bands read off the chunks' histograms: within half a bin (0.025 in log10)
-    of the exact quantiles of every start's loss at that epoch."""
+    """The loss bands read off the chunks' histograms: within one bin (0.05 in log10) of the
+    exact quantiles of every start's loss at that epoch."""
     d = study.define(data=["xor"], lrs=(2.0,), nets=40, epochs=400, check_every=5, chunk=9)
     result = study_cluster.run(d)
     ens = manual.Ensemble([2, 2, 1], seeds=range(40))
@@ -162,7 +162,7 @@ def test_the_merged_curves_are_quantiles_of_the_losses():
         if epoch in at:
             exact = np.quantile(losses, study.QUANTILES, method="inverted_cdf")
             got = result.curves[0].losses[at[epoch], 0]
-            assert np.abs(np.log10(got) - np.log10(exact)).max() <= 0.025 + 1e-12, (epoch, got, exact)
+            assert np.abs(np.log10(got) - np.log10(exact)).max() <= 0.05 + 1e-12, (epoch, got, exact)
     assert len(set(result.curves[0].losses[:, 0, 0])) > 10  # the 5% quantile moves
 
 
@@ -219,31 +219,34 @@ def test_a_worker_killed_mid_run_changes_nothing(tmp_path, undisturbed):
     require_dask()
     import logging
 
-    from distributed import Client, LocalCluster
+    from distributed import LocalCluster
 
     killed = {}
+    # the cluster's own objects, not a second Client: two clients in one process can bind a
+    # future to the other's event loop
     with LocalCluster(
         n_workers=2, threads_per_worker=1, dashboard_address=":0", silence_logs=logging.ERROR
     ) as c:
-        with Client(c) as client:
-            pids = client.run(os.getpid)
+        pids = {n.worker_address: n.pid for n in c.workers.values()}
 
-            def kill_one(chunk, result):
-                if killed:
-                    return
-                busy = {w: keys for w, keys in client.processing().items() if keys}
-                worker = sorted(busy)[0]
-                killed.update(worker=worker, keys=list(busy[worker]))
-                os.kill(pids[worker], signal.SIGKILL)
+        def kill_one(chunk, result):
+            if killed:
+                return
+            busy = {
+                a: [t.key for t in ws.processing] for a, ws in c.scheduler.workers.items() if ws.processing
+            }
+            worker = sorted(busy)[0]
+            killed.update(worker=worker, keys=busy[worker])
+            os.kill(pids[worker], signal.SIGKILL)
 
-            seen = []
-            result = study_cluster.run(
-                study.define(**SMALL),
-                scheduler=c.scheduler_address,
-                out=tmp_path / "run",
-                on_chunk=lambda chunk, r: (seen.append(chunk[0]), kill_one(chunk, r)),
-            )
-            assert set(client.run(os.getpid).values()) != set(pids.values())  # a new worker took its place
+        seen = []
+        result = study_cluster.run(
+            study.define(**SMALL),
+            scheduler=c.scheduler_address,
+            out=tmp_path / "run",
+            on_chunk=lambda chunk, r: (seen.append(chunk[0]), kill_one(chunk, r)),
+        )
+        assert {n.pid for n in c.workers.values()} != set(pids.values())  # a new worker took its place
     assert killed["keys"]  # it was training a chunk when it died
     assert sorted(seen) == list(range(6)) and len(list((tmp_path / "run").glob("chunk-*.npz"))) == 6
     assert numbers(result) == numbers(undisturbed)
