@@ -42,6 +42,9 @@ from .tolerances import tolerance
 FD = "finite differences"
 EPS64 = float(np.finfo(np.float64).eps)
 KEPT_SIGMAS = 5  # a mask's kept fraction further than this from p (binomial) is not p's
+# the drawn upstream gradient's stream: ``default_rng([DOUT_STREAM, seed])``, which no user's
+# ``default_rng(s)`` reproduces (a dout equal to x makes affine's dw = xᵀx symmetric, dwᵀ unseen)
+DOUT_STREAM = 0x5EED_D0D7
 
 
 class LayerCallError(ValueError):
@@ -195,7 +198,7 @@ def check_layer(
             ]
             return report
         if dout is None:
-            dout = np.random.default_rng(seed + 1).standard_normal(expected).astype(dtype)
+            dout = np.random.default_rng([DOUT_STREAM, seed]).standard_normal(expected).astype(dtype)
         dout = np.stack(dout) if isinstance(dout, (tuple, list)) else np.asarray(dout)
         if dout.shape != expected:
             raise ValueError(f"dout: expected shape {expected} (the forward's output), got {dout.shape}")
@@ -217,6 +220,7 @@ def check_layer(
     with np.errstate(all="ignore"):
         report.rows = _kinks(_rows(mine, truths, dtype, dout64), report.notes)
         report.notes += _exact_notes(report.rows)
+        report.notes += _symmetric_notes(truths.engine, k)
         quantities = _quantities(k, mine, mine_dtypes, truths, dtype)
         user = {n: np.asarray(v, np.float64) for n, v in mine.items()}
         a64 = tuple(
@@ -541,6 +545,24 @@ def _exact_notes(rows):
             f"entries' (over an allowance of 0 it has no number), '{_EXACT[r.exact_zero].strip()}' where "
             "those pass"
         )
+    return notes
+
+
+def _symmetric_notes(engine, k):
+    """A sentence per gradient whose truth is its own transpose over its last two axes (affine's dw
+    = xᵀx for dout = x): a transposed one gives the same values, so the check cannot see it."""
+    notes = []
+    for n in k.grads:
+        t = np.asarray(engine.get(n, ()), np.float64)
+        if t.ndim < 2 or t.shape[-1] != t.shape[-2] or t.shape[-1] < 2:
+            continue
+        top = float(np.max(np.abs(t), initial=0.0))
+        if np.allclose(t, np.swapaxes(t, -1, -2), rtol=1e-9, atol=1e-12 * top):
+            notes.append(
+                f"{n}: its true value is symmetric on these inputs ({n}ᵀ = {n}), so a transposed {n} gives "
+                "the same values and this check cannot see one (an upstream gradient equal to an input "
+                "does this: leave dout out and the check draws one)"
+            )
     return notes
 
 
