@@ -415,7 +415,7 @@ def check_command(args, out):
 
 def check_layer_command(args, out):
     """``check FILE.py:NAME --kind KIND``: a CS231n layer (crosscheck.layer_check)."""
-    given = _flags_given(args, [k for k in LAYER_CLASHES if k != "seed"])
+    given = _flags_given(args, [k for k in LAYER_CLASHES if k not in ("seed", "dtype")])
     if given:
         raise UsageError(f"--kind checks one layer on inputs it draws: drop {', '.join(given)}")
     if not args.target:
@@ -426,6 +426,8 @@ def check_layer_command(args, out):
         if "gate_order" not in layer_kinds.kind_of(args.kind).options:
             raise UsageError(f"--gate-order goes with --kind lstm or lstm_step, not {args.kind}")
         options["gate_order"] = args.gate_order
+    if args.dtype is not None:
+        options["dtype"] = args.dtype  # the drawn inputs'
     seed = 0 if args.seed is None else args.seed
     report = layer_check.check_file(args.target, args.kind, args.forward, args.timeout, seed=seed, **options)
     _print(args, out, report)

@@ -145,10 +145,12 @@ def check_layer(
     timeout=usercode.DEFAULT_TIMEOUT,
     seed=0,
     name=None,
+    dtype=None,
     **config,
 ):
     """Run the user's ``forward`` and ``backward`` (None for a loss, whose one function returns
-    ``(loss, dx)``) and every truth on the same inputs; return a ``LayerReport``."""
+    ``(loss, dx)``) and every truth on the same inputs; return a ``LayerReport``. ``dtype``
+    (float32 or float64, default float64): the drawn inputs' (given inputs carry their own)."""
     k = kind_of(kind)
     usercode.check_timeout(timeout)
     fwd = usercode.as_user_function(forward, name)
@@ -158,8 +160,8 @@ def check_layer(
         bwd = None
     else:
         bwd = usercode.as_user_function(backward)
-    arrays, param, drawn, options = _inputs(k, inputs, config, seed)
-    dtype = _dtype(k, arrays)
+    arrays, param, drawn, options = _inputs(k, inputs, config, seed, _wanted(dtype))
+    dtype = _dtype(k, arrays, None if drawn else _wanted(dtype))
     setting = {**(param or {}), **options}  # what the truth and the catalogue read
     if k.check is not None:
         k.check(arrays, setting)
@@ -238,7 +240,7 @@ def check_layer(
             values = m.values(base)
             if values is not None:
                 candidates.append(Candidate(m.key, k.name, m.text, values))
-        report.diagnosis = diagnose(quantities, candidates, dtype)
+        report.diagnosis = diagnose(quantities, candidates, dtype, subject="layer")
     if k.name == "dropout" and (param or {}).get("mode", "train") == "train":
         _kept_fraction(report, case.mask, float(param["p"]))
     report.notes += _notes(report, calls)
@@ -306,7 +308,19 @@ def forward_name(backward):
 # ------------------------------------------------------------------ inputs and the user's calls
 
 
-def _inputs(k, inputs, config, seed):
+def _wanted(dtype):
+    if dtype is None:
+        return None
+    try:
+        d = np.dtype(dtype)
+    except TypeError:
+        d = None
+    if d not in (np.float32, np.float64):
+        raise ValueError(f"dtype: expected float32 or float64, got {getattr(d, 'name', dtype)}")
+    return d
+
+
+def _inputs(k, inputs, config, seed, dtype=None):
     """``(arrays, param, drawn, options)``: the forward's arrays (None for an optional one left
     out), its config dict (a copy) and the kind's keywords (``Kind.options``)."""
     n = len(k.arrays)
@@ -334,13 +348,18 @@ def _inputs(k, inputs, config, seed):
     if inputs:
         arrays = tuple(None if a is None else np.array(a) for a in inputs[:n])
         return arrays, param, False, options
-    return k.draw(np.random.default_rng(seed), np.float64), param, True, options
+    return k.draw(np.random.default_rng(seed), dtype or np.float64), param, True, options
 
 
-def _dtype(k, arrays):
+def _dtype(k, arrays, wanted=None):
     floats = [a.dtype for a in arrays if a is not None and a.dtype.kind == "f"]
     if not floats or any(d not in (np.float32, np.float64) for d in floats):
         raise TypeError(f"{k.name}: expected float32 or float64 arrays, got {[str(a.dtype) for a in arrays]}")
+    if wanted is not None and any(d != wanted for d in floats):
+        raise TypeError(
+            f"dtype={wanted.name} draws the inputs in {wanted.name}; yours are {floats[0].name}: pass them "
+            f"as {wanted.name} (x.astype(np.{wanted.name})), or leave the inputs out"
+        )
     return np.dtype(floats[0])
 
 
