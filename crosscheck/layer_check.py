@@ -493,6 +493,14 @@ def _shape_hint(v, truth):
         return " (its values are right: reshape it to the input's shape, e.g. dx.reshape(x.shape))"
     if v.ndim == 2 and v.T.shape == t.shape and np.allclose(v.T, t, rtol=1e-6, atol=1e-12):
         return " (its values are right, transposed)"
+    flat = t.reshape(len(t), -1) if t.ndim > 2 else None
+    if flat is not None and v.ndim == 2 and v.shape == flat.T.shape:
+        if np.allclose(v.T, flat, rtol=1e-6, atol=1e-12):
+            return (
+                " (its values are right, transposed and flattened: transpose it back and reshape it "
+                "to the input's shape)"
+            )
+        return " (the shape of the input flattened and transposed: transposed and flattened?)"
     if v.ndim < t.ndim or v.size < t.size:
         return " (summed over the wrong axis?)"
     return ""

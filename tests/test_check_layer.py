@@ -553,6 +553,17 @@ def test_a_transposed_dw_is_said():
     assert "(its values are right, transposed)" in report.text()
 
 
+def test_a_transposed_and_flattened_dx_is_said_so():
+    # dx = w @ dout.T: (D, N) = (6, 5) for x (5, 2, 3), its values right once transposed and reshaped
+    def backward(dout, cache):
+        dx, dw, db = student.affine_backward(dout, cache)
+        return dx.reshape(len(dx), -1).T, dw, db
+
+    text = check_layer(student.affine_forward, backward, "affine").text()
+    assert "your dx has shape (6, 5); it should have (5, 2, 3)" in text
+    assert "transposed and flattened" in text and "summed over the wrong axis" not in text, text
+
+
 def test_nan_is_named_not_diagnosed():
     def backward(dout, cache):
         dx, dgamma, dbeta = student.batchnorm_backward(dout, cache)
