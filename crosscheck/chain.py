@@ -259,6 +259,12 @@ def _torch_run(fwd, style, inputs, timeout, calls):
         try:
             result = _returned(_call(fwd, args, leaves, timeout, calls), fwd.name)
         except UserCodeError as err:
+            if style == "xp" and err.kind == "raised" and _fails_with_numpy(fwd, inputs, timeout, calls):
+                raise UserCodeError(
+                    f"{err} (with xp = numpy as well: the mistake is in your forward, not in the namespace)",
+                    kind=err.kind,
+                    user_traceback=err.user_traceback,
+                ) from None
             raise _portable(err, style, "torch") from None
     tensors = {k: t for k, t in leaves.items() if t.requires_grad}
     for k, v in result.items():
@@ -301,6 +307,16 @@ def _call(fwd, args, kwargs, timeout, calls):
         return fwd.fn(*args, **kwargs)
 
     return usercode.call(usercode.UserFunction(run, fwd.name, fwd.folder), (), timeout, calls, fwd.name)
+
+
+def _fails_with_numpy(fwd, inputs, timeout, calls):
+    """Whether the xp forward raises with xp = numpy too (then its error is its own, no namespace's)."""
+    arrays = {k: np.array(_plain(v)) for k, v in inputs.items()}
+    try:
+        _call(fwd, (np,), arrays, timeout, calls)
+    except UserCodeError as err:
+        return err.kind == "raised"
+    return False
 
 
 def _portable(err, style, namespace):

@@ -188,6 +188,18 @@ def test_an_xp_forward_that_uses_numpy_itself_is_told_so(inputs):
         check_chain(numpy_inside, {}, inputs)
 
 
+def test_an_xp_forward_that_fails_under_numpy_too_is_not_blamed_on_the_namespace(inputs):
+    def typo(xp, **kw):
+        out = mc.forward(xp, **kw)
+        out["h"] = xp.tanh(hpreact)  # noqa: F821 -- the typo: a name never defined
+        return out
+
+    with pytest.raises(UserCodeError, match="raised NameError") as err:
+        check_chain(typo, {}, inputs)
+    assert "with xp = torch" not in str(err.value) and "xp's functions" not in str(err.value)
+    assert "with xp = numpy as well" in str(err.value)
+
+
 def test_an_unexplained_difference_is_said_so(inputs):
     grads = mc.grads(inputs)
     grads["dh"] = grads["dh"] + 0.01 * np.random.default_rng(1).standard_normal(grads["dh"].shape)
