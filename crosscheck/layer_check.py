@@ -729,7 +729,7 @@ def _render(r):
                 )
             yield f"    {n:<7} " + "".join(cells).rstrip()
     if r.ok:
-        yield f"  your {r.kind} agrees with {' and '.join(r.truths)}"
+        yield f"  {_agrees(r)}"
     else:
         for line in r.findings:
             yield f"  {line}"
@@ -738,6 +738,15 @@ def _render(r):
     for k in r.missing:
         extra = backends.EXTRAS[k]
         yield f"  ({k} is not installed: pip install 'backprop-by-hand[{extra}]' to compare with it)"
+
+
+def _agrees(r):
+    """The headline of a report that passes: the truths whose every row is PASS (a NOTE's, central
+    differences at a kink, not claimed)."""
+    noted = [t for t in r.truths if any(x.truth == t and x.verdict == "NOTE" for x in r.rows)]
+    agreed = [t for t in r.truths if t not in noted]
+    line = f"your {r.kind} agrees with {' and '.join(agreed)}"
+    return line + (f" ({' and '.join(noted)}: see the note)" if noted else "")
 
 
 _EXACT = {True: "exact 0", False: "  exact"}
@@ -773,7 +782,7 @@ def _html(r):
                 + f"<td style='color:{colour}'><b>{row.verdict}</b></td>"
             )
         body.append(f"<tr><td><code>{e(n)}</code></td>{''.join(cells)}</tr>")
-    lines = r.findings or [f"your {r.kind} agrees with {' and '.join(r.truths)}"]
+    lines = r.findings or [_agrees(r)]
     notes = "".join(f"<li>note: {e(n)}</li>" for n in r.notes)
     return (
         f"<div><p><b>check_layer</b>: <code>{e(r.name)}</code>: {e(_describe(r))}</p>"

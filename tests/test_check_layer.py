@@ -235,6 +235,9 @@ def test_a_relu_kink_in_the_users_inputs_is_noted_not_failed():
     assert report.ok, report.text()
     assert [r.verdict for r in report.rows if r.truth == "finite differences"] == ["NOTE"]
     assert "kink" in report.text()
+    # the headline claims no agreement with finite differences, whose column reads NOTE
+    headline = next(x for x in report.text().splitlines() if "your relu agrees" in x)
+    assert headline.strip() == "your relu agrees with torch and jax (finite differences: see the note)"
 
 
 def test_dropout_inputs_with_zeros_are_refused():
