@@ -392,6 +392,11 @@ LAYER_CLASHES = (*EXAMPLE_CLASHES, "example", "training", "lr", "steps", "plot")
 
 
 def check_command(args, out):
+    with usercode.timeout_named("--timeout SECONDS"):
+        return _check_command(args, out)
+
+
+def _check_command(args, out):
     if args.kind is not None:
         return check_layer_command(args, out)
     if args.forward is not None:

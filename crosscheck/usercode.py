@@ -45,6 +45,7 @@ HARNESS = Path(__file__).resolve().parent
 # set by the command line, which owns the process: the user's output is redirected at the file
 # descriptor, and code that swallows every stop ends the process. A library caller keeps both.
 WHOLE_PROCESS = False
+TIMEOUT_HOW = "timeout=SECONDS"  # how the time limit is changed: the keyword, the CLI's --timeout (by_flag)
 _STATUS_FD = None  # in_child's child: the pipe its exit status goes to (said before it ends itself)
 
 
@@ -163,7 +164,7 @@ def _guarded(folder, timeout, calls, what):
             except _TimeUp:
                 raise UserCodeError(
                     f"{what} did not return within {timeout:g} s (the time limit per call; "
-                    "--timeout SECONDS to change it)",
+                    f"{TIMEOUT_HOW} to change it)",
                     kind="timed out",
                 ) from None
             except SystemExit as err:
@@ -204,6 +205,17 @@ def _stdout_to_stderr():
         sys.stderr.flush()
         os.dup2(saved, 1)
         os.close(saved)
+
+
+@contextlib.contextmanager
+def timeout_named(how):
+    """Within it, a time limit's message says ``how`` changes it (the command line: "--timeout SECONDS")."""
+    global TIMEOUT_HOW
+    saved, TIMEOUT_HOW = TIMEOUT_HOW, how
+    try:
+        yield
+    finally:
+        TIMEOUT_HOW = saved
 
 
 @contextlib.contextmanager
