@@ -458,6 +458,17 @@ def _seed_job(args):
     return check_job.of_seed(code, args.lr, args.steps)
 
 
+def _kind_hint(target):
+    """A name in CS231n's idiom (``batchnorm_backward``, ``softmax_loss``): it is probably a layer."""
+    name = target.rpartition(":")[2]
+    stem = name.partition("_backward")[0] if layer_check.forward_name(name) else name
+    if stem in layer_kinds.KINDS:
+        return f" (a CS231n layer? --kind {stem})"
+    if layer_check.forward_name(name):
+        return f" (a CS231n layer? --kind KIND, one of {', '.join(layer_kinds.KINDS)})"
+    return ""
+
+
 def _file_job(args):
     """``FILE.py:FUNCTION``: the user's function, on the net, data and layout the flags give."""
     if not args.target:
@@ -467,7 +478,10 @@ def _file_job(args):
     except LayoutError as err:
         raise UsageError(f"--layout: {err}") from None
     if args.sizes is None and args.weights is None:
-        raise UsageError("your function needs a net: --sizes (with --seed or --weights), or --weights FILE")
+        raise UsageError(
+            "your function needs a net: --sizes (with --seed or --weights), or --weights FILE"
+            + _kind_hint(args.target)
+        )
     if not args.training and (args.lr is not None or args.steps is not None):
         raise UsageError("--lr and --steps go with --training")
     net = user_net(args)

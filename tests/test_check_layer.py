@@ -941,6 +941,16 @@ def test_cli_checks_a_layer_in_float32_with_dtype(layers_py, capsys):
     assert "(drawn), float32" in out
 
 
+def test_cli_a_layer_without_kind_is_hinted_the_kind(layers_py, capsys):
+    code, _, err = run(["check", f"{layers_py}:batchnorm_backward"], capsys)
+    assert code == 2 and "your function needs a net" in err
+    assert "a CS231n layer? --kind batchnorm" in err, err
+    code, _, err = run(["check", f"{layers_py}:softmax_loss"], capsys)
+    assert code == 2 and "--kind softmax_loss" in err, err
+    code, _, err = run(["check", f"{layers_py}:relu_forward"], capsys)  # no layer's backward by its name
+    assert code == 2 and "--kind" not in err, err
+
+
 def test_cli_a_mistake_exits_1_and_names_it(layers_py, capsys):
     args = ["check", f"{layers_py}:batchnorm_backward_swapped", "--kind", "batchnorm"]
     code, out, err = run(args + ["--forward", "batchnorm_forward", "--json"], capsys)
