@@ -259,6 +259,12 @@ def _torch_run(fwd, style, inputs, timeout, calls):
         try:
             result = _returned(_call(fwd, args, leaves, timeout, calls), fwd.name)
         except UserCodeError as err:
+            if style == "xp" and err.kind == "raised" and _fails_with_numpy(fwd, inputs, timeout, calls):
+                raise UserCodeError(
+                    f"{err} (with xp = numpy as well: the mistake is in your forward, not in the namespace)",
+                    kind=err.kind,
+                    user_traceback=err.user_traceback,
+                ) from None
             raise _portable(err, style, "torch") from None
     tensors = {k: t for k, t in leaves.items() if t.requires_grad}
     for k, v in result.items():
@@ -301,6 +307,16 @@ def _call(fwd, args, kwargs, timeout, calls):
         return fwd.fn(*args, **kwargs)
 
     return usercode.call(usercode.UserFunction(run, fwd.name, fwd.folder), (), timeout, calls, fwd.name)
+
+
+def _fails_with_numpy(fwd, inputs, timeout, calls):
+    """Whether the xp forward raises with xp = numpy too (then its error is its own, no namespace's)."""
+    arrays = {k: np.array(_plain(v)) for k, v in inputs.items()}
+    try:
+        _call(fwd, (np,), arrays, timeout, calls)
+    except UserCodeError as err:
+        return err.kind == "raised"
+    return False
 
 
 def _portable(err, style, namespace):
@@ -563,20 +579,48 @@ def _compare(report, user, truths, allowed, values, partials, dtype):
         else ": the mistake is in the step that makes it from the loss"
     )
     report.findings.append(head)
-    later = [r.name for r in bad[1:]]
-    if later:
+    wrong = {r.name for r in bad}
+    # a later wrong gradient follows from a wrong one when some gradient it is made from (a consumer's)
+    # is wrong or not given; made from right ones alone, it is a mistake of its own
+    own = [
+        r.name
+        for r in bad[1:]
+        if report.consumers.get(r.name)
+        and all(j in user and j not in wrong for j in report.consumers[r.name])
+    ]
+    follows = [r.name for r in bad[1:] if r.name not in own]
+    if follows:
         report.findings.append(
-            f"{_some(later)} before it {'is' if len(later) == 1 else 'are'} wrong too, as what follows "
-            "from it would be"
+            f"{_some(follows)} before it {'is' if len(follows) == 1 else 'are'} wrong too, as what follows "
+            f"from {'it' if not own else 'a wrong gradient'} would be"
         )
-    mine, mine_dtype = user[k]
+    right = set(after) | {r.name for r in report.rows if r.ok}
+    lines, keys, report.diagnosis = _step(k, user, truths, allowed, values, partials, dtype, report, right)
+    report.findings += lines
+    report.explained_by = keys
+    for j in own:
+        made = report.consumers[j]
+        report.findings.append(
+            f"d{j} is wrong too, and not as a consequence: the gradient{'s' if len(made) > 1 else ''} it "
+            f"is made from ({' and '.join(f'd{c}' for c in made)}) {'are' if len(made) > 1 else 'is'} "
+            f"right — a second mistake, in the step that makes d{j}"
+        )
+        lines, keys, _ = _step(j, user, truths, allowed, values, partials, dtype, report, right)
+        report.findings += lines
+        report.explained_by += keys
+
+
+def _step(k, user, truths, allowed, values, partials, dtype, report, right):
+    """``(lines, keys, diagnosis)`` for the step that makes d{k}, made from right gradients."""
+    first = next(iter(truths))
+    mine, _ = user[k]
     truth = truths[first][k]
     if mine.shape != truth.shape:
-        report.findings.append(_shape_finding(k, mine, truth))
-        return
+        line, explained = _shape_finding(k, mine, truth)
+        return [line], ["broadcast-not-summed"] if explained else [], None
     # the step that makes dk combines its consumers' gradients: those given are the ones the joint
     # rule holds the mistake to (they are right, and no candidate changes them)
-    used = [j for j in report.consumers.get(k, []) if j in after]
+    used = [j for j in report.consumers.get(k, []) if j in right and j in user]
     quantities = [
         Quantity(
             n, f"d{n}", user[n][0], truths[first][n], allowed[n] / tolerance("parity", dtype).rtol, user[n][1]
@@ -585,9 +629,7 @@ def _compare(report, user, truths, allowed, values, partials, dtype):
     ]
     candidates = _candidates(k, truth, values, partials, report.consumers.get(k, []))
     d = diagnose(quantities, candidates, dtype)
-    report.diagnosis = d
-    report.findings += d.lines
-    report.explained_by = [c.key for c in d.explained_by]
+    return list(d.lines), [c.key for c in d.explained_by], d
 
 
 def _bits(name):
@@ -606,7 +648,8 @@ def _some(names):
 
 
 def _shape_finding(k, mine, truth):
-    """A wrong shape, and whether it is a broadcast not summed back."""
+    """``(line, explained)``: a wrong shape, and whether it is a broadcast not summed back
+    (explained: summed so, it is right)."""
     line = f"your d{k} has shape {mine.shape}; {k} has {truth.shape}"
     lead = mine.ndim - truth.ndim
     if lead >= 0 and mine.size > truth.size:
@@ -623,14 +666,14 @@ def _shape_finding(k, mine, truth):
                 f"gradient is the sum over {where} ({how})"
             )
             ref = float(np.max(np.abs(truth), initial=0.0))
-            if np.allclose(summed, truth, rtol=1e-6, atol=1e-6 * ref):
-                line += "; summed so, yours is right"
-            else:
-                line += "; summed so, yours still differs from the truth"
-            return line
+            right = bool(np.allclose(summed, truth, rtol=1e-6, atol=1e-6 * ref))
+            line += (
+                "; summed so, yours is right" if right else "; summed so, yours still differs from the truth"
+            )
+            return line, right
     if mine.size == truth.size:
         line += " (the right number of entries: reshape it to the tensor's shape)"
-    return line
+    return line, False
 
 
 def _candidates(k, truth, values, partials, consumers):

@@ -392,6 +392,11 @@ LAYER_CLASHES = (*EXAMPLE_CLASHES, "example", "training", "lr", "steps", "plot")
 
 
 def check_command(args, out):
+    with usercode.timeout_named("--timeout SECONDS"):
+        return _check_command(args, out)
+
+
+def _check_command(args, out):
     if args.kind is not None:
         return check_layer_command(args, out)
     if args.forward is not None:
@@ -415,7 +420,7 @@ def check_command(args, out):
 
 def check_layer_command(args, out):
     """``check FILE.py:NAME --kind KIND``: a CS231n layer (crosscheck.layer_check)."""
-    given = _flags_given(args, [k for k in LAYER_CLASHES if k != "seed"])
+    given = _flags_given(args, [k for k in LAYER_CLASHES if k not in ("seed", "dtype")])
     if given:
         raise UsageError(f"--kind checks one layer on inputs it draws: drop {', '.join(given)}")
     if not args.target:
@@ -426,6 +431,8 @@ def check_layer_command(args, out):
         if "gate_order" not in layer_kinds.kind_of(args.kind).options:
             raise UsageError(f"--gate-order goes with --kind lstm or lstm_step, not {args.kind}")
         options["gate_order"] = args.gate_order
+    if args.dtype is not None:
+        options["dtype"] = args.dtype  # the drawn inputs'
     seed = 0 if args.seed is None else args.seed
     report = layer_check.check_file(args.target, args.kind, args.forward, args.timeout, seed=seed, **options)
     _print(args, out, report)
@@ -451,6 +458,17 @@ def _seed_job(args):
     return check_job.of_seed(code, args.lr, args.steps)
 
 
+def _kind_hint(target):
+    """A name in CS231n's idiom (``batchnorm_backward``, ``softmax_loss``): it is probably a layer."""
+    name = target.rpartition(":")[2]
+    stem = name.partition("_backward")[0] if layer_check.forward_name(name) else name
+    if stem in layer_kinds.KINDS:
+        return f" (a CS231n layer? --kind {stem})"
+    if layer_check.forward_name(name):
+        return f" (a CS231n layer? --kind KIND, one of {', '.join(layer_kinds.KINDS)})"
+    return ""
+
+
 def _file_job(args):
     """``FILE.py:FUNCTION``: the user's function, on the net, data and layout the flags give."""
     if not args.target:
@@ -460,7 +478,10 @@ def _file_job(args):
     except LayoutError as err:
         raise UsageError(f"--layout: {err}") from None
     if args.sizes is None and args.weights is None:
-        raise UsageError("your function needs a net: --sizes (with --seed or --weights), or --weights FILE")
+        raise UsageError(
+            "your function needs a net: --sizes (with --seed or --weights), or --weights FILE"
+            + _kind_hint(args.target)
+        )
     if not args.training and (args.lr is not None or args.steps is not None):
         raise UsageError("--lr and --steps go with --training")
     net = user_net(args)

@@ -126,10 +126,11 @@ def _close(q, a, b, dtype):
     return close_loss(float(a), float(b), float(q.scale), dtype) if q.is_loss else close(a, b, q.scale, dtype)
 
 
-def diagnose(quantities, candidates, dtype):
+def diagnose(quantities, candidates, dtype, subject="net"):
     """A ``Diagnosis`` of the user's quantities (``Quantity``) against the truth,
     with ``candidates`` (``Candidate``) as the possible explanations; ``dtype``:
-    the check's (the net's, the layer's)."""
+    the check's (the net's, the layer's); ``subject``: what is checked ("net", "layer"),
+    for the cure of a precision the sentence names."""
     dtype = np.dtype(dtype)
     bad = [q for q in quantities if not np.all(np.isfinite(q.mine))]
     if bad:
@@ -144,7 +145,7 @@ def diagnose(quantities, candidates, dtype):
         return Diagnosis("agrees", [], unseen=unseen, precision=precision)
     off = [q for q in failing if not _close(q, q.mine, q.truth, judge)]
     if not off:
-        return _close_only(quantities, failing, dtype, precision, unseen)
+        return _close_only(quantities, failing, dtype, precision, unseen, subject)
     differences = {
         q.name: describe_difference(q.mine, q.truth, q.is_loss, _allowance(q, judge), q.shown) for q in off
     }
@@ -227,7 +228,7 @@ def _non_finite(quantities, bad, dtype):
     return Diagnosis("non-finite", lines, off=[q.name for q in bad])
 
 
-def _close_only(quantities, failing, dtype, precision, unseen):
+def _close_only(quantities, failing, dtype, precision, unseen, subject="net"):
     rel = max(_relative(q) for q in failing)
     names = _join([q.name for q in failing])
     own = np.dtype(dtype).name
@@ -235,14 +236,20 @@ def _close_only(quantities, failing, dtype, precision, unseen):
         np.all(within(q.mine, q.truth, q.scale, np.float32)) and _relative(q) <= _MATCH32 for q in failing
     )
     if precision and at_float32:
+        how = (
+            "dtype=np.float32, --dtype float32"
+            if subject == "net"
+            else "dtype=np.float32 from Python, --dtype float32 on the command line: the inputs drawn in "
+            "float32; or your own float32 inputs"
+        )
         cure = (
-            f"check with a float32 net (dtype=np.float32, --dtype float32), or return {own} arrays"
+            f"check with a float32 {subject} ({how}), or return {own} arrays"
             if precision == "float32"
-            else f"return float32 or {own} arrays (a net is float32 or float64)"
+            else f"return float32 or {own} arrays (a {subject} is float32 or float64)"
         )
         line = (
             f"{_came_as(quantities, precision)} and agree with the truth to {precision}'s precision; "
-            f"the net is {own}: {cure}"
+            f"the {subject} is {own}: {cure}"
         )
         return Diagnosis("precision", [line], off=[], unseen=unseen, precision=precision)
     only_loss = all(q.is_loss for q in failing)

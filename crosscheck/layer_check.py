@@ -42,6 +42,9 @@ from .tolerances import tolerance
 FD = "finite differences"
 EPS64 = float(np.finfo(np.float64).eps)
 KEPT_SIGMAS = 5  # a mask's kept fraction further than this from p (binomial) is not p's
+# the drawn upstream gradient's stream: ``default_rng([DOUT_STREAM, seed])``, which no user's
+# ``default_rng(s)`` reproduces (a dout equal to x makes affine's dw = xᵀx symmetric, dwᵀ unseen)
+DOUT_STREAM = 0x5EED_D0D7
 
 
 class LayerCallError(ValueError):
@@ -142,10 +145,12 @@ def check_layer(
     timeout=usercode.DEFAULT_TIMEOUT,
     seed=0,
     name=None,
+    dtype=None,
     **config,
 ):
     """Run the user's ``forward`` and ``backward`` (None for a loss, whose one function returns
-    ``(loss, dx)``) and every truth on the same inputs; return a ``LayerReport``."""
+    ``(loss, dx)``) and every truth on the same inputs; return a ``LayerReport``. ``dtype``
+    (float32 or float64, default float64): the drawn inputs' (given inputs carry their own)."""
     k = kind_of(kind)
     usercode.check_timeout(timeout)
     fwd = usercode.as_user_function(forward, name)
@@ -155,8 +160,8 @@ def check_layer(
         bwd = None
     else:
         bwd = usercode.as_user_function(backward)
-    arrays, param, drawn, options = _inputs(k, inputs, config, seed)
-    dtype = _dtype(k, arrays)
+    arrays, param, drawn, options = _inputs(k, inputs, config, seed, _wanted(dtype))
+    dtype = _dtype(k, arrays, None if drawn else _wanted(dtype))
     setting = {**(param or {}), **options}  # what the truth and the catalogue read
     if k.check is not None:
         k.check(arrays, setting)
@@ -195,7 +200,7 @@ def check_layer(
             ]
             return report
         if dout is None:
-            dout = np.random.default_rng(seed + 1).standard_normal(expected).astype(dtype)
+            dout = np.random.default_rng([DOUT_STREAM, seed]).standard_normal(expected).astype(dtype)
         dout = np.stack(dout) if isinstance(dout, (tuple, list)) else np.asarray(dout)
         if dout.shape != expected:
             raise ValueError(f"dout: expected shape {expected} (the forward's output), got {dout.shape}")
@@ -217,6 +222,7 @@ def check_layer(
     with np.errstate(all="ignore"):
         report.rows = _kinks(_rows(mine, truths, dtype, dout64), report.notes)
         report.notes += _exact_notes(report.rows)
+        report.notes += _symmetric_notes(truths.engine, k)
         quantities = _quantities(k, mine, mine_dtypes, truths, dtype)
         user = {n: np.asarray(v, np.float64) for n, v in mine.items()}
         a64 = tuple(
@@ -234,7 +240,7 @@ def check_layer(
             values = m.values(base)
             if values is not None:
                 candidates.append(Candidate(m.key, k.name, m.text, values))
-        report.diagnosis = diagnose(quantities, candidates, dtype)
+        report.diagnosis = diagnose(quantities, candidates, dtype, subject="layer")
     if k.name == "dropout" and (param or {}).get("mode", "train") == "train":
         _kept_fraction(report, case.mask, float(param["p"]))
     report.notes += _notes(report, calls)
@@ -302,7 +308,19 @@ def forward_name(backward):
 # ------------------------------------------------------------------ inputs and the user's calls
 
 
-def _inputs(k, inputs, config, seed):
+def _wanted(dtype):
+    if dtype is None:
+        return None
+    try:
+        d = np.dtype(dtype)
+    except TypeError:
+        d = None
+    if d not in (np.float32, np.float64):
+        raise ValueError(f"dtype: expected float32 or float64, got {getattr(d, 'name', dtype)}")
+    return d
+
+
+def _inputs(k, inputs, config, seed, dtype=None):
     """``(arrays, param, drawn, options)``: the forward's arrays (None for an optional one left
     out), its config dict (a copy) and the kind's keywords (``Kind.options``)."""
     n = len(k.arrays)
@@ -330,13 +348,18 @@ def _inputs(k, inputs, config, seed):
     if inputs:
         arrays = tuple(None if a is None else np.array(a) for a in inputs[:n])
         return arrays, param, False, options
-    return k.draw(np.random.default_rng(seed), np.float64), param, True, options
+    return k.draw(np.random.default_rng(seed), dtype or np.float64), param, True, options
 
 
-def _dtype(k, arrays):
+def _dtype(k, arrays, wanted=None):
     floats = [a.dtype for a in arrays if a is not None and a.dtype.kind == "f"]
     if not floats or any(d not in (np.float32, np.float64) for d in floats):
         raise TypeError(f"{k.name}: expected float32 or float64 arrays, got {[str(a.dtype) for a in arrays]}")
+    if wanted is not None and any(d != wanted for d in floats):
+        raise TypeError(
+            f"dtype={wanted.name} draws the inputs in {wanted.name}; yours are {floats[0].name}: pass them "
+            f"as {wanted.name} (x.astype(np.{wanted.name})), or leave the inputs out"
+        )
     return np.dtype(floats[0])
 
 
@@ -470,6 +493,14 @@ def _shape_hint(v, truth):
         return " (its values are right: reshape it to the input's shape, e.g. dx.reshape(x.shape))"
     if v.ndim == 2 and v.T.shape == t.shape and np.allclose(v.T, t, rtol=1e-6, atol=1e-12):
         return " (its values are right, transposed)"
+    flat = t.reshape(len(t), -1) if t.ndim > 2 else None
+    if flat is not None and v.ndim == 2 and v.shape == flat.T.shape:
+        if np.allclose(v.T, flat, rtol=1e-6, atol=1e-12):
+            return (
+                " (its values are right, transposed and flattened: transpose it back and reshape it "
+                "to the input's shape)"
+            )
+        return " (the shape of the input flattened and transposed: transposed and flattened?)"
     if v.ndim < t.ndim or v.size < t.size:
         return " (summed over the wrong axis?)"
     return ""
@@ -541,6 +572,24 @@ def _exact_notes(rows):
             f"entries' (over an allowance of 0 it has no number), '{_EXACT[r.exact_zero].strip()}' where "
             "those pass"
         )
+    return notes
+
+
+def _symmetric_notes(engine, k):
+    """A sentence per gradient whose truth is its own transpose over its last two axes (affine's dw
+    = xᵀx for dout = x): a transposed one gives the same values, so the check cannot see it."""
+    notes = []
+    for n in k.grads:
+        t = np.asarray(engine.get(n, ()), np.float64)
+        if t.ndim < 2 or t.shape[-1] != t.shape[-2] or t.shape[-1] < 2:
+            continue
+        top = float(np.max(np.abs(t), initial=0.0))
+        if np.allclose(t, np.swapaxes(t, -1, -2), rtol=1e-9, atol=1e-12 * top):
+            notes.append(
+                f"{n}: its true value is symmetric on these inputs ({n}ᵀ = {n}), so a transposed {n} gives "
+                "the same values and this check cannot see one (an upstream gradient equal to an input "
+                "does this: leave dout out and the check draws one)"
+            )
     return notes
 
 
@@ -680,7 +729,7 @@ def _render(r):
                 )
             yield f"    {n:<7} " + "".join(cells).rstrip()
     if r.ok:
-        yield f"  your {r.kind} agrees with {' and '.join(r.truths)}"
+        yield f"  {_agrees(r)}"
     else:
         for line in r.findings:
             yield f"  {line}"
@@ -689,6 +738,15 @@ def _render(r):
     for k in r.missing:
         extra = backends.EXTRAS[k]
         yield f"  ({k} is not installed: pip install 'backprop-by-hand[{extra}]' to compare with it)"
+
+
+def _agrees(r):
+    """The headline of a report that passes: the truths whose every row is PASS (a NOTE's, central
+    differences at a kink, not claimed)."""
+    noted = [t for t in r.truths if any(x.truth == t and x.verdict == "NOTE" for x in r.rows)]
+    agreed = [t for t in r.truths if t not in noted]
+    line = f"your {r.kind} agrees with {' and '.join(agreed)}"
+    return line + (f" ({' and '.join(noted)}: see the note)" if noted else "")
 
 
 _EXACT = {True: "exact 0", False: "  exact"}
@@ -724,7 +782,7 @@ def _html(r):
                 + f"<td style='color:{colour}'><b>{row.verdict}</b></td>"
             )
         body.append(f"<tr><td><code>{e(n)}</code></td>{''.join(cells)}</tr>")
-    lines = r.findings or [f"your {r.kind} agrees with {' and '.join(r.truths)}"]
+    lines = r.findings or [_agrees(r)]
     notes = "".join(f"<li>note: {e(n)}</li>" for n in r.notes)
     return (
         f"<div><p><b>check_layer</b>: <code>{e(r.name)}</code>: {e(_describe(r))}</p>"

@@ -43,9 +43,10 @@ CS231n's conventions (the assignments' ``layers.py``):
 Every kind's drawn inputs show its catalogue's mistakes (``crosscheck.layer_mistakes``):
 the batch, features and outputs of different sizes (a transposed or misreduced array shows by shape),
 normalisation data whose mean and scale are far from 0 and 1, γ ≠ 1, β ≠ 0, repeated
-embedding indices, ReLU inputs away from 0, a conv at stride 1 with 3×3 windows, pooling
-windows that overlap (stride < pool size) on values without ties, a temporal mask counting
-7 of the N·T = 10 positions, float64.
+embedding indices, labels that repeat and are not the row index, ReLU inputs away from 0,
+a conv at stride 1 with 3×3 windows, no square array symmetric, pooling windows that overlap
+(stride < pool size) on values without ties, a temporal mask counting 7 of the N·T = 10
+positions, float64.
 """
 
 import dataclasses
@@ -184,8 +185,13 @@ def _draw_dropout(rng, dtype):
 
 def _draw_scores(rng, dtype):
     """Scores (N, C) and labels with some margins positive and some not, none within 0.05
-    of its kink (for the SVM), on which dividing by N or not is plain."""
-    y = np.arange(N) % C
+    of its kink (for the SVM), on which dividing by N or not is plain. The labels differ from
+    the row index in every row (x[i, i] for x[i, y[i]] shows) and some class repeats."""
+    rows = np.arange(N) % C
+    while True:
+        y = rng.integers(0, C, N)
+        if np.all(y != rows) and 1 < len(np.unique(y)) < N:
+            break
     x = rng.standard_normal((N, C))
     for _ in range(100):
         margins = x - x[np.arange(N), y][:, None] + 1

@@ -57,6 +57,25 @@ AFFINE = [
 ]
 
 
+def _temporal_mean_db_nt(i):
+    n, t = i.arrays[0].shape[:2]
+    return {"db": i.truth["db"] / (n * t)}
+
+
+# temporal_affine's dout is (N, T, M): db is averaged over N (dout.sum(axis=(0, 1)) / N) or over N and T
+TEMPORAL_AFFINE = [
+    Mistake(
+        "db-mean", "db averaged over the batch (dout.sum(axis=(0, 1)) / N) instead of summed", _affine_mean_db
+    ),
+    Mistake(
+        "db-mean-nt",
+        "db averaged over the batch and the steps (dout.mean(axis=(0, 1))) instead of summed",
+        _temporal_mean_db_nt,
+    ),  # fmt: skip
+    AFFINE[1],
+]
+
+
 # ------------------------------------------------------------------ activations
 
 
@@ -904,7 +923,7 @@ SPATIAL_GROUPNORM = [
 
 MISTAKES = {
     "affine": AFFINE,
-    "temporal_affine": AFFINE,
+    "temporal_affine": TEMPORAL_AFFINE,
     "relu": RELU,
     "sigmoid": SIGMOID,
     "tanh": TANH,

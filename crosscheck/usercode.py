@@ -45,6 +45,8 @@ HARNESS = Path(__file__).resolve().parent
 # set by the command line, which owns the process: the user's output is redirected at the file
 # descriptor, and code that swallows every stop ends the process. A library caller keeps both.
 WHOLE_PROCESS = False
+TIMEOUT_HOW = "timeout=SECONDS"  # how the time limit is changed: the keyword, the CLI's --timeout (by_flag)
+_STATUS_FD = None  # in_child's child: the pipe its exit status goes to (said before it ends itself)
 
 
 class _TimeUp(BaseException):
@@ -162,7 +164,7 @@ def _guarded(folder, timeout, calls, what):
             except _TimeUp:
                 raise UserCodeError(
                     f"{what} did not return within {timeout:g} s (the time limit per call; "
-                    "--timeout SECONDS to change it)",
+                    f"{TIMEOUT_HOW} to change it)",
                     kind="timed out",
                 ) from None
             except SystemExit as err:
@@ -206,6 +208,17 @@ def _stdout_to_stderr():
 
 
 @contextlib.contextmanager
+def timeout_named(how):
+    """Within it, a time limit's message says ``how`` changes it (the command line: "--timeout SECONDS")."""
+    global TIMEOUT_HOW
+    saved, TIMEOUT_HOW = TIMEOUT_HOW, how
+    try:
+        yield
+    finally:
+        TIMEOUT_HOW = saved
+
+
+@contextlib.contextmanager
 def _time_limit(seconds, what):
     if seconds is None or threading.current_thread() is not threading.main_thread():
         yield
@@ -221,6 +234,8 @@ def _time_limit(seconds, what):
                 "attempt to stop it; the process ends here\n"
             )
             os.write(2, message.encode())
+            if _STATUS_FD is not None:  # the parent: this ending is the harness's, said already
+                os.write(_STATUS_FD, bytes([2]))
             os._exit(2)
         raise _TimeUp()
 
@@ -255,7 +270,7 @@ def in_child(run):
     and reports its status through a pipe when it ends normally; a child that ends without
     (os._exit in the user's code, a signal) is a ``UserCodeError`` saying so; Ctrl-C: 130. No
     framework is loaded yet when this forks (the references load theirs on first use)."""
-    global WHOLE_PROCESS
+    global WHOLE_PROCESS, _STATUS_FD
     read, write = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -263,6 +278,7 @@ def in_child(run):
     if pid == 0:  # the child
         os.close(read)
         WHOLE_PROCESS = True
+        _STATUS_FD = write
         code = 1
         try:
             code = run()

@@ -972,6 +972,11 @@ def _temporal_db_mean(dout, cache):
     return dx, dw, db / dout.shape[0]
 
 
+def _temporal_db_mean_nt(dout, cache):
+    dx, dw, db = temporal_affine_backward(dout, cache)
+    return dx, dw, dout.mean(axis=(0, 1))  # the natural way: averaged over N and T
+
+
 def _temporal_dw_mean(dout, cache):
     dx, dw, db = temporal_affine_backward(dout, cache)
     return dx, dw / dout.shape[0], db
@@ -1271,6 +1276,7 @@ PLANTED = {
     ("affine", "db-mean"): (affine_forward, _affine_db_mean),
     ("affine", "dw-mean"): (affine_forward, _affine_dw_mean),
     ("temporal_affine", "db-mean"): (temporal_affine_forward, _temporal_db_mean),
+    ("temporal_affine", "db-mean-nt"): (temporal_affine_forward, _temporal_db_mean_nt),
     ("temporal_affine", "dw-mean"): (temporal_affine_forward, _temporal_dw_mean),
     ("relu", "mask-from-dout"): (relu_forward, lambda dout, x: dout * (dout > 0)),
     ("relu", "no-mask"): (relu_forward, lambda dout, x: dout),

@@ -457,6 +457,8 @@ def test_a_function_that_never_returns_is_stopped(frameworks):
         check(hangs, small_net(), timeout=0.3)
     assert info.value.kind == "timed out"
     assert str(info.value).startswith("hangs did not return within 0.3 s")
+    # from Python, the keyword (the command line's flag is --timeout, tested with the CLI)
+    assert "timeout=SECONDS to change it" in str(info.value) and "--timeout" not in str(info.value)
 
 
 def test_a_harness_error_is_not_worded_as_the_users(monkeypatch, frameworks):

@@ -98,7 +98,7 @@ PLANTED = {
     "bndiff-path": ("bndiff", "missing:bndiff2", "the path through bndiff2 is missing from dbndiff"),
     "counts-path": ("counts", "missing:counts_sum", "the path through counts_sum is missing from dcounts"),
     "bessel": ("bndiff2", "bessel-missing", "Bessel's correction missing in the path through bnvar: 1/8"),
-    "broadcast": ("counts_sum_inv", None, "a broadcast not summed back"),
+    "broadcast": ("counts_sum_inv", "broadcast-not-summed", "a broadcast not summed back"),
     "sign": ("logprobs", "sign", "dlogprobs has the wrong sign"),
 }
 
@@ -115,7 +115,25 @@ def test_a_planted_mistake_is_found_where_it_is_and_named(mistake, dtype):
     assert all(r.ok for r in report.rows[:first])  # everything after it is right
     assert report.findings[0].startswith(f"the first wrong gradient walking back from the loss is d{where}")
     assert any(text in line for line in report.findings), report.text()
-    assert report.explained_by == ([key] if key else [])
+    assert report.explained_by == [key]
+
+
+def test_a_second_mistake_that_does_not_follow_from_the_first_is_said_and_named(inputs):
+    # dbndiff misses a path, and db2 comes unsummed (N, V): db2 is made from dlogits alone, which is
+    # right, so its error cannot follow from dbndiff's; both are named, and db2 is not among the followers
+    grads = mc.grads(inputs, "bndiff-path")
+    grads["db2"] = mc.grads(inputs)["dlogits"]
+    report = check_chain(mc.forward, grads, inputs)
+    assert report.first_wrong == "bndiff"
+    text = report.text()
+    following = next(x for x in report.findings if "as what follows from" in x)
+    assert "db2" not in following and "the 5 gradients" in following, text  # dhprebn ... dC, not db2
+    assert any(
+        x.startswith("db2 is wrong too, and not as a consequence") and "(dlogits) is right" in x
+        for x in report.findings
+    ), text
+    assert any("a broadcast not summed back" in x and "db2.sum(0)" in x for x in report.findings), text
+    assert report.explained_by == ["missing:bndiff2", "broadcast-not-summed"]
 
 
 def test_the_consumers_of_a_shared_tensor_are_found(inputs):
@@ -132,6 +150,7 @@ def test_the_broadcast_says_whether_summing_it_would_be_right(inputs):
     report = check_chain(mc.forward, grads, inputs)
     assert report.first_wrong == "counts_sum_inv"
     assert any("summed so, yours still differs" in line for line in report.findings)
+    assert report.explained_by == []  # summed, it is still wrong: not what the broadcast explains
 
 
 def test_a_bias_gradient_not_summed_over_the_batch_is_a_broadcast(inputs):
@@ -146,6 +165,7 @@ def test_a_bias_gradient_not_summed_over_the_batch_is_a_broadcast(inputs):
         "a broadcast not summed back" in x and "db2.sum(0)" in x and "yours is right" in x
         for x in report.findings
     )
+    assert report.explained_by == ["broadcast-not-summed"]
 
 
 def test_the_scale_sees_a_difference_far_below_any_mistake(inputs):
@@ -166,6 +186,18 @@ def test_an_xp_forward_that_uses_numpy_itself_is_told_so(inputs):
         UserCodeError, match="with xp = torch: an xp forward runs with NumPy, PyTorch and jax.numpy"
     ):
         check_chain(numpy_inside, {}, inputs)
+
+
+def test_an_xp_forward_that_fails_under_numpy_too_is_not_blamed_on_the_namespace(inputs):
+    def typo(xp, **kw):
+        out = mc.forward(xp, **kw)
+        out["h"] = xp.tanh(hpreact)  # noqa: F821 -- the typo: a name never defined
+        return out
+
+    with pytest.raises(UserCodeError, match="raised NameError") as err:
+        check_chain(typo, {}, inputs)
+    assert "with xp = torch" not in str(err.value) and "xp's functions" not in str(err.value)
+    assert "with xp = numpy as well" in str(err.value)
 
 
 def test_an_unexplained_difference_is_said_so(inputs):

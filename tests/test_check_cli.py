@@ -401,6 +401,8 @@ def test_a_loop_that_swallows_every_stop_is_ended(tmp_path):
     )
     proc = run(tmp_path, "--timeout", "0.2", code=code)
     assert proc.returncode == 2 and "caught every attempt to stop it; the process ends here" in proc.stderr
+    # one sentence: the harness ended it, so no second one blaming the user's code for ending the process
+    assert "ended the process" not in proc.stderr and proc.stderr.count("error:") == 1, proc.stderr
 
 
 def test_output_at_the_file_descriptor_stays_off_the_json(tmp_path, frameworks):

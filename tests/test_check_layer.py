@@ -72,6 +72,28 @@ def test_a_correct_layer_in_float32_is_not_flagged(kind):
     assert report.dtype == np.float32
 
 
+def _float32_backward(dout, cache):
+    return tuple(g.astype(np.float32) for g in student.affine_backward(dout, cache))
+
+
+def test_float32_gradients_are_told_the_cure_that_works_for_a_layer():
+    report = check_layer(student.affine_forward, _float32_backward, "affine")
+    assert not report.ok and report.diagnosis.verdict == "precision"
+    text = report.text()
+    assert "the layer is float64" in text and "dtype=np.float32" in text and "net" not in text, text
+    # following the advice: the inputs drawn in float32, judged in float32
+    report = check_layer(student.affine_forward, _float32_backward, "affine", dtype=np.float32)
+    assert report.ok and report.dtype == np.float32 and report.drawn, report.text()
+
+
+def test_dtype_is_for_drawn_inputs():
+    x, w, b = drawn("affine")
+    with pytest.raises(TypeError, match="dtype=float32 draws the inputs in float32; yours are float64"):
+        check_layer(student.affine_forward, student.affine_backward, "affine", x, w, b, dtype=np.float32)
+    with pytest.raises(ValueError, match="dtype: expected float32 or float64, got float16"):
+        check_layer(student.affine_forward, student.affine_backward, "affine", dtype=np.float16)
+
+
 def test_batchnorm_in_test_mode_and_the_alt_form():
     forward, backward = student.FUNCTIONS["batchnorm"]
     bn_param = {"mode": "test", "eps": 1e-3, "running_mean": np.full(4, 0.5), "running_var": np.full(4, 2.0)}
@@ -213,6 +235,9 @@ def test_a_relu_kink_in_the_users_inputs_is_noted_not_failed():
     assert report.ok, report.text()
     assert [r.verdict for r in report.rows if r.truth == "finite differences"] == ["NOTE"]
     assert "kink" in report.text()
+    # the headline claims no agreement with finite differences, whose column reads NOTE
+    headline = next(x for x in report.text().splitlines() if "your relu agrees" in x)
+    assert headline.strip() == "your relu agrees with torch and jax (finite differences: see the note)"
 
 
 def test_dropout_inputs_with_zeros_are_refused():
@@ -531,6 +556,17 @@ def test_a_transposed_dw_is_said():
     assert "(its values are right, transposed)" in report.text()
 
 
+def test_a_transposed_and_flattened_dx_is_said_so():
+    # dx = w @ dout.T: (D, N) = (6, 5) for x (5, 2, 3), its values right once transposed and reshaped
+    def backward(dout, cache):
+        dx, dw, db = student.affine_backward(dout, cache)
+        return dx.reshape(len(dx), -1).T, dw, db
+
+    text = check_layer(student.affine_forward, backward, "affine").text()
+    assert "your dx has shape (6, 5); it should have (5, 2, 3)" in text
+    assert "transposed and flattened" in text and "summed over the wrong axis" not in text, text
+
+
 def test_nan_is_named_not_diagnosed():
     def backward(dout, cache):
         dx, dgamma, dbeta = student.batchnorm_backward(dout, cache)
@@ -836,6 +872,11 @@ LAYERS_PY = textwrap.dedent(
 
     def lstm_backward(dh, cache):
         return torch_style.lstm_backward(dh, cache)
+
+    from cs231n_student import affine_forward, affine_backward as _affine_backward
+
+    def affine_backward(dout, cache):  # float32 whatever it is given
+        return tuple(g.astype(np.float32) for g in _affine_backward(dout, cache))
     """
 )
 
@@ -889,6 +930,25 @@ def test_cli_finds_the_step_kinds_by_their_names_and_takes_the_gate_order(layers
     args = ["check", f"{layers_py}:rnn_step_backward", "--kind", "rnn_step", "--gate-order", "ifgo"]
     code, _, err = run(args, capsys)
     assert code == 2 and "--gate-order goes with --kind lstm or lstm_step" in err
+
+
+def test_cli_checks_a_layer_in_float32_with_dtype(layers_py, capsys):
+    args = ["check", f"{layers_py}:affine_backward", "--kind", "affine"]
+    code, out, _ = run(args, capsys)  # float32 gradients of float64 inputs: judged to float32, said
+    assert code == 1 and "--dtype float32" in out and "net" not in out
+    code, out, err = run(args + ["--dtype", "float32"], capsys)
+    assert code == 0, err
+    assert "(drawn), float32" in out
+
+
+def test_cli_a_layer_without_kind_is_hinted_the_kind(layers_py, capsys):
+    code, _, err = run(["check", f"{layers_py}:batchnorm_backward"], capsys)
+    assert code == 2 and "your function needs a net" in err
+    assert "a CS231n layer? --kind batchnorm" in err, err
+    code, _, err = run(["check", f"{layers_py}:softmax_loss"], capsys)
+    assert code == 2 and "--kind softmax_loss" in err, err
+    code, _, err = run(["check", f"{layers_py}:relu_forward"], capsys)  # no layer's backward by its name
+    assert code == 2 and "--kind" not in err, err
 
 
 def test_cli_a_mistake_exits_1_and_names_it(layers_py, capsys):
