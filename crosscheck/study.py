@@ -522,22 +522,6 @@ def _quantiles(counts):
     return out
 
 
-def xor_study(
-    nets=10_000,
-    lrs=(0.05, 0.1, 0.5, 1.0, 2.0),
-    epochs=10_000,
-    inits=("uniform",),
-    data=("xor", "as_written"),
-    check_every=10,
-    progress=None,
-):
-    """Seed 000's study, in-process: ``nets`` starts at each learning rate, per init and data set."""
-    from .study_cluster import run
-
-    definition = define(data, lrs=lrs, inits=inits, nets=nets, epochs=epochs, check_every=check_every)
-    return run(definition, progress=progress)
-
-
 # ------------------------------------------------------------------ output
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import manual
-from crosscheck import cli, study
+from crosscheck import cli, study, study_cluster
 from references import jax_ref
 
 from conftest import require
@@ -33,7 +33,7 @@ def outputs_by_hand(params, x):
 @pytest.mark.parametrize("data", ["xor", "as_written"])
 def test_the_study_reports_what_the_reference_runs_show(data):
     require("jax")
-    result = study.xor_study(NETS, LRS, EPOCHS, ("uniform",), (data,), EVERY)
+    result = study_cluster.run(study.define((data,), lrs=LRS, nets=NETS, epochs=EPOCHS, check_every=EVERY))
     # the same starts (MLP(seed=i) draws), every one at every rate, trained by jax.vmap
     starts = [manual.MLP([2, 2, 1], seed=i).params for i in range(NETS)] * len(LRS)
     stacked = [{k: np.stack([s[l][k] for s in starts]) for k in ("W", "b")} for l in range(2)]
