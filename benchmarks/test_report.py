@@ -156,43 +156,47 @@ def test_layers_and_the_names_step_get_their_table_and_targets(tmp_path):
 
 def test_the_study_section_reads_speedup_sameness_and_dask_cost(tmp_path):
     same = dict(learned=[3, 4], final_loss=[[0.1], [0.2]], net_steps=10**9, chunks=10)
+    cluster = dict(op="study", dtype="float64", backend="local-cluster-2")
+
+    def on_cluster(size, seconds, chunks, chunk_seconds, per_chunk, **info):
+        return bench(
+            **cluster,
+            size=size,
+            seconds=seconds,
+            chunks=chunks,
+            chunk_seconds=chunk_seconds,
+            overhead_per_chunk_seconds=per_chunk,
+            **info,
+        )
+
     runs = [
         bench("study", "xor-1e5", "float64", "in-process", 100.0, **same, chunk_seconds=99.0),
-        bench(
-            "study",
-            "xor-1e5",
-            "float64",
-            "local-cluster-2",
-            50.0,
-            **same,
-            chunk_seconds=98.0,
-            overhead_per_chunk_seconds=0.05,
-        ),
-        bench(
-            "study", "overhead", "float64", "in-process", 4.0, learned=[1], final_loss=[[1.0]], net_steps=4e6
-        ),
-        bench(
-            "study",
-            "overhead",
-            "float64",
-            "local-cluster-2",
-            3.0,
-            learned=[2],
-            final_loss=[[1.0]],
-            chunks=200,
-            chunk_seconds=2.0,
-            overhead_per_chunk_seconds=0.01,
-        ),
+        on_cluster("xor-1e5", 50.0, 10, 98.0, 0.2, **{k: v for k, v in same.items() if k != "chunks"}),
+        bench("study", "xor-1e5", "float64", "two-processes", 40.0, **same, chunk_seconds=79.0),
+        # Dask's cost: 1 s + 200 x 5 ms = 2 s, and 1 s + 800 x 5 ms = 5 s
+        on_cluster("overhead-200", 3.0, 200, 4.0, 2.0 / 200, learned=[1], final_loss=[[1.0]]),
+        on_cluster("overhead-800", 9.0, 800, 13.0, 5.0 / 800, learned=[2], final_loss=[[1.0]]),
     ]
     path = tmp_path / "run.json"
     path.write_text(json.dumps({"benchmarks": runs}))
-    big, small = report.study_rows(report.load(path))
-    assert (big.speedup, big.identical, small.identical) == (2.0, True, False)
-    assert big.overhead_share == pytest.approx(0.05 / 9.8)
-    results = {
-        t.text: status for status, size, _, t, _ in report.target_results([big, small], report.STUDY_TARGETS)
+    big, *small = report.study_rows(report.load(path))
+    assert (big.speedup, big.machine, big.identical, small[0].identical) == (2.0, 2.5, True, None)
+    assert big.of_machine == pytest.approx(0.8) and small[0].machine is None
+    differ = {
+        "in-process": dict(learned=[3]),
+        "local-cluster-2": dict(learned=[3]),
+        "two-processes": dict(learned=[4]),
     }
+    assert report.StudyRow("x", {}, differ).identical is False
+    assert big.dask_cost == pytest.approx((1.0, 0.005))
+    assert big.overhead_share == pytest.approx(0.005 / 9.8)  # a chunk: 98 s / 10
+    assert big.run_share == pytest.approx(2.0 / 100.0)  # 0.2 x 10 of (2 + 98) worker-seconds
+    results = {
+        t.text: status for status, size, _, t, _ in report.target_results([big, *small], report.STUDY_TARGETS)
+    }
+    assert results.pop("study on 2 workers: >= 95% of two plain processes'") == "MISS"
     assert set(results.values()) == {"PASS"} and len(results) == 2
     text = report.render(path)
     assert report.rows(report.load(path)) == []  # not in the operations' table
-    assert " NO " in text and "100 " in text  # ns per net-step: 100 s / 1e9
+    assert "100 " in text  # ns per net-step: 100 s / 1e9
+    assert "1.00 s a run" in text and "5.00 ms a chunk" in text and "0.250 s or more" in text

@@ -149,6 +149,28 @@ def test_the_numbers_do_not_depend_on_how_the_starts_are_cut(net, monkeypatch):
     assert len({(r.learned, r.final_loss) for r in whole.rows}) > 1  # the cells and rates differ
 
 
+@pytest.mark.parametrize(
+    "grid, chunk",
+    [
+        # per net 3 x batch 4 x (2 + 1) units + 4 x 9 params = 72 floats; 750,000 / (72 x 5 rates)
+        # = 2,083 starts, in hundreds
+        (dict(), 2_000),
+        # 3 x 4 x 17 + 4 x (3 x 16 + 17) = 464 floats, one rate: 1,616; the wider net decides
+        (dict(sizes=[(2, 2, 1), (2, 16, 1)], lrs=(0.1,)), 1_600),
+        (dict(chunk=7), 7),
+    ],
+)
+def test_the_default_chunk_is_what_fits_the_cache(grid, chunk):
+    assert study.define(**{"data": ["xor"], **grid}).chunk == chunk
+
+
+def test_the_default_chunk_of_a_large_batch_is_at_least_100_starts(tmp_path):
+    rows = np.random.default_rng(0).random((1_000, 3)).round()
+    np.savetxt(tmp_path / "big.csv", rows, delimiter=",")
+    # 3 x 1,000 x (8 + 1) + 4 x 33 = 27,132 floats a net: 5 starts at 5 rates, so 100
+    assert study.define(data=[str(tmp_path / "big.csv")], sizes=[(2, 8, 1)]).chunk == 100
+
+
 def test_the_merged_curves_are_quantiles_of_the_losses():
     """The loss bands read off the chunks' histograms: within one bin (0.05 in log10) of the
     exact quantiles of every start's loss at that epoch."""
