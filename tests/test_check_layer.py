@@ -170,6 +170,37 @@ def test_a_mistake_is_not_named_where_it_would_change_a_right_array():
     )
 
 
+def test_the_svm_true_class_margin_in_the_loss_alone_is_named_apart_from_in_both():
+    """Loops that count the true class's margin (exactly 1) in the loss but leave it out of dx: the
+    loss is the truth's + 1 (the mean of 1 per sample), dx right. Named as that, not as the margin
+    counted in both; a loss off by anything else, or a dx wrong as well, is not named as it."""
+    x, y = drawn("svm_loss")
+    truth, _ = student.svm_loss(x, y)  # the hand-vectorized loss: the hinge with j = y skipped
+    report = check_layer(*student.planted("svm_loss", "svm-true-class-loss"), "svm_loss", x, y)
+    assert report.explained_by == ["svm-true-class-loss"], report.text()
+    assert f"yours {truth + 1:.10g}, the truth {truth:.10g}" in report.text()
+    assert "counted in the loss" in report.text() and "dx agrees" in report.text()
+    both = check_layer(*student.planted("svm_loss", "svm-true-class"), "svm_loss", x, y)
+    assert both.explained_by == ["svm-true-class"], both.text()
+
+    def offset(by, dx_factor=1.0, loss_factor=1.0):
+        def svm(x, y):
+            loss, dx = student.svm_loss(x, y)
+            return loss * loss_factor + by, dx * dx_factor
+
+        return svm
+
+    for fn in (
+        offset(1.001),  # not the margin of 1
+        offset(0.5),
+        offset(1.0, dx_factor=len(x)),  # dx not divided by N as well: two mistakes
+        offset(len(x), loss_factor=len(x)),  # the loss summed as well (+N): two mistakes
+    ):
+        other = check_layer(fn, None, "svm_loss", x, y)
+        assert not other.ok and "svm-true-class-loss" not in other.explained_by, other.text()
+        assert "svm-true-class" not in other.explained_by, other.text()
+
+
 def test_a_wrong_forward_is_said_first():
     """A forward with the unbiased variance: out differs; no backward mistake is blamed."""
 
