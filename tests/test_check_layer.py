@@ -271,6 +271,92 @@ def test_a_relu_kink_in_the_users_inputs_is_noted_not_failed():
     assert headline.strip() == "your relu agrees with torch and jax (finite differences: see the note)"
 
 
+KINKED = np.array([[0.0, 1.0, -2.0], [3.0, 0.0, -1.0]])  # x exactly 0 at (0, 0) and (1, 1)
+KINKED_DOUT = np.array([[2.0, -1.0, 0.5], [1.5, -3.0, 4.0]])
+
+
+def test_a_relu_with_another_derivative_at_its_kink_is_noted_not_failed():
+    """dx = dout * (x >= 0): relu′(0) = 1 where PyTorch and JAX take 0 and a central difference
+    1/2. Any value in [0, 1] · dout is a subgradient there: a NOTE, not a FAIL, and said why."""
+
+    def relu_backward_ge(dout, x):
+        return dout * (x >= 0)
+
+    report = check_layer(student.relu_forward, relu_backward_ge, "relu", KINKED, dout=KINKED_DOUT)
+    assert report.ok, report.text()
+    assert [(r.truth, r.verdict) for r in report.rows if r.name == "dx"] == [
+        ("torch", "NOTE"),
+        ("jax", "NOTE"),
+        ("finite differences", "NOTE"),
+    ], report.text()
+    text = report.text()
+    assert "your relu′(0) = 1, where torch and jax take 0 and finite differences 0.5" in text, text
+    assert "a convention at the kink, not a mistake" in text and "anywhere else" in text, text
+    assert "in every correct implementation" not in text, text  # the exact-entries note is not said
+    # the headline claims no agreement it did not see: every truth's dx column reads NOTE
+    headline = next(x for x in text.splitlines() if "your relu agrees" in x)
+    assert headline.strip() == (
+        "your relu agrees with torch and jax and finite differences away from its kink (see the note)"
+    )
+    # the verdict the command line's exit code and --json read; the pytest assertion passes
+    assert report.to_json()["ok"] and report.to_json()["diagnosis"]["verdict"] == "agrees"
+    assert report.diagnosis.verdict == "agrees"  # the kink's entries are not counted
+    assert_layer_matches(student.relu_forward, relu_backward_ge, "relu", KINKED, dout=KINKED_DOUT)
+
+    def relu_backward_half(dout, x):  # relu′(0) = 1/2, a central difference's: the frameworks' NOTE
+        return dout * ((x > 0) + 0.5 * (x == 0))
+
+    report = check_layer(student.relu_forward, relu_backward_half, "relu", KINKED, dout=KINKED_DOUT)
+    assert report.ok, report.text()
+    assert [r.verdict for r in report.rows if r.name == "dx"] == ["NOTE", "NOTE", "PASS"]
+    assert "your relu′(0) = 0.5, where torch and jax take 0" in report.text(), report.text()
+    assert "your relu agrees with finite differences (torch and jax: see the note)" in report.text()
+
+    # an input within central differences' step of 0 (1e-8): they differ there too, the frameworks not
+    near = KINKED.copy()
+    near[0, 1] = 1e-8
+    report = check_layer(student.relu_forward, relu_backward_ge, "relu", near, dout=KINKED_DOUT)
+    assert report.ok, report.text()
+    assert "dx differs from torch and jax only where x is exactly 0" in report.text(), report.text()
+    assert "finite differences differ elsewhere too, where yours is the frameworks'" in report.text()
+
+
+def test_a_relu_wrong_away_from_its_kink_or_outside_its_subgradients_fails():
+    """The kink's NOTE covers only x exactly 0 and values between the one-sided derivatives'
+    (0 and dout): a mask at x > 0.1, a dout dropped at x = 1, or 2 · dout or −dout at the kink fail."""
+    x = KINKED.copy()
+    x[0, 1] = 0.05
+
+    def dropped(dout, x):
+        dx = dout * (x >= 0)
+        dx[0, 1] = 0.0  # x = 1 there: relu′ = 1
+        return dx
+
+    backwards = {
+        "x > 0.1": (lambda dout, x: dout * (x > 0.1), x),
+        "dout dropped at x = 1": (dropped, KINKED),
+        "2 dout at 0": (lambda dout, x: dout * ((x > 0) + 2.0 * (x == 0)), KINKED),
+        "-dout at 0": (lambda dout, x: dout * ((x > 0) - 1.0 * (x == 0)), KINKED),
+    }
+    for what, (backward, inputs) in backwards.items():
+        report = check_layer(student.relu_forward, backward, "relu", inputs, dout=KINKED_DOUT)
+        assert not report.ok, what
+        verdicts = [(r.truth, r.verdict) for r in report.rows if r.name == "dx"]
+        assert ("torch", "FAIL") in verdicts and ("jax", "FAIL") in verdicts, (what, report.text())
+        assert "away from its kink" not in report.text(), report.text()
+    # yours a subgradient at the kink and wrong elsewhere: the note says which is which, and the
+    # diagnosis judges the rest (the kink's entries are not counted, in yours nor in a mistake's)
+    report = check_layer(student.relu_forward, dropped, "relu", KINKED, dout=KINKED_DOUT)
+    text = report.text()
+    assert "yours there (relu′(0) = 1) is a subgradient" in text, text
+    assert "the 1 other entry that differs from the frameworks, at (0, 1), is what fails" in text, text
+    assert "only dx differs in 1 of 6 entries: (0, 1)" in text, text
+    inverted = check_layer(
+        student.relu_forward, lambda dout, x: dout * (x <= 0), "relu", KINKED, dout=KINKED_DOUT
+    )
+    assert inverted.explained_by == ["mask-inverted"], inverted.text()
+
+
 def test_dropout_inputs_with_zeros_are_refused():
     x = np.ones((4, 5))
     x[1, 2] = 0
