@@ -81,6 +81,16 @@ def test_float32_gradients_are_told_the_cure_that_works_for_a_layer():
     assert not report.ok and report.diagnosis.verdict == "precision"
     text = report.text()
     assert "the layer is float64" in text and "dtype=np.float32" in text and "net" not in text, text
+
+    # float32 gradients with a mistake (db averaged): the precision they are judged to is the layer's
+    def wrong(dout, cache):
+        dx, dw, db = _float32_backward(dout, cache)
+        return dx, dw, db / len(dout)
+
+    report = check_layer(student.affine_forward, wrong, "affine")
+    assert report.explained_by == ["db-mean"], report.text()
+    assert "came as float32: judged to float32's precision, the layer being float64" in report.text()
+    assert "net" not in report.text(), report.text()
     # following the advice: the inputs drawn in float32, judged in float32
     report = check_layer(student.affine_forward, _float32_backward, "affine", dtype=np.float32)
     assert report.ok and report.dtype == np.float32 and report.drawn, report.text()
