@@ -628,7 +628,7 @@ def _step(k, user, truths, allowed, values, partials, dtype, report, right):
         for n in [k] + used
     ]
     candidates = _candidates(k, truth, values, partials, report.consumers.get(k, []))
-    d = diagnose(quantities, candidates, dtype)
+    d = diagnose(quantities, candidates, dtype, subject="chain")
     return list(d.lines), [c.key for c in d.explained_by], d
 
 

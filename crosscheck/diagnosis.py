@@ -126,11 +126,16 @@ def _close(q, a, b, dtype):
     return close_loss(float(a), float(b), float(q.scale), dtype) if q.is_loss else close(a, b, q.scale, dtype)
 
 
+# what a check's dtype is the dtype of, by its subject: a chain's is its forward's
+_NOUN = {"chain": "forward"}
+
+
 def diagnose(quantities, candidates, dtype, subject="net"):
     """A ``Diagnosis`` of the user's quantities (``Quantity``) against the truth,
     with ``candidates`` (``Candidate``) as the possible explanations; ``dtype``:
-    the check's (the net's, the layer's); ``subject``: what is checked ("net", "layer"),
-    for the cure of a precision the sentence names."""
+    the check's (the net's, the layer's, the chain's forward's); ``subject``: what is
+    checked ("net", "layer", "chain"), for the sentences that name its dtype and the
+    cure of a precision."""
     dtype = np.dtype(dtype)
     bad = [q for q in quantities if not np.all(np.isfinite(q.mine))]
     if bad:
@@ -167,7 +172,7 @@ def diagnose(quantities, candidates, dtype, subject="net"):
     if precision:
         lines.append(
             f"{_came_as(quantities, precision)}: judged to {precision}'s precision, "
-            f"the net being {dtype.name}"
+            f"the {_NOUN.get(subject, subject)} being {dtype.name}"
         )
     if explained:
         named = [q for q in quantities if not (loss_aside is not None and q.is_loss)]
@@ -236,20 +241,25 @@ def _close_only(quantities, failing, dtype, precision, unseen, subject="net"):
         np.all(within(q.mine, q.truth, q.scale, np.float32)) and _relative(q) <= _MATCH32 for q in failing
     )
     if precision and at_float32:
+        noun = _NOUN.get(subject, subject)
         how = (
             "dtype=np.float32, --dtype float32"
             if subject == "net"
             else "dtype=np.float32 from Python, --dtype float32 on the command line: the inputs drawn in "
             "float32; or your own float32 inputs"
         )
-        cure = (
-            f"check with a float32 {subject} ({how}), or return {own} arrays"
-            if precision == "float32"
-            else f"return float32 or {own} arrays (a {subject} is float32 or float64)"
-        )
+        if precision != "float32":
+            cure = f"return float32 or {own} arrays (a {noun} is float32 or float64)"
+        elif subject == "chain":  # check_chain takes no dtype: the forward's inputs make it
+            cure = (
+                f"give it float32 inputs (a float32 forward is judged to float32's precision), or return "
+                f"{own} arrays"
+            )
+        else:
+            cure = f"check with a float32 {subject} ({how}), or return {own} arrays"
         line = (
             f"{_came_as(quantities, precision)} and agree with the truth to {precision}'s precision; "
-            f"the {subject} is {own}: {cure}"
+            f"the {noun} is {own}: {cure}"
         )
         return Diagnosis("precision", [line], off=[], unseen=unseen, precision=precision)
     only_loss = all(q.is_loss for q in failing)

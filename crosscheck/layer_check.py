@@ -221,10 +221,16 @@ def check_layer(
         return report
     with np.errstate(all="ignore"):
         report.rows = _kinks(_rows(mine, truths, dtype, dout64), report.notes)
+        report.rows, kink = _relu_kink(k, arrays, mine, truths, report.rows, dtype, dout64, report.notes)
         report.notes += _exact_notes(report.rows)
         report.notes += _symmetric_notes(truths.engine, k)
-        quantities = _quantities(k, mine, mine_dtypes, truths, dtype)
         user = {n: np.asarray(v, np.float64) for n, v in mine.items()}
+        judged = dict(user)
+        if kink is not None:  # the kink's subgradients not counted: judged as the first truth's
+            first = truths.values[next(iter(truths.values))]
+            first_dx = np.asarray(first.get("dx", truths.engine["dx"]), np.float64)
+            judged["dx"] = np.where(kink, first_dx, user["dx"])
+        quantities = _quantities(k, judged, mine_dtypes, truths, dtype)
         a64 = tuple(
             a
             if a is None
@@ -238,6 +244,8 @@ def check_layer(
         candidates = []
         for m in MISTAKES.get(k.name, []):
             values = m.values(base)
+            if values is not None and kink is not None and "dx" in values:  # nor the mistake's there
+                values = {**values, "dx": np.where(kink, first_dx, values["dx"])}
             if values is not None:
                 candidates.append(Candidate(m.key, k.name, m.text, values))
         report.diagnosis = diagnose(quantities, candidates, dtype, subject="layer")
@@ -532,20 +540,27 @@ def _allowed(e, dtype):
     )
 
 
+def _errors(v, truth, n, truths, dtype, dout64):
+    """``(t, diff, allowed, exact)`` of the user's array ``v`` (name ``n``) against the truth named
+    ``truth``, entry by entry: its values, |v − t|, what rounding allows (central differences: their
+    truncation too) and the entries no rounding reaches (their allowance the subnormal floor alone)."""
+    t = np.asarray(truths.values[truth][n], np.float64)
+    allowed = _allowed(truths.bound[n], dtype)
+    if truth == FD:
+        magnitude = _magnitude(truths.engine, dout64)
+        allowed = allowed + tolerance("finite_differences", np.float64).rtol * np.abs(t)
+        allowed = allowed + 16 * EPS64 * max(1.0, magnitude) / 1e-6
+    exact = np.zeros(t.shape, bool) if truth == FD else np.broadcast_to(truths.bound[n] == 0, t.shape)
+    return t, np.abs(v - t), np.broadcast_to(allowed, t.shape), exact
+
+
 def _rows(mine, truths, dtype, dout64):
     rows = []
     for truth, values in truths.values.items():
         for n, v in mine.items():
             if n not in values:
                 continue
-            t = np.asarray(values[n], np.float64)
-            allowed = _allowed(truths.bound[n], dtype)
-            if truth == FD:
-                magnitude = _magnitude(truths.engine, dout64)
-                allowed = allowed + tolerance("finite_differences", np.float64).rtol * np.abs(t)
-                allowed = allowed + 16 * EPS64 * max(1.0, magnitude) / 1e-6
-            diff = np.abs(v - t)
-            exact = np.zeros(t.shape, bool) if truth == FD else np.broadcast_to(truths.bound[n] == 0, t.shape)
+            t, diff, allowed, exact = _errors(v, truth, n, truths, dtype, dout64)
             missed = exact & (diff > allowed)  # allowed: the subnormal floor alone there
             finite = np.all(np.isfinite(diff))
             worst = float(np.max(diff[~exact] / allowed[~exact], initial=0.0)) if finite else math.inf
@@ -563,8 +578,9 @@ def _rows(mine, truths, dtype, dout64):
 def _exact_notes(rows):
     """A sentence per array whose exact entries (no rounding reaches them) the user's miss."""
     notes = []
-    for n in dict.fromkeys(r.name for r in rows if r.exact_missed):
-        r = next(r for r in rows if r.name == n and r.exact_missed)
+    missed = [r for r in rows if r.exact_missed and r.verdict != "NOTE"]  # a NOTE has its own
+    for n in dict.fromkeys(r.name for r in missed):
+        r = next(r for r in missed if r.name == n)
         what = "exactly 0" if r.exact_zero else "exact"
         notes.append(
             f"{n}: {r.exact_missed} entries are {what} in every correct implementation (no rounding reaches "
@@ -615,6 +631,94 @@ def _kinks(rows, notes):
             "sides); not counted"
         )
     return out
+
+
+def _relu_kink(k, arrays, mine, truths, rows, dtype, dout64, notes):
+    """A ReLU's dx where x is exactly 0: any relu′(0) in [0, 1] is a subgradient there, so where the
+    user's dx lies between the one-sided derivatives' values (0 and dout, inclusive) it is a convention,
+    not a mistake. When the frameworks' dx rows (central differences' without them) differ only at such
+    entries, the failing dx rows are a NOTE, said with the user's relu′(0) and each truth's; a dx that
+    also differs elsewhere still fails, and a note says which entries fail. ``(rows, kink)``: kink the
+    entries not counted (None where nothing was said), which the diagnosis judges as the truth's."""
+    if k.name != "relu" or "dx" not in mine or dout64 is None:
+        return rows, None
+    v = np.asarray(mine["dx"], np.float64)
+    at = np.broadcast_to(np.asarray(arrays[0]) == 0, v.shape)
+    if not at.any():
+        return rows, None
+    d = np.broadcast_to(dout64, v.shape)
+    slack = tolerance("layer_parity", dtype).rtol * np.abs(d) + 1024 * float(np.finfo(dtype).tiny)
+    kink = at & (np.minimum(0, d) - slack <= v) & (v <= np.maximum(0, d) + slack)
+    failing = {}  # index of a failing dx row -> (its truth's values, bad entries, exact entries)
+    for i, r in enumerate(rows):
+        if r.name == "dx" and not r.ok:
+            t, diff, allowed, exact = _errors(v, r.truth, "dx", truths, dtype, dout64)
+            failing[i] = (t, ~(diff <= allowed), exact)  # NaN counts as bad
+    frameworks = any(r.truth != FD for r in rows if r.name == "dx")
+    judged = [i for i in failing if rows[i].truth != FD or not frameworks]
+    differ = np.zeros(v.shape, bool)  # where yours differs from the frameworks
+    for i in judged:
+        differ |= failing[i][1]
+    if not (differ & kink).any():
+        return rows, None  # yours is the frameworks' at the kink (central differences: ``_kinks``)
+    yours = _derivative_at(v, d, kink)
+    counted = f"where x is exactly 0 ({int(at.sum())} of {v.size} entries, at {_entries(at)})"
+    out = list(rows)
+    wrong = differ & ~kink
+    if not wrong.any():
+        theirs, elsewhere = {}, []
+        for i, (t, bad, _) in failing.items():
+            out[i] = dataclasses.replace(rows[i], ok=True, verdict="NOTE")
+            if (bad & ~kink).any():  # central differences, where yours is the frameworks'
+                elsewhere.append(rows[i].truth)
+            theirs.setdefault(_derivative_at(t, d, at), []).append(rows[i].truth)
+        # "torch and jax take 0 and finite differences 0.5"
+        groups = [(" and ".join(ts), value) for value, ts in theirs.items()]
+        take = "take" if len(theirs[groups[0][1]]) > 1 else "takes"
+        others = " and ".join(
+            f"{who} {take} {value}" if j == 0 else f"{who} {value}" for j, (who, value) in enumerate(groups)
+        )
+        noted = " and ".join(rows[i].truth for i in failing if rows[i].truth not in elsewhere)
+        also = (
+            f"; {' and '.join(elsewhere)} differ elsewhere too, where yours is the frameworks' (an input "
+            "within their step of 0, where they average both sides)"
+            if elsewhere
+            else ""
+        )
+        notes.append(
+            f"dx differs from {noted or 'the frameworks'} only {counted}: your relu′(0) = {yours}, where "
+            f"{others}; any value from 0 to 1 is a subgradient there, so this is a convention at the kink, "
+            f"not a mistake, and not counted (a difference anywhere else would still fail){also}"
+        )
+        return out, kink
+    for i, (t, bad, exact) in failing.items():
+        missed = exact & bad & ~kink  # the kink's subgradients are no exact entry missed
+        zero = bool(missed.any() and np.all(t[missed] == 0))
+        out[i] = dataclasses.replace(rows[i], exact_missed=int(missed.sum()), exact_zero=zero)
+    n = int(wrong.sum())
+    against = "the frameworks" if frameworks else FD
+    notes.append(
+        f"dx {counted}: yours there (relu′(0) = {yours}) is a subgradient, a convention at the kink and not "
+        f"counted; the {n} other {'entry' if n == 1 else 'entries'} that differ{'s' if n == 1 else ''} from "
+        f"{against}, at {_entries(wrong)}, {'is' if n == 1 else 'are'} what fails"
+    )
+    return out, kink
+
+
+def _derivative_at(values, dout, at):
+    """relu′(0) as ``values`` = relu′(0) · dout take it where ``at`` (and dout ≠ 0): one number
+    (to 6 digits), or the range of those seen."""
+    seen = values[at & (dout != 0)] / dout[at & (dout != 0)]
+    if seen.size == 0:
+        return "unseen (dout is 0 there)"
+    lo, hi = (f"{float(e) + 0.0:.6g}" for e in (seen.min(), seen.max()))  # + 0.0: -0 reads 0
+    return lo if lo == hi else f"{lo} to {hi}"
+
+
+def _entries(mask, shown=4):
+    where = [str(tuple(int(i) for i in idx)) for idx in np.argwhere(mask)]
+    more = f" and {len(where) - shown} more" if len(where) > shown else ""
+    return ", ".join(where[:shown]) + more
 
 
 def _magnitude(engine, dout64):
@@ -745,6 +849,8 @@ def _agrees(r):
     differences at a kink, not claimed)."""
     noted = [t for t in r.truths if any(x.truth == t and x.verdict == "NOTE" for x in r.rows)]
     agreed = [t for t in r.truths if t not in noted]
+    if not agreed:  # every truth's NOTE is at a kink (``_kinks``, ``_relu_kink``)
+        return f"your {r.kind} agrees with {' and '.join(noted)} away from its kink (see the note)"
     line = f"your {r.kind} agrees with {' and '.join(agreed)}"
     return line + (f" ({' and '.join(noted)}: see the note)" if noted else "")
 

@@ -397,6 +397,12 @@ def _svm_true_class_margin(i):
     return {"loss": i.truth["loss"] + 1.0, "dx": dx}
 
 
+def _svm_true_class_in_loss(i):
+    """The true class's margin, x_y − x_y + 1 = 1 in every sample, added to the loss (the mean
+    over N: + 1), its gradient left out as it should be: dx the truth's."""
+    return {"loss": i.truth["loss"] + 1.0}
+
+
 def _svm_no_true_column(i):
     x, y = i.arrays
     dx = i.truth["dx"].copy()
@@ -413,6 +419,12 @@ SVM = LOSS_SUM + [
         "svm-true-class",
         "the margin counted for the true class (its margin of 1 not set to 0)",
         _svm_true_class_margin,
+    ),
+    Mistake(
+        "svm-true-class-loss",
+        "the true class's margin (always 1) counted in the loss, + 1 once averaged over N; dx leaves "
+        "it out, as it should",
+        _svm_true_class_in_loss,
     ),
     Mistake(
         "svm-no-true-column",

@@ -1011,6 +1011,22 @@ def _svm_true_class(x, y):
     return loss, positive / N
 
 
+def _svm_true_class_in_loss(x, y):
+    """CS231n's loops with the j == y[i] skip left out of the loss alone: the true class's margin
+    (exactly 1) is added to the loss, its gradient left out as it should be."""
+    N, C = x.shape
+    loss, dx = 0.0, np.zeros_like(x)
+    for n in range(N):
+        for j in range(C):
+            margin = x[n, j] - x[n, y[n]] + 1
+            if margin > 0:
+                loss += margin
+                if j != y[n]:
+                    dx[n, j] += 1
+                    dx[n, y[n]] -= 1
+    return loss / N, dx / N
+
+
 def _svm_no_true_column(x, y):
     loss, dx = svm_loss(x, y)
     dx[np.arange(x.shape[0]), y] = 0
@@ -1318,6 +1334,7 @@ PLANTED = {
     ("svm_loss", "dx-not-averaged"): (_scaled_loss(svm_loss, False, True), None),
     ("svm_loss", "loss-only-not-averaged"): (_scaled_loss(svm_loss, True, False), None),
     ("svm_loss", "svm-true-class"): (_svm_true_class, None),
+    ("svm_loss", "svm-true-class-loss"): (_svm_true_class_in_loss, None),
     ("svm_loss", "svm-no-true-column"): (_svm_no_true_column, None),
     ("conv", "conv-dw-flipped"): (conv_forward_naive, _conv_dw_flipped),
     ("conv", "conv-dx-flipped"): (conv_forward_naive, _conv_dx_flipped),

@@ -4,12 +4,15 @@ the xp forward and the PyTorch one), each planted mistake found at the right int
 the missing path, Bessel, the broadcast or the sign named; the scale; names with or without
 "d"; functions that raise, exit, hang, print or return NaN; the HTML table."""
 
+import re
+
 import makemore_chain as mc
 import numpy as np
 import pytest
 
 from crosscheck import check_chain
 from crosscheck.chain import ChainCallError, assert_chain_matches
+from crosscheck.diagnosis import Quantity, diagnose
 from crosscheck.errors import UserCodeError
 
 from conftest import require
@@ -68,6 +71,33 @@ def test_float32_gradients_of_a_float64_chain_are_precision_not_a_mistake(inputs
     # and a float64 chain's gradients truncated to float32 are beyond float64's scale: the note is earned
     strict = check_chain(mc.forward, {k: g.astype(np.float64) for k, g in grads.items()}, inputs)
     assert not strict.ok
+
+
+def test_float32_gradients_with_a_mistake_are_said_of_the_forward_not_of_a_net(inputs):
+    """A float64 chain whose float32 gradients carry a mistake (the sign): the precision they are
+    judged to is said of the forward, which a chain has, not of a net, which it has not."""
+    grads = {k: g.astype(np.float32) for k, g in mc.grads(inputs, "sign").items()}
+    report = check_chain(mc.forward, grads, inputs)
+    assert not report.ok and report.explained_by == ["sign"], report.text()
+    line = "your gradients came as float32: judged to float32's precision, the forward being float64"
+    assert line in report.findings, report.text()
+    assert not re.search(r"\bnet\b", report.text()), report.text()
+
+
+def test_a_chains_float32_cure_is_the_forwards():
+    """The diagnosis's cure for gradients that came as float32 and agree to float32's precision,
+    worded for a chain: its forward is float64; no net, no --dtype (check_chain has neither)."""
+    truth = np.linspace(-1.0, 1.0, 12)
+    mine = truth.astype(np.float32).astype(np.float64) * (1 + 2e-8)
+    d = diagnose(
+        [Quantity("a", "da", mine, truth, np.abs(truth), "float32")], [], np.float64, subject="chain"
+    )
+    assert d.verdict == "precision", d.lines
+    assert d.lines == [
+        "your gradients came as float32 and agree with the truth to float32's precision; the forward is "
+        "float64: give it float32 inputs (a float32 forward is judged to float32's precision), or return "
+        "float64 arrays"
+    ]
 
 
 @pytest.mark.parametrize("closure", [False, True], ids=["inputs", "closure"])

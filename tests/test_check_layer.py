@@ -81,6 +81,16 @@ def test_float32_gradients_are_told_the_cure_that_works_for_a_layer():
     assert not report.ok and report.diagnosis.verdict == "precision"
     text = report.text()
     assert "the layer is float64" in text and "dtype=np.float32" in text and "net" not in text, text
+
+    # float32 gradients with a mistake (db averaged): the precision they are judged to is the layer's
+    def wrong(dout, cache):
+        dx, dw, db = _float32_backward(dout, cache)
+        return dx, dw, db / len(dout)
+
+    report = check_layer(student.affine_forward, wrong, "affine")
+    assert report.explained_by == ["db-mean"], report.text()
+    assert "came as float32: judged to float32's precision, the layer being float64" in report.text()
+    assert "net" not in report.text(), report.text()
     # following the advice: the inputs drawn in float32, judged in float32
     report = check_layer(student.affine_forward, _float32_backward, "affine", dtype=np.float32)
     assert report.ok and report.dtype == np.float32 and report.drawn, report.text()
@@ -170,6 +180,37 @@ def test_a_mistake_is_not_named_where_it_would_change_a_right_array():
     )
 
 
+def test_the_svm_true_class_margin_in_the_loss_alone_is_named_apart_from_in_both():
+    """Loops that count the true class's margin (exactly 1) in the loss but leave it out of dx: the
+    loss is the truth's + 1 (the mean of 1 per sample), dx right. Named as that, not as the margin
+    counted in both; a loss off by anything else, or a dx wrong as well, is not named as it."""
+    x, y = drawn("svm_loss")
+    truth, _ = student.svm_loss(x, y)  # the hand-vectorized loss: the hinge with j = y skipped
+    report = check_layer(*student.planted("svm_loss", "svm-true-class-loss"), "svm_loss", x, y)
+    assert report.explained_by == ["svm-true-class-loss"], report.text()
+    assert f"yours {truth + 1:.10g}, the truth {truth:.10g}" in report.text()
+    assert "counted in the loss" in report.text() and "dx agrees" in report.text()
+    both = check_layer(*student.planted("svm_loss", "svm-true-class"), "svm_loss", x, y)
+    assert both.explained_by == ["svm-true-class"], both.text()
+
+    def offset(by, dx_factor=1.0, loss_factor=1.0):
+        def svm(x, y):
+            loss, dx = student.svm_loss(x, y)
+            return loss * loss_factor + by, dx * dx_factor
+
+        return svm
+
+    for fn in (
+        offset(1.001),  # not the margin of 1
+        offset(0.5),
+        offset(1.0, dx_factor=len(x)),  # dx not divided by N as well: two mistakes
+        offset(len(x), loss_factor=len(x)),  # the loss summed as well (+N): two mistakes
+    ):
+        other = check_layer(fn, None, "svm_loss", x, y)
+        assert not other.ok and "svm-true-class-loss" not in other.explained_by, other.text()
+        assert "svm-true-class" not in other.explained_by, other.text()
+
+
 def test_a_wrong_forward_is_said_first():
     """A forward with the unbiased variance: out differs; no backward mistake is blamed."""
 
@@ -238,6 +279,92 @@ def test_a_relu_kink_in_the_users_inputs_is_noted_not_failed():
     # the headline claims no agreement with finite differences, whose column reads NOTE
     headline = next(x for x in report.text().splitlines() if "your relu agrees" in x)
     assert headline.strip() == "your relu agrees with torch and jax (finite differences: see the note)"
+
+
+KINKED = np.array([[0.0, 1.0, -2.0], [3.0, 0.0, -1.0]])  # x exactly 0 at (0, 0) and (1, 1)
+KINKED_DOUT = np.array([[2.0, -1.0, 0.5], [1.5, -3.0, 4.0]])
+
+
+def test_a_relu_with_another_derivative_at_its_kink_is_noted_not_failed():
+    """dx = dout * (x >= 0): relu′(0) = 1 where PyTorch and JAX take 0 and a central difference
+    1/2. Any value in [0, 1] · dout is a subgradient there: a NOTE, not a FAIL, and said why."""
+
+    def relu_backward_ge(dout, x):
+        return dout * (x >= 0)
+
+    report = check_layer(student.relu_forward, relu_backward_ge, "relu", KINKED, dout=KINKED_DOUT)
+    assert report.ok, report.text()
+    assert [(r.truth, r.verdict) for r in report.rows if r.name == "dx"] == [
+        ("torch", "NOTE"),
+        ("jax", "NOTE"),
+        ("finite differences", "NOTE"),
+    ], report.text()
+    text = report.text()
+    assert "your relu′(0) = 1, where torch and jax take 0 and finite differences 0.5" in text, text
+    assert "a convention at the kink, not a mistake" in text and "anywhere else" in text, text
+    assert "in every correct implementation" not in text, text  # the exact-entries note is not said
+    # the headline claims no agreement it did not see: every truth's dx column reads NOTE
+    headline = next(x for x in text.splitlines() if "your relu agrees" in x)
+    assert headline.strip() == (
+        "your relu agrees with torch and jax and finite differences away from its kink (see the note)"
+    )
+    # the verdict the command line's exit code and --json read; the pytest assertion passes
+    assert report.to_json()["ok"] and report.to_json()["diagnosis"]["verdict"] == "agrees"
+    assert report.diagnosis.verdict == "agrees"  # the kink's entries are not counted
+    assert_layer_matches(student.relu_forward, relu_backward_ge, "relu", KINKED, dout=KINKED_DOUT)
+
+    def relu_backward_half(dout, x):  # relu′(0) = 1/2, a central difference's: the frameworks' NOTE
+        return dout * ((x > 0) + 0.5 * (x == 0))
+
+    report = check_layer(student.relu_forward, relu_backward_half, "relu", KINKED, dout=KINKED_DOUT)
+    assert report.ok, report.text()
+    assert [r.verdict for r in report.rows if r.name == "dx"] == ["NOTE", "NOTE", "PASS"]
+    assert "your relu′(0) = 0.5, where torch and jax take 0" in report.text(), report.text()
+    assert "your relu agrees with finite differences (torch and jax: see the note)" in report.text()
+
+    # an input within central differences' step of 0 (1e-8): they differ there too, the frameworks not
+    near = KINKED.copy()
+    near[0, 1] = 1e-8
+    report = check_layer(student.relu_forward, relu_backward_ge, "relu", near, dout=KINKED_DOUT)
+    assert report.ok, report.text()
+    assert "dx differs from torch and jax only where x is exactly 0" in report.text(), report.text()
+    assert "finite differences differ elsewhere too, where yours is the frameworks'" in report.text()
+
+
+def test_a_relu_wrong_away_from_its_kink_or_outside_its_subgradients_fails():
+    """The kink's NOTE covers only x exactly 0 and values between the one-sided derivatives'
+    (0 and dout): a mask at x > 0.1, a dout dropped at x = 1, or 2 · dout or −dout at the kink fail."""
+    x = KINKED.copy()
+    x[0, 1] = 0.05
+
+    def dropped(dout, x):
+        dx = dout * (x >= 0)
+        dx[0, 1] = 0.0  # x = 1 there: relu′ = 1
+        return dx
+
+    backwards = {
+        "x > 0.1": (lambda dout, x: dout * (x > 0.1), x),
+        "dout dropped at x = 1": (dropped, KINKED),
+        "2 dout at 0": (lambda dout, x: dout * ((x > 0) + 2.0 * (x == 0)), KINKED),
+        "-dout at 0": (lambda dout, x: dout * ((x > 0) - 1.0 * (x == 0)), KINKED),
+    }
+    for what, (backward, inputs) in backwards.items():
+        report = check_layer(student.relu_forward, backward, "relu", inputs, dout=KINKED_DOUT)
+        assert not report.ok, what
+        verdicts = [(r.truth, r.verdict) for r in report.rows if r.name == "dx"]
+        assert ("torch", "FAIL") in verdicts and ("jax", "FAIL") in verdicts, (what, report.text())
+        assert "away from its kink" not in report.text(), report.text()
+    # yours a subgradient at the kink and wrong elsewhere: the note says which is which, and the
+    # diagnosis judges the rest (the kink's entries are not counted, in yours nor in a mistake's)
+    report = check_layer(student.relu_forward, dropped, "relu", KINKED, dout=KINKED_DOUT)
+    text = report.text()
+    assert "yours there (relu′(0) = 1) is a subgradient" in text, text
+    assert "the 1 other entry that differs from the frameworks, at (0, 1), is what fails" in text, text
+    assert "only dx differs in 1 of 6 entries: (0, 1)" in text, text
+    inverted = check_layer(
+        student.relu_forward, lambda dout, x: dout * (x <= 0), "relu", KINKED, dout=KINKED_DOUT
+    )
+    assert inverted.explained_by == ["mask-inverted"], inverted.text()
 
 
 def test_dropout_inputs_with_zeros_are_refused():
