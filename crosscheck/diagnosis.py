@@ -337,8 +337,10 @@ def _residue(candidate, quantities, dtype):
     left = []
     for q in quantities:
         predicted = candidate.value(q)
-        if not np.all(within(q.mine, predicted, q.scale, dtype)):
-            ref = float(np.max(np.abs(predicted), initial=0.0))
+        ref = float(np.max(np.abs(predicted), initial=0.0))
+        # the mistake's values round as their own size does: N times the truth's, summed not averaged
+        grown = max(1.0, ref / float(np.max(np.abs(q.truth), initial=0.0) or ref or 1.0))
+        if not np.all(within(q.mine, predicted, q.scale * grown, dtype)):
             diff = float(np.max(np.abs(q.mine - predicted), initial=0.0))
             left.append((q.name, diff / ref if ref > 0 else float("inf")))
     return left

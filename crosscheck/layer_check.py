@@ -583,8 +583,9 @@ def _exact_notes(rows):
         r = next(r for r in missed if r.name == n)
         what = "exactly 0" if r.exact_zero else "exact"
         notes.append(
-            f"{n}: {r.exact_missed} entries are {what} in every correct implementation (no rounding reaches "
-            f"them{', e.g. a mask' if r.exact_zero else ''}) and yours are not; err / allowed is the other "
+            f"{n}: {r.exact_missed} {'entry is' if r.exact_missed == 1 else 'entries are'} {what} in every "
+            "correct implementation (no rounding reaches "
+            f"them{', e.g. a mask' if r.exact_zero else ''}) and yours {'is' if r.exact_missed == 1 else 'are'} not; err / allowed is the other "
             f"entries' (over an allowance of 0 it has no number), '{_EXACT[r.exact_zero].strip()}' where "
             "those pass"
         )

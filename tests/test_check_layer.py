@@ -143,6 +143,8 @@ def test_a_planted_mistake_is_named(kind, key):
     assert report.explained_by == [expected_key(key)], report.text()
     entry = next(m for m in layer_mistakes.MISTAKES[kind] if m.key == expected_key(key))
     assert entry.text in report.text()
+    # one mistake, computed in the student's own arithmetic: nothing is left beyond its rounding
+    assert "a second, smaller difference" not in report.text(), report.text()
 
 
 def test_every_catalogue_entry_is_planted():
@@ -508,6 +510,20 @@ def test_entries_that_are_exact_show_it_not_a_huge_ratio():
     row = next(r for r in report.rows if r.name == "dx" and r.truth == "torch")
     assert row.exact_missed > 0 and row.ratio > 1 and "exact 0" not in report.text().splitlines()[4]
     assert "entries are exactly 0 in every correct implementation" in report.text()
+
+
+def test_one_exact_entry_is_said_in_the_singular():
+    rng = np.random.default_rng(3)
+    x, y, mask = rng.standard_normal((2, 3, 4)), rng.integers(0, 4, (2, 3)), np.ones((2, 3), bool)
+    mask[1, 2] = False  # one masked step: its 4 entries of dx are exactly 0, and one of them is not
+
+    def one_missed(x, y, mask):
+        loss, dx = student.temporal_softmax_loss(x, y, mask)
+        dx[1, 2, 0] = 0.25
+        return loss, dx
+
+    text = check_layer(one_missed, None, "temporal_softmax_loss", x, y, mask).text()
+    assert "dx: 1 entry is exactly 0 in every correct implementation" in text and "yours is not" in text, text
 
 
 # ------------------------------------------------------------------ recurrences, attention, group norm
