@@ -582,11 +582,13 @@ def _exact_notes(rows):
     for n in dict.fromkeys(r.name for r in missed):
         r = next(r for r in missed if r.name == n)
         what = "exactly 0" if r.exact_zero else "exact"
+        one = r.exact_missed == 1
         notes.append(
-            f"{n}: {r.exact_missed} {'entry is' if r.exact_missed == 1 else 'entries are'} {what} in every "
-            "correct implementation (no rounding reaches "
-            f"them{', e.g. a mask' if r.exact_zero else ''}) and yours {'is' if r.exact_missed == 1 else 'are'} not; err / allowed is the other "
-            f"entries' (over an allowance of 0 it has no number), '{_EXACT[r.exact_zero].strip()}' where "
+            f"{n}: {r.exact_missed} {'entry is' if one else 'entries are'} {what} in every correct "
+            f"implementation (no rounding reaches {'it' if one else 'them'}"
+            f"{', e.g. a mask' if r.exact_zero else ''}) and yours {'is' if one else 'are'} not; err / "
+            "allowed is the other entries' (over an allowance of 0 it has no number), "
+            f"'{_EXACT[r.exact_zero].strip()}' where "
             "those pass"
         )
     return notes
