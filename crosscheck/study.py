@@ -543,6 +543,16 @@ def _net(d):
     return f"{sizes} {acts}, {d.loss} {'summed' if d.reduction == 'sum' else 'averaged'}"
 
 
+def percent(p):
+    """``p`` in percent to one decimal, or as many more as keep a value that is not 0 or 100
+    from reading as one: 10,000 of 10,000 learned, a 95% interval from 99.96, not 100.0."""
+    for digits in range(1, 6):
+        text = f"{100 * p:.{digits}f}"
+        if (p == 0 or float(text) != 0) and (p == 1 or float(text) != 100):
+            break
+    return text
+
+
 def render(study):
     """The study as a text table."""
     d = study.definition
@@ -567,7 +577,7 @@ def render(study):
         )
         loss = f"{r.final_loss[2]:.2e} [{r.final_loss[0]:.1e}, {r.final_loss[4]:.1e}]"
         lo, hi = r.interval
-        learned = f"{r.learned:,} ({100 * r.fraction:.1f}%) [{100 * lo:.1f}, {100 * hi:.1f}]"
+        learned = f"{r.learned:,} ({percent(r.fraction)}%) [{percent(lo)}, {percent(hi)}]"
         line = f"  {r.data:<11} " + (f"{'-'.join(map(str, r.sizes)):<10} " if show_sizes else "")
         line += f"{r.init:<8} " + (f"{r.scale:>6g} " if show_scale else "")
         lines.append(line + f"{r.lr:>6g} {learned:>30} {loss:>32} {took:>30}")

@@ -104,3 +104,13 @@ def test_bad_study_arguments_are_one_line_and_exit_2(args, fragment, capsys):
     code, out = main("study", "xor", *args)
     err = capsys.readouterr().err
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and fragment in err, err
+
+
+@pytest.mark.parametrize(
+    "p, text",
+    # Wilson's lower bound for 10,000 of 10,000 is 1 - 3.84 / 10,003.84: 99.96%, not "100.0"
+    [(1 - 3.841458820694124 / 10_003.841458820694, "99.96"), (1.0, "100.0"), (0.0, "0.0")]
+    + [(0.000384, "0.04"), (0.8028, "80.3"), (0.99951, "99.95")],
+)
+def test_a_percentage_that_is_not_0_or_100_never_reads_as_one(p, text):
+    assert study.percent(p) == text
