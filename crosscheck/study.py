@@ -445,7 +445,10 @@ class StudyRow:
         n, p, z2 = self.nets, self.fraction, Z95**2
         centre = (p + z2 / (2 * n)) / (1 + z2 / n)
         half = Z95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-        return (max(0.0, centre - half), min(1.0, centre + half))
+        # all or none learned: the bound at 1 (or 0) is exact, where centre ± half rounds beside it
+        lo = 0.0 if self.learned == 0 else max(0.0, centre - half)
+        hi = 1.0 if self.learned == self.nets else min(1.0, centre + half)
+        return lo, hi
 
 
 @dataclass

@@ -114,3 +114,21 @@ def test_bad_study_arguments_are_one_line_and_exit_2(args, fragment, capsys):
 )
 def test_a_percentage_that_is_not_0_or_100_never_reads_as_one(p, text):
     assert study.percent(p) == text
+
+
+@pytest.mark.parametrize(
+    "learned, nets, lo, hi",
+    [
+        # Wilson by hand: (k + z²/2 ± z √(k (n - k) / n + z²/4)) / (n + z²), z = 1.96
+        (8_028, 10_000, 0.794886, 0.810481),
+        (801_761, 1_000_000, 0.800978, 0.802541),
+        # all or none: the far bound is exactly 1 or 0, the near one n / (n + z²) or z² / (n + z²)
+        (10_000, 10_000, 10_000 / (10_000 + study.Z95**2), 1.0),
+        (0, 30, 0.0, study.Z95**2 / (30 + study.Z95**2)),
+    ],
+)
+def test_the_learned_fraction_has_wilsons_95_percent_interval(learned, nets, lo, hi):
+    row = study.StudyRow("xor", "uniform", 0.1, nets, learned, (0.0,) * 5, None, 0)
+    got = row.interval
+    assert got == pytest.approx((lo, hi), abs=1e-6)
+    assert (got[1] == 1.0) == (learned == nets) and (got[0] == 0.0) == (learned == 0)
