@@ -123,8 +123,9 @@ def test_a_percentage_that_is_not_0_or_100_never_reads_as_one(p, text):
         (8_028, 10_000, 0.794886, 0.810481),
         (801_761, 1_000_000, 0.800978, 0.802541),
         # all or none: the far bound is exactly 1 or 0, the near one n / (n + z²) or z² / (n + z²)
-        (10_000, 10_000, 10_000 / (10_000 + study.Z95**2), 1.0),
-        (0, 30, 0.0, study.Z95**2 / (30 + study.Z95**2)),
+        (20_000, 20_000, 20_000 / (20_000 + study.Z95**2), 1.0),
+        (30, 30, 30 / (30 + study.Z95**2), 1.0),
+        (0, 100, 0.0, study.Z95**2 / (100 + study.Z95**2)),
     ],
 )
 def test_the_learned_fraction_has_wilsons_95_percent_interval(learned, nets, lo, hi):
