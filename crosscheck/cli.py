@@ -24,6 +24,7 @@ checked before anything is computed.
 """
 
 import argparse
+import errno
 import os
 import re
 import sys
@@ -632,14 +633,26 @@ def main(argv=None, out=None):
 
 def _run(args, out):
     try:
-        return COMMANDS[args.command](args, out)
+        code = COMMANDS[args.command](args, out)
+        out.flush()  # here, where a full disk can be said, not in the interpreter's exit
+        return code
     except (UsageError, UserCodeError) as err:
         return _error(err)
+    except study_cluster.Interrupted as err:
+        print(f"{PROG}: {err}", file=sys.stderr)
+        return 130  # as a shell reports a process ended by SIGINT
     except BrokenPipeError:
         # the reader went away (| head): stop quietly; stdout is pointed at devnull so that
         # the interpreter's own flush at exit does not complain a second time
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except OSError as err:
+        if err.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG):
+            raise
+        print(f"{PROG}: error: could not write the report: {err.strerror}", file=sys.stderr)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the buffered rest would fail again at exit
         return 1
 
 

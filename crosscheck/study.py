@@ -499,7 +499,7 @@ def merge(definition, results):
                     lr=lr,
                     nets=d.nets,
                     learned=int(joined["learned"][r].sum()),
-                    final_loss=tuple(float(q) for q in np.quantile(joined["final_loss"][r], QUANTILES)),
+                    final_loss=quantiles_of(joined["final_loss"][r], QUANTILES),
                     epochs_to_learn=(float(np.median(took)), float(np.quantile(took, 0.9)))
                     if took.size
                     else None,
@@ -513,6 +513,21 @@ def merge(definition, results):
             Curves(d.data[data_i].name, init, d.lrs, d.curve_epochs(), _quantiles(counts), sizes, scale)
         )
     return study
+
+
+def quantiles_of(values, qs):
+    """``qs`` of ``values`` as NumPy's linear method gives them, with a non-finite value (a
+    diverged start's loss) read as +inf, the largest: a quantile between two infinities is
+    inf, not inf - inf = NaN (and no NumPy warning)."""
+    ordered = np.sort(np.where(np.isfinite(values), values, np.inf))
+    out = []
+    for q in qs:
+        at = q * (len(ordered) - 1)
+        below, frac = int(np.floor(at)), at - np.floor(at)
+        lo, hi = ordered[below], ordered[min(below + 1, len(ordered) - 1)]
+        # lo inf makes hi inf: lo == hi; hi alone inf gives inf without an inf - inf
+        out.append(float(lo) if frac == 0 or lo == hi else float(lo + (hi - lo) * frac))
+    return tuple(out)
 
 
 def _quantiles(counts):

@@ -8,6 +8,7 @@ chunk's result is taken once, from its future, so nothing is counted twice. With
 workers need no shared disk), atomically; ``--resume`` computes only the chunks missing.
 """
 
+import hashlib
 import json
 import logging
 import os
@@ -15,6 +16,7 @@ import re
 import socket
 import tempfile
 import time
+import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,9 +25,14 @@ import numpy as np
 from .errors import UsageError
 from .study import merge, run_chunk
 
-FORMAT = "backprop-by-hand study 1"
+FORMAT = "backprop-by-hand study 2"  # 2: each chunk file carries its study's fingerprint
 CHUNK_FILE = re.compile(r"chunk-(\d{5})\.npz")
+PROBE_SECONDS = 5  # how long a scheduler may take to send its handshake
 KEYS = ("chunk", "final_loss", "learned", "first", "frozen", "curves", "seconds")
+
+
+class Interrupted(Exception):
+    """A study stopped by Ctrl-C (SIGINT): what was kept, in one line."""
 
 
 def _identity(definition):
@@ -45,6 +52,8 @@ class Store:
             raise UsageError("--resume needs --out DIR: the directory the stopped run wrote its chunks to")
         self.path, self.definition = Path(path), definition
         self.identity = _identity(definition)
+        # in every chunk file: a chunk copied in from another study is refused, not merged
+        self.fingerprint = hashlib.sha256(json.dumps(self.identity, sort_keys=True).encode()).hexdigest()
         meta = self.path / "study.json"
         if self.path.exists() and not self.path.is_dir():
             raise UsageError(f"--out {path}: expected a directory, got a file")
@@ -88,13 +97,26 @@ class Store:
         results = {}
         for p in self._files():
             index = int(CHUNK_FILE.fullmatch(p.name).group(1))
-            try:
-                with np.load(p, allow_pickle=False) as f:
-                    result = {k: f[k] for k in KEYS}
-            except (OSError, ValueError, KeyError) as err:
+            if not zipfile.is_zipfile(p):  # else NumPy's message suggests loading it with pickle
                 raise UsageError(
-                    f"--resume: {p} is not a chunk of this study ({err}); remove it to recompute it"
+                    f"--resume: {p} is not a whole .npz archive (cut short, or not a chunk); "
+                    "remove it to recompute it"
+                )
+            try:
+                # opened here: np.load leaves its own handle open when the zip is broken
+                with open(p, "rb") as fh, np.load(fh, allow_pickle=False) as f:
+                    result = {k: f[k] for k in KEYS}
+                    fingerprint = str(f["study"]) if "study" in f.files else None
+            except Exception as err:  # a truncated or foreign file: zipfile, pickle, key errors alike
+                raise UsageError(
+                    f"--resume: {p} cannot be read as a chunk ({type(err).__name__}: {err}); "
+                    "remove it to recompute it"
                 ) from None
+            if fingerprint != self.fingerprint:
+                raise UsageError(
+                    f"--resume: {p} is a chunk of another study (its fingerprint is not this study's); "
+                    "remove it to recompute it"
+                )
             if index not in chunks or tuple(result["chunk"]) != chunks[index]:
                 raise UsageError(
                     f"--resume: {p} holds chunk {tuple(result['chunk'])}, not chunk {index} of this study"
@@ -104,7 +126,10 @@ class Store:
 
     def save(self, result):
         index = int(result["chunk"][0])
-        _atomic(self.path / f"chunk-{index:05d}.npz", lambda f: np.savez_compressed(f, **result))
+        _atomic(
+            self.path / f"chunk-{index:05d}.npz",
+            lambda f: np.savez_compressed(f, study=np.array(self.fingerprint), **result),
+        )
 
 
 def _atomic(path, write):
@@ -129,11 +154,25 @@ def _difference(stored, given):
     """The first field where two studies' identities differ, as a phrase."""
     a, b = stored.get("definition", {}), given["definition"]
     for key in sorted(set(a) | set(b)):
+        if key == "data" and a.get(key) != b.get(key):
+            return _data_difference(a.get(key) or [], b.get(key) or [])
         if a.get(key) != b.get(key):
             return f"{key} was {a.get(key)!r}, now {b.get(key)!r}"
     if stored.get("chunk") != given["chunk"]:
         return f"it was cut into chunks of {stored.get('chunk')} starts (give --chunk {stored.get('chunk')})"
     return f"its format is {stored.get('format')!r}"
+
+
+def _data_difference(was, now):
+    """ "the contents of e2 changed (another SHA-256)", or the data sets' names, as a phrase."""
+    names = [d.get("name") for d in was], [d.get("name") for d in now]
+    if names[0] != names[1]:
+        return f"the data sets were {', '.join(map(str, names[0]))}, now {', '.join(map(str, names[1]))}"
+    for old, new in zip(was, now):
+        if old != new:
+            what = "contents" if old.get("sha256") != new.get("sha256") else "shape"
+            return f"the {what} of data set {old.get('name')} changed since the study began"
+    return "the data sets differ"
 
 
 # ------------------------------------------------------------------ executors
@@ -201,11 +240,14 @@ def executor(workers=None, scheduler=None, say=None):
         _reachable(scheduler)
         try:
             client = Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError, ValueError, TypeError) as err:
+        except Exception as err:  # whatever answered there, its bytes read as Dask's: any error
             raise UsageError(
-                f"--scheduler {scheduler}: could not reach a Dask scheduler there ({err})"
+                f"--scheduler {scheduler}: could not reach a Dask scheduler there "
+                f"({type(err).__name__}: {err})"
             ) from None
         try:
+            if say is not None and not client.scheduler_info().get("workers"):
+                say(f"the scheduler at {scheduler} has no worker yet; waiting up to 60 s for one to join")
             client.wait_for_workers(1, timeout=60)
         except TimeoutError:
             client.close()
@@ -238,14 +280,38 @@ def executor(workers=None, scheduler=None, say=None):
 
 
 def _reachable(address):
-    """A refused or unroutable tcp:// address fails here at once, not after Dask's retries."""
+    """A refused or unroutable tcp:// address fails here at once, not after Dask's retries;
+    so does a listener that is not a Dask scheduler. A scheduler speaks first on a new
+    connection (its handshake: an 8-byte little-endian length, then that many bytes of
+    frames), so one that says nothing within ``PROBE_SECONDS``, or announces an absurd
+    length, is not one."""
     m = re.fullmatch(r"tcp://(\[[^\]]+\]|[^:/]+):(\d+)/?", address)
     if not m:
         raise UsageError(f"--scheduler: expected an address like tcp://HOST:8786, got {address!r}")
     try:
-        socket.create_connection((m.group(1).strip("[]"), int(m.group(2))), timeout=5).close()
+        conn = socket.create_connection((m.group(1).strip("[]"), int(m.group(2))), timeout=PROBE_SECONDS)
     except OSError as err:
         raise UsageError(f"--scheduler {address}: could not reach a Dask scheduler there ({err})") from None
+    with conn:
+        head = b""
+        try:
+            while len(head) < 8:
+                got = conn.recv(8 - len(head))
+                if not got:
+                    break
+                head += got
+        except OSError:  # the timeout included
+            pass
+    if len(head) < 8:
+        raise UsageError(
+            f"--scheduler {address}: something listens there but did not answer as a Dask scheduler "
+            f"does within {PROBE_SECONDS:g} s (is it a Dask scheduler's address? `dask scheduler` prints it)"
+        )
+    if int.from_bytes(head, "little") > 1 << 24:
+        raise UsageError(
+            f"--scheduler {address}: something answers there, but not as a Dask scheduler does "
+            "(is it a Dask scheduler's address? `dask scheduler` prints it)"
+        )
 
 
 # ------------------------------------------------------------------ a study, anywhere
@@ -263,21 +329,30 @@ def run(
     if progress is not None and results:
         progress(len(results) * definition.epochs)
     inside = 0.0
-    with executor(workers, scheduler, say) as place:
-        if store:
-            store.create()
-        began = time.perf_counter()
-        for result in place.map(definition, todo, progress):
-            chunk = tuple(int(v) for v in result["chunk"])
-            if chunk[0] in results:  # a retried task's second answer: counted once
-                continue
+    try:
+        with executor(workers, scheduler, say) as place:
             if store:
-                store.save(result)
-            results[chunk[0]] = result
-            inside += float(result["seconds"])
-            if on_chunk is not None:
-                on_chunk(chunk, result)
-        wall = time.perf_counter() - began
+                store.create()
+            began = time.perf_counter()
+            for result in place.map(definition, todo, progress):
+                chunk = tuple(int(v) for v in result["chunk"])
+                if chunk[0] in results:  # a retried task's second answer: counted once
+                    continue
+                if store:
+                    store.save(result)
+                results[chunk[0]] = result
+                inside += float(result["seconds"])
+                if on_chunk is not None:
+                    on_chunk(chunk, result)
+            wall = time.perf_counter() - began
+    except KeyboardInterrupt:
+        total = len(definition.chunks())
+        kept = (
+            f"{len(results)} of {total} chunks are under {out}; add --resume to finish"
+            if store
+            else f"{len(results)} of {total} chunks were done and are not kept (--out DIR keeps them)"
+        )
+        raise Interrupted(f"interrupted: {kept}") from None
     study = merge(definition, results)
     study.timing = {
         "where": place.where,

@@ -13,7 +13,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -354,6 +356,75 @@ def test_a_stopped_run_resumes_computing_only_the_missing_chunks(tmp_path, undis
     assert len(computed) == 4 and numbers(again) == numbers(undisturbed)
 
 
+@pytest.mark.parametrize(
+    "workers", [[], pytest.param(["--workers", "2"], marks=DASK)], ids=["in-process", "local-cluster"]
+)
+def test_ctrl_c_says_what_was_kept_in_one_line_and_resume_finishes(tmp_path, workers):
+    """SIGINT mid-run: exit 130 and one line saying how many chunks are kept, no traceback;
+    --resume then computes the rest, and the numbers are the undisturbed run's."""
+    if workers:
+        require_dask()
+    out = tmp_path / "run"
+    # SMALL's starts in chunks of 1 (both rates in each) and 1,000 epochs: 30 chunks of ~0.05 s
+    args = ["study", "--data", "xor", "--lr", "0.5,2", "--nets", "30", "--epochs", "1000", "--chunk", "1"]
+    run = subprocess.Popen(
+        [sys.executable, "-m", "crosscheck", *args, *workers, "--out", str(out), "--no-progress"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while len(list(out.glob("chunk-*.npz"))) < 2 and time.monotonic() < deadline and run.poll() is None:
+        time.sleep(0.05)
+    run.send_signal(signal.SIGINT)
+    stdout, stderr = run.communicate(timeout=120)
+    lines = [line for line in stderr.splitlines() if not line.startswith("running on")]
+    kept = len(list(out.glob("chunk-*.npz")))
+    assert run.returncode == 130 and stdout == "" and "Traceback" not in stderr, stderr
+    assert lines == [
+        f"backprop-by-hand: interrupted: {kept} of 30 chunks are under {out}; add --resume to finish"
+    ]
+    assert 2 <= kept < 30
+    code, text = main(*args, "--out", str(out), "--resume", "--json")
+    again = study_cluster.run(study.define(**{**SMALL, "epochs": 1000, "chunk": 1}))
+    assert code == 0 and json.loads(text)["rows"] == study.as_json(again)["rows"]
+
+
+@pytest.mark.parametrize(
+    "answer, fragment",
+    [
+        (None, "something listens there but did not answer as a Dask scheduler does within 0.5 s"),
+        # read as Dask's 8-byte length, 0xff... asks for 2^64 bytes (a NumPy MemoryError inside Dask)
+        (b"\xff" * 64, "something answers there, but not as a Dask scheduler does"),
+        (b"HTTP/1.0 400 Bad request\r\n\r\n", "something answers there, but not as a Dask scheduler does"),
+    ],
+    ids=["silent", "garbage", "http"],
+)
+def test_a_listener_that_is_not_a_dask_scheduler_is_refused_at_once(answer, fragment, monkeypatch, capsys):
+    monkeypatch.setattr(study_cluster, "PROBE_SECONDS", 0.5)
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    held = []
+
+    def serve():
+        conn, _ = server.accept()
+        held.append(conn)  # kept open, silent or having said its piece
+        if answer:
+            conn.sendall(answer)
+
+    threading.Thread(target=serve, daemon=True).start()
+    began = time.monotonic()
+    code, text = main(
+        "study", "xor", "--nets", "10", "--epochs", "10", "--scheduler", f"tcp://127.0.0.1:{port}"
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and text == "" and len(err.strip().splitlines()) == 1 and fragment in err, err
+    assert time.monotonic() - began < 5
+    for conn in held:
+        conn.close()
+    server.close()
+
+
 STUDY = ["study", "--data", "xor", "--lr", "0.5,2", "--nets", "30", "--epochs", "40", "--chunk", "10"]
 
 
@@ -374,7 +445,15 @@ STUDY = ["study", "--data", "xor", "--lr", "0.5,2", "--nets", "30", "--epochs", 
         ("other", [], "the directory is not empty and holds no study; give a new or empty one"),
         ("other", ["--resume"], "holds no study to resume (no study.json)"),
         ("file", [], "expected a directory, got a file"),
-        ("broken", ["--resume"], "is not a chunk of this study"),
+        ("broken", ["--resume"], "chunk-00001.npz is not a whole .npz archive (cut short, or not a chunk)"),
+        (
+            "truncated",
+            ["--resume"],
+            "chunk-00001.npz is not a whole .npz archive (cut short, or not a chunk)",
+        ),
+        ("other arrays", ["--resume"], "chunk-00001.npz cannot be read as a chunk (KeyError"),
+        # the same shapes from a study at other rates: merged, it would change the numbers
+        ("foreign", ["--resume"], "chunk-00001.npz is a chunk of another study"),
     ],
 )
 def test_a_directory_that_is_not_this_study_is_refused_and_left_as_it_was(
@@ -391,12 +470,37 @@ def test_a_directory_that_is_not_this_study_is_refused_and_left_as_it_was(
     elif setup == "broken":
         assert main(*STUDY, "--out", str(out))[0] == 0
         (out / "chunk-00001.npz").write_bytes(b"not a chunk")
+    elif setup == "other arrays":
+        assert main(*STUDY, "--out", str(out))[0] == 0
+        np.savez(out / "chunk-00001.npz", x=np.zeros(3))
+    elif setup == "truncated":
+        assert main(*STUDY, "--out", str(out))[0] == 0
+        whole = (out / "chunk-00001.npz").read_bytes()
+        (out / "chunk-00001.npz").write_bytes(whole[:500])
+    elif setup == "foreign":
+        assert main(*STUDY, "--out", str(out))[0] == 0
+        other = [v if v != "0.5,2" else "0.5,3" for v in STUDY]
+        assert main(*other, "--out", str(tmp_path / "other"))[0] == 0
+        (out / "chunk-00001.npz").write_bytes((tmp_path / "other" / "chunk-00001.npz").read_bytes())
     before = {p: p.read_bytes() for p in ([out] if out.is_file() else out.iterdir())}
     capsys.readouterr()
     code, text = main(*STUDY, "--out", str(out), *args)
     err = capsys.readouterr().err
     assert code == 2 and text == "" and len(err.strip().splitlines()) == 1 and fragment in err, err
     assert {p: p.read_bytes() for p in ([out] if out.is_file() else out.iterdir())} == before
+
+
+def test_a_resume_after_the_data_file_changed_says_so_in_words(tmp_path, capsys):
+    data = tmp_path / "points.csv"
+    np.savetxt(data, POINTS, delimiter=",")
+    args = ["study", "--data", str(data), "--sizes", "2,3,1", "--nets", "4", "--epochs", "10"]
+    assert main(*args, "--out", str(tmp_path / "run"))[0] == 0
+    np.savetxt(data, POINTS[::-1], delimiter=",")  # the same points, in another order
+    capsys.readouterr()
+    code, _ = main(*args, "--out", str(tmp_path / "run"), "--resume")
+    err = capsys.readouterr().err
+    assert code == 2 and "the contents of data set points changed since the study began" in err, err
+    assert "sha256" not in err
 
 
 @pytest.mark.parametrize(
@@ -489,3 +593,54 @@ def test_a_users_net_from_the_command_line(tmp_path):
             rows.setdefault(name, []).append(rest)
     assert len(rows["points"]) == 4 and rows["points"] == rows["same"]
     assert len({tuple(r) for r in rows["points"]}) == 4  # widths and scales differ
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="/dev/full is Linux's")
+def test_a_full_disk_is_one_line_not_a_traceback():
+    with open("/dev/full", "w") as full:
+        run = subprocess.run(
+            [sys.executable, "-m", "crosscheck", "study", "xor", "--nets", "10", "--epochs", "10", "--json"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    assert run.returncode == 1
+    assert run.stderr == "backprop-by-hand: error: could not write the report: No space left on device\n"
+
+
+def test_quantiles_read_a_diverged_loss_as_the_largest_without_a_warning():
+    # NumPy's linear method by hand: q (n - 1) between sorted neighbours; nan and inf as +inf
+    values = np.array([3.0, np.nan, 1.0, 2.0, np.inf])  # sorted: 1, 2, 3, inf, inf
+    assert study.quantiles_of(values, (0.0, 0.25, 0.5, 0.625, 0.75, 1.0)) == (
+        1.0,
+        2.0,
+        3.0,
+        np.inf,
+        np.inf,
+        np.inf,
+    )
+    assert study.quantiles_of(np.array([1.0, 2.0, 4.0]), (0.25, 0.75)) == (1.5, 3.0)
+
+
+def test_a_study_where_starts_diverge_counts_them_and_warns_nothing(tmp_path):
+    data = tmp_path / "line.npz"
+    np.savez(data, x=np.array([[1.0], [2.0]]), y=np.array([[1.0], [2.0]]))
+    # at this rate some Xavier starts of a tanh net settle and the others overflow
+    d = study.define(
+        data=[str(data)],
+        sizes=[(1, 8, 1)],
+        activation="tanh",
+        output_activation="identity",
+        inits=("xavier",),
+        lrs=(0.25,),
+        nets=40,
+        epochs=300,
+        success="loss<=0.01",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # NumPy's inf - inf in a quantile warned here
+        row = study_cluster.run(d).rows[0]
+    assert 0 < row.diverged < 40 and row.learned > 0
+    assert np.isfinite(row.final_loss[0]) and row.final_loss[-1] == np.inf
+    assert not np.isnan(row.final_loss).any()
