@@ -222,21 +222,7 @@ def load_data(path, net):
     if not Path(path).is_file():
         raise UsageError(f"--data {path}: no such file")
     if str(path).endswith(".csv"):
-        try:
-            lines = [line for line in Path(path).read_text().splitlines() if line.strip()]
-        except (OSError, UnicodeDecodeError) as err:
-            raise UsageError(f"{path}: cannot be read as text ({err})") from None
-        if not lines:
-            raise UsageError(f"{path}: the file is empty; expected rows of numbers (x's columns, then y's)")
-        try:
-            table = np.loadtxt(lines, delimiter=",", ndmin=2)
-        except ValueError as err:
-            if len(lines) == 1:
-                raise UsageError(f"{path}: has a header line and no rows of numbers") from None
-            try:
-                table = np.loadtxt(lines[1:], delimiter=",", ndmin=2)
-            except ValueError:
-                raise UsageError(f"{path}: not a CSV of numbers ({err})") from None
+        table, _ = read_csv(path)
         n_in, n_out = net.sizes[0], net.sizes[-1]
         if table.shape[1] != n_in + n_out:
             raise UsageError(f"{path}: expected {n_in} + {n_out} columns (x then y), got {table.shape[1]}")
@@ -245,6 +231,58 @@ def load_data(path, net):
     if "x" not in data or "y" not in data:
         raise UsageError(f"{path}: expected arrays x and y, found {', '.join(sorted(data)) or 'nothing'}")
     return data["x"], data["y"]
+
+
+def read_csv(path, name=None):
+    """The numbers of a .csv: ``(table (rows, columns) float64, the file's line number of each
+    row)``. Blank lines and ``#`` comment lines are skipped, and one header line (a first line
+    that is not all numbers) is allowed. ``name`` (default the path) begins every message: a
+    UsageError naming the line at fault, never NumPy's warning or advice."""
+    name = str(path) if name is None else name
+    try:
+        text = Path(path).read_text()
+    except (OSError, UnicodeDecodeError) as err:
+        raise UsageError(f"{name}: cannot be read as text ({err})") from None
+    rows = [
+        (n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()[:1] not in ("", "#")
+    ]
+    if not rows:
+        raise UsageError(f"{name}: the file is empty; expected rows of numbers (x's columns, then y's)")
+    if _not_a_number(rows[0][1]) is not None:
+        rows = rows[1:]
+        if not rows:
+            raise UsageError(f"{name}: has a header line and no rows of numbers")
+    first, width = rows[0][0], rows[0][1].count(",") + 1
+    for n, line in rows:
+        if line.count(",") + 1 != width:
+            raise UsageError(
+                f"{name}: line {n} has {line.count(',') + 1} columns, expected {width} as on line {first}"
+            )
+    try:
+        table = np.loadtxt([line for _, line in rows], delimiter=",", ndmin=2)
+    except ValueError as err:
+        for n, line in rows:
+            column = _not_a_number(line)
+            if column is not None:
+                field = line.split(",")[column].strip()
+                hint = " (expected values separated by commas)" if ";" in field or "\t" in field else ""
+                raise UsageError(
+                    f"{name}: line {n}, column {column + 1}: {field!r} is not a number{hint}"
+                ) from None
+        raise UsageError(f"{name}: not a CSV of numbers ({err})") from None
+    return table, [n for n, _ in rows]
+
+
+def _not_a_number(line):
+    """The index of the first comma-separated field of ``line`` NumPy does not read as a number, or None."""
+    for i, field in enumerate(line.split(",")):
+        try:
+            if not field.strip():
+                return i
+            np.loadtxt([field], delimiter=",")
+        except ValueError:
+            return i
+    return None
 
 
 def load_npz(path):

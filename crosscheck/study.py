@@ -34,6 +34,7 @@ from manual.losses import LOSSES, REDUCTIONS
 
 from .errors import UsageError
 from .examples import SEED000_X, SEED000_Y, XOR_X
+from .inputs import read_csv
 
 DATA = {"xor": XOR_X.astype(np.float64), "as_written": SEED000_X.astype(np.float64)}
 TARGETS = SEED000_Y.astype(np.float64)
@@ -218,7 +219,7 @@ def load_data(spec, n_in, n_out, loss):
                         raise UsageError(f"--data {spec}: expected arrays x and y in the .npz, got {f.files}")
                     x, y = np.asarray(f["x"]), np.asarray(f["y"])
             elif path.suffix.lower() == ".csv":
-                table = np.loadtxt(path, delimiter=",", ndmin=2)
+                table, _ = read_csv(path, f"--data {spec}")
                 width = 1 if (loss == "cross_entropy" and table.shape[1] == n_in + 1) else n_out
                 x, y = table[:, : table.shape[1] - width], table[:, table.shape[1] - width :]
             else:

@@ -86,24 +86,62 @@ def test_the_command_prints_a_table_and_json(tmp_path):
     assert head[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", head[16:24]) == (1200, 480)
 
 
+def write_study_files(folder):
+    """The data files the bad-usage cases name as {tmp}/NAME."""
+    texts = {
+        "empty.csv": "",
+        "blank.csv": "\n  \n",
+        "ragged.csv": "1,2,3\n4,5\n",
+        "ragged_after_header.csv": "x1,x2,y\n0,0,0\n\n1,1\n",
+        "header_only.csv": "x1,x2,y\n",
+        "word.csv": "x1,x2,y\n0,0,0\n0,a,1\n",
+    }
+    for name, text in texts.items():
+        (folder / name).write_text(text)
+
+
 @pytest.mark.parametrize(
     "args,fragment",
     [
-        (["--nets", "0"], "--nets: expected a count >= 1, got 0"),
-        (["--lr", "0.1,x"], "--lr: expected comma-separated numbers, got '0.1,x'"),
-        (["--lr", "0.1,-1"], "--lr: expected positive learning rates, got [0.1, -1.0]"),
-        (["--lr", "0.1,0.1"], "--lr: a learning rate is given twice"),
-        (["--init", "uniform,gaussian"], "--init: expected distinct names from uniform, xavier, he"),
+        (["xor", "--nets", "0"], "--nets: expected a count >= 1, got 0"),
+        (["xor", "--lr", "0.1,x"], "--lr: expected comma-separated numbers, got '0.1,x'"),
+        (["xor", "--lr", "0.1,-1"], "--lr: expected positive learning rates, got [0.1, -1.0]"),
+        (["xor", "--lr", "0.1,0.1"], "--lr: a learning rate is given twice"),
+        (["xor", "--init", "uniform,gaussian"], "--init: expected distinct names from uniform, xavier, he"),
         (["--data", "xnor"], "--data xnor: expected xor, as_written, or a .npz or .csv file; no such file"),
-        (["--epochs", "0"], "--epochs: expected a count >= 1, got 0"),
-        (["--check-every", "0"], "--check-every: expected a count >= 1"),
-        (["--plot", "/no/such/dir/s.png"], "directory /no/such/dir does not exist"),
+        (["xor", "--epochs", "0"], "--epochs: expected a count >= 1, got 0"),
+        (["xor", "--check-every", "0"], "--check-every: expected a count >= 1"),
+        (["xor", "--plot", "/no/such/dir/s.png"], "directory /no/such/dir does not exist"),
+        # the csv reader verify uses: no NumPy warning or advice, the line that is wrong
+        (
+            ["--data", "{tmp}/empty.csv"],
+            "--data {tmp}/empty.csv: the file is empty; expected rows of numbers",
+        ),
+        (["--data", "{tmp}/blank.csv"], "--data {tmp}/blank.csv: the file is empty"),
+        (["--data", "{tmp}/ragged.csv"], "ragged.csv: line 2 has 2 columns, expected 3 as on line 1"),
+        (["--data", "{tmp}/ragged_after_header.csv"], "line 4 has 2 columns, expected 3 as on line 2"),
+        (["--data", "{tmp}/header_only.csv"], "header_only.csv: has a header line and no rows of numbers"),
+        (["--data", "{tmp}/word.csv"], "word.csv: line 3, column 2: 'a' is not a number"),
     ],
 )
-def test_bad_study_arguments_are_one_line_and_exit_2(args, fragment, capsys):
-    code, out = main("study", "xor", *args)
+def test_bad_study_arguments_are_one_line_and_exit_2(args, fragment, tmp_path, capsys):
+    write_study_files(tmp_path)
+    code, out = main("study", *(a.format(tmp=tmp_path) for a in args))
     err = capsys.readouterr().err
-    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and fragment in err, err
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
+    assert fragment.format(tmp=tmp_path) in err, err
+    assert not any(advice in err for advice in ("allow_pickle", "usecols", "Traceback")), err
+
+
+def test_a_csv_may_start_with_one_header_line(tmp_path):
+    (tmp_path / "h.csv").write_text("x1,x2,y\n0,0,0\n0,1,1\n\n1,0,1\n1,1,0\n")
+    data = study.load_data(str(tmp_path / "h.csv"), 2, 1, "mse")
+    assert data.name == "h" and data.x.tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]]
+    assert data.y.tolist() == [[0], [1], [1], [0]]
+    code, text = main(
+        "study", "--data", str(tmp_path / "h.csv"), "--nets", "2", "--epochs", "10", "--lr", "1"
+    )
+    assert code == 0 and "2 starts per learning rate, 10 epochs" in text
 
 
 @pytest.mark.parametrize(
