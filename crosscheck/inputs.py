@@ -285,21 +285,23 @@ def _not_a_number(line):
     return None
 
 
-def load_npz(path):
+def load_npz(path, name=None):
+    """The arrays of an .npz, by name; ``name`` (default the path) begins every message."""
+    name = str(path) if name is None else name
     if Path(path).is_dir():
-        raise UsageError(f"{path}: is a directory; expected a .npz file")
+        raise UsageError(f"{name}: is a directory; expected a .npz file")
     if not Path(path).is_file():
-        raise UsageError(f"{path}: no such file")
+        raise UsageError(f"{name}: no such file")
     if not zipfile.is_zipfile(path):
-        raise UsageError(f"{path}: not an .npz archive (a zip of .npy arrays, what np.savez writes)")
+        raise UsageError(f"{name}: not an .npz archive (a zip of .npy arrays, what np.savez writes)")
     try:
         # our own handle: np.load given a path leaks it when the file is not a zip
         with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:
             return {k: f[k] for k in f.files}
     except ValueError:  # an object array inside: refused, never unpickled
-        raise UsageError(f"{path}: holds an array of Python objects, which is never read") from None
+        raise UsageError(f"{name}: holds an array of Python objects, which is never read") from None
     except Exception as err:  # a truncated or corrupt member
-        raise UsageError(f"{path}: not a readable .npz archive ({type(err).__name__}: {err})") from None
+        raise UsageError(f"{name}: not a readable .npz archive ({type(err).__name__}: {err})") from None
 
 
 def arch(sizes):

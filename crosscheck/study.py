@@ -34,7 +34,7 @@ from manual.losses import LOSSES, REDUCTIONS
 
 from .errors import UsageError
 from .examples import SEED000_X, SEED000_Y, XOR_X
-from .inputs import read_csv
+from .inputs import load_npz, read_csv
 
 DATA = {"xor": XOR_X.astype(np.float64), "as_written": SEED000_X.astype(np.float64)}
 TARGETS = SEED000_Y.astype(np.float64)
@@ -212,20 +212,17 @@ def load_data(spec, n_in, n_out, loss):
         path = Path(spec)
         if not path.is_file():
             raise UsageError(f"--data {spec}: expected xor, as_written, or a .npz or .csv file; no such file")
-        try:
-            if path.suffix.lower() == ".npz":
-                with np.load(path, allow_pickle=False) as f:
-                    if not {"x", "y"} <= set(f.files):
-                        raise UsageError(f"--data {spec}: expected arrays x and y in the .npz, got {f.files}")
-                    x, y = np.asarray(f["x"]), np.asarray(f["y"])
-            elif path.suffix.lower() == ".csv":
-                table, _ = read_csv(path, f"--data {spec}")
-                width = 1 if (loss == "cross_entropy" and table.shape[1] == n_in + 1) else n_out
-                x, y = table[:, : table.shape[1] - width], table[:, table.shape[1] - width :]
-            else:
-                raise UsageError(f"--data {spec}: expected a file ending in .npz or .csv")
-        except ValueError as err:
-            raise UsageError(f"--data {spec}: could not read numbers from it: {err}") from None
+        if path.suffix.lower() == ".npz":
+            arrays = load_npz(path, f"--data {spec}")
+            if not {"x", "y"} <= set(arrays):
+                raise UsageError(f"--data {spec}: expected arrays x and y in the .npz, got {sorted(arrays)}")
+            x, y = np.asarray(arrays["x"]), np.asarray(arrays["y"])
+        elif path.suffix.lower() == ".csv":
+            table, _ = read_csv(path, f"--data {spec}")
+            width = 1 if (loss == "cross_entropy" and table.shape[1] == n_in + 1) else n_out
+            x, y = table[:, : table.shape[1] - width], table[:, table.shape[1] - width :]
+        else:
+            raise UsageError(f"--data {spec}: expected a file ending in .npz or .csv")
         if y.ndim == 1:
             y = y[:, None]
     if x.ndim != 2 or y.ndim != 2 or len(x) != len(y) or len(x) == 0:

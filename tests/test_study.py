@@ -95,9 +95,11 @@ def write_study_files(folder):
         "ragged_after_header.csv": "x1,x2,y\n0,0,0\n\n1,1\n",
         "header_only.csv": "x1,x2,y\n",
         "word.csv": "x1,x2,y\n0,0,0\n0,a,1\n",
+        "notnpz.npz": "hello",
     }
     for name, text in texts.items():
         (folder / name).write_text(text)
+    np.savez(folder / "objects.npz", x=np.array([{"a": 1}], dtype=object), y=np.ones((1, 1)))
 
 
 @pytest.mark.parametrize(
@@ -122,6 +124,15 @@ def write_study_files(folder):
         (["--data", "{tmp}/ragged_after_header.csv"], "line 4 has 2 columns, expected 3 as on line 2"),
         (["--data", "{tmp}/header_only.csv"], "header_only.csv: has a header line and no rows of numbers"),
         (["--data", "{tmp}/word.csv"], "word.csv: line 3, column 2: 'a' is not a number"),
+        # verify's .npz reader: a file that is no zip is said so, never "load it unsafely"
+        (
+            ["--data", "{tmp}/notnpz.npz"],
+            "--data {tmp}/notnpz.npz: not an .npz archive (a zip of .npy arrays",
+        ),
+        (
+            ["--data", "{tmp}/objects.npz"],
+            "objects.npz: holds an array of Python objects, which is never read",
+        ),
     ],
 )
 def test_bad_study_arguments_are_one_line_and_exit_2(args, fragment, tmp_path, capsys):
