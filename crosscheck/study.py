@@ -205,7 +205,10 @@ def parse_rule(text):
 def load_data(spec, n_in, n_out, loss):
     """A ``Dataset`` from ``xor``, ``as_written``, or a file: ``.npz`` with arrays ``x``
     and ``y``, or a numeric ``.csv`` whose last columns are the targets (``n_out`` of
-    them, or one column of class labels 0..n_out-1 for cross_entropy)."""
+    them, or one column of class labels 0..n_out-1 for cross_entropy); targets the loss
+    cannot take (bce: outside [0, 1]; cross_entropy: rows that are not one-hot) are refused,
+    naming the first (its line in a .csv)."""
+    lines = None  # a .csv's line number of each sample
     if spec in DATA:
         x, y = DATA[spec], TARGETS
     else:
@@ -218,7 +221,7 @@ def load_data(spec, n_in, n_out, loss):
                 raise UsageError(f"--data {spec}: expected arrays x and y in the .npz, got {sorted(arrays)}")
             x, y = np.asarray(arrays["x"]), np.asarray(arrays["y"])
         elif path.suffix.lower() == ".csv":
-            table, _ = read_csv(path, f"--data {spec}")
+            table, lines = read_csv(path, f"--data {spec}")
             width = 1 if (loss == "cross_entropy" and table.shape[1] == n_in + 1) else n_out
             x, y = table[:, : table.shape[1] - width], table[:, table.shape[1] - width :]
         else:
@@ -246,6 +249,22 @@ def load_data(spec, n_in, n_out, loss):
         raise UsageError(
             f"--data {spec}: the net takes {n_in} inputs and gives {n_out} outputs; "
             f"the data has {x.shape[1]} input and {y.shape[1]} target columns"
+        )
+
+    def at(i, j):
+        return f"on line {lines[i]}" if lines is not None else f"at y[{i}{'' if j is None else f', {j}'}]"
+
+    if loss == "bce" and ((y < 0) | (y > 1)).any():
+        i, j = np.argwhere((y < 0) | (y > 1))[0]
+        raise UsageError(
+            f"--data {spec}: expected targets in [0, 1] for --loss bce, got {y[i, j]:g} {at(i, j)}"
+        )
+    one_hot = ((y == 0) | (y == 1)).all(axis=1) & (y.sum(axis=1) == 1)
+    if loss == "cross_entropy" and not one_hot.all():
+        i = int(np.argmin(one_hot))
+        raise UsageError(
+            f"--data {spec}: expected one-hot target rows (one 1, the rest 0) or one column of class labels "
+            f"0..{n_out - 1} for --loss cross_entropy, got {', '.join(f'{v:g}' for v in y[i])} {at(i, None)}"
         )
     name = spec if spec in DATA else Path(spec).stem
     return Dataset(name, x, y)
@@ -297,6 +316,11 @@ def define(
             manual.Ensemble(list(s), 1, activation, output_activation, loss, reduction)
         except (TypeError, ValueError) as err:
             raise UsageError(f"--sizes {','.join(map(str, s))} with --loss {loss}: {err}") from None
+        if loss == "cross_entropy" and s[-1] < 2:
+            raise UsageError(
+                f"--sizes {','.join(map(str, s))} with --loss cross_entropy: expected 2 or more outputs "
+                f"(one per class), got {s[-1]}; for two classes, 2 outputs or --loss bce"
+            )
     if len({(s[0], s[-1]) for s in sizes}) != 1:
         raise UsageError(f"--sizes: expected one input and one output width for every net, got {sizes}")
     data = tuple(data)

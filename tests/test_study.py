@@ -96,10 +96,15 @@ def write_study_files(folder):
         "header_only.csv": "x1,x2,y\n",
         "word.csv": "x1,x2,y\n0,0,0\n0,a,1\n",
         "notnpz.npz": "hello",
+        "reg.csv": "0,0.5\n1,2\n",
+        "soft.csv": "0,0,1,0,0\n0,1,0.5,0.5,0\n",
+        "easy.csv": "0,0,0\n1,1,1\n",
+        "three.csv": "0,0,0\n1,0,1\n0,1,2\n",
     }
     for name, text in texts.items():
         (folder / name).write_text(text)
     np.savez(folder / "objects.npz", x=np.array([{"a": 1}], dtype=object), y=np.ones((1, 1)))
+    np.savez(folder / "reg.npz", x=np.array([[0.0], [1.0]]), y=np.array([[0.5], [-1.0]]))
 
 
 @pytest.mark.parametrize(
@@ -132,6 +137,38 @@ def write_study_files(folder):
         (
             ["--data", "{tmp}/objects.npz"],
             "objects.npz: holds an array of Python objects, which is never read",
+        ),
+        # targets the loss cannot take, refused before anything is trained
+        (
+            ["--data", "{tmp}/reg.csv", "--sizes", "1,4,1", "--loss", "bce", "--success", "loss<=1"],
+            "--data {tmp}/reg.csv: expected targets in [0, 1] for --loss bce, got 2 on line 2",
+        ),
+        (
+            ["--data", "{tmp}/reg.npz", "--sizes", "1,4,1", "--loss", "bce", "--success", "loss<=1"],
+            "--data {tmp}/reg.npz: expected targets in [0, 1] for --loss bce, got -1 at y[1, 0]",
+        ),
+        (
+            [
+                "--data",
+                "{tmp}/soft.csv",
+                "--sizes",
+                "2,4,3",
+                "--loss",
+                "cross_entropy",
+                "--success",
+                "loss<=1",
+            ],
+            "--data {tmp}/soft.csv: expected one-hot target rows (one 1, the rest 0) or one column of class "
+            "labels 0..2 for --loss cross_entropy, got 0.5, 0.5, 0 on line 2",
+        ),
+        # one output is no class distribution; with labels 0..2 that is the first thing to say
+        (
+            ["--data", "{tmp}/easy.csv", "--sizes", "2,4,1", "--loss", "cross_entropy"],
+            "--sizes 2,4,1 with --loss cross_entropy: expected 2 or more outputs (one per class), got 1",
+        ),
+        (
+            ["--data", "{tmp}/three.csv", "--sizes", "2,4,1", "--loss", "cross_entropy"],
+            "--sizes 2,4,1 with --loss cross_entropy: expected 2 or more outputs (one per class), got 1",
         ),
     ],
 )
