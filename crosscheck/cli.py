@@ -171,7 +171,9 @@ def build_parser():
         metavar="N,..,N",
         help="layer widths; several architectures are several cells of the grid (default 2,2,1)",
     )
-    stu.add_argument("--activation", default="sigmoid", help="hidden activation (default sigmoid)")
+    stu.add_argument(
+        "--activation", default="sigmoid", help="the hidden layers' activation, one name (default sigmoid)"
+    )
     stu.add_argument(
         "--output-activation", help="output activation (default: what the loss needs, else --activation)"
     )

@@ -185,6 +185,13 @@ def _names(flag, given, known):
     return given
 
 
+def _name(flag, value, known, what=""):
+    """One of ``known``; ``what`` says what the one is ("one hidden activation, ")."""
+    if value not in known:
+        raise UsageError(f"{flag}: expected {what}one of {', '.join(known)}, got {value!r}")
+    return value
+
+
 def parse_rule(text):
     """``right-side``, ``loss<=X`` or ``accuracy>=X`` (X in (0, 1] for accuracy)."""
     if text == "right-side":
@@ -298,12 +305,19 @@ def define(
     lrs = _positive("--lr", lrs, "learning rates")
     scales = _positive("--init-scale", scales, "init scales")
     inits = _names("--init", inits, INITS)
-    _names("--activation", (activation,), [a for a in ACTIVATIONS if a != "softmax"])
-    _names("--loss", (loss,), LOSSES)
-    _names("--reduction", (reduction,), REDUCTIONS)
+    _name("--activation", activation, [a for a in ACTIVATIONS if a != "softmax"], "one hidden activation, ")
+    _name("--loss", loss, list(LOSSES))
+    _name("--reduction", reduction, list(REDUCTIONS))
+    wanted = LOSSES[loss].output_activation
     if output_activation is None:
-        output_activation = {"bce": "sigmoid", "cross_entropy": "softmax"}.get(loss, activation)
-    _names("--output-activation", (output_activation,), ACTIVATIONS)
+        output_activation = wanted or activation
+    _name("--output-activation", output_activation, list(ACTIVATIONS))
+    if wanted is not None and output_activation != wanted:
+        # the engine's message names its keyword (output_activation=); here it is a flag
+        raise UsageError(
+            f"--loss {loss}: expected a {wanted} output layer, got --output-activation {output_activation}; "
+            f"pass --output-activation {wanted}, or leave it out"
+        )
     sizes = tuple(tuple(s) for s in sizes)
     if not sizes or len(set(sizes)) != len(sizes):
         raise UsageError(f"--sizes: expected distinct architectures, got {[list(s) for s in sizes]}")

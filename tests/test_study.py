@@ -170,6 +170,36 @@ def write_study_files(folder):
             ["--data", "{tmp}/three.csv", "--sizes", "2,4,1", "--loss", "cross_entropy"],
             "--sizes 2,4,1 with --loss cross_entropy: expected 2 or more outputs (one per class), got 1",
         ),
+        # one hidden activation; the output's named as the command line sets it
+        (
+            ["--activation", "relu,tanh"],
+            "--activation: expected one hidden activation, one of sigmoid, tanh, relu, leaky_relu, identity, "
+            "got 'relu,tanh'",
+        ),
+        (
+            ["--output-activation", "bogus"],
+            "--output-activation: expected one of sigmoid, tanh, relu, leaky_relu, identity, softmax, "
+            "got 'bogus'",
+        ),
+        (
+            ["--data", "{tmp}/easy.csv", "--sizes", "2,4,1", "--loss", "bce", "--output-activation", "relu"],
+            "--loss bce: expected a sigmoid output layer, got --output-activation relu; "
+            "pass --output-activation sigmoid, or leave it out",
+        ),
+        (
+            [
+                "--data",
+                "{tmp}/easy.csv",
+                "--sizes",
+                "2,4,2",
+                "--loss",
+                "cross_entropy",
+                "--output-activation",
+                "tanh",
+            ],
+            "--loss cross_entropy: expected a softmax output layer, got --output-activation tanh; "
+            "pass --output-activation softmax, or leave it out",
+        ),
     ],
 )
 def test_bad_study_arguments_are_one_line_and_exit_2(args, fragment, tmp_path, capsys):
