@@ -162,7 +162,11 @@ def build_parser():
         help="how often a small net's loop learns its data (default seed 000's XOR), over many starts",
     )
     stu.add_argument(
-        "problem", nargs="?", choices=["xor"], help="xor: seed 000's net, data and loop (the defaults below)"
+        "problem",
+        nargs="?",
+        choices=["xor"],
+        help="xor: seed 000's net, data and loop (the defaults below); with it, a flag that changes the net, "
+        "the data (other than xor, as_written) or --success is refused",
     )
     stu.add_argument(
         "--sizes",
@@ -521,7 +525,16 @@ def _flags_given(args, keys):
 # ------------------------------------------------------------------ study
 
 
+# what `study xor` fixes; the grid (--nets, --lr, --init, --init-scale, --epochs, --check-every),
+# --data xor or as_written and where it runs stay the user's
+STUDY_XOR = (
+    "seed 000's net, data and loop (2-2-1 sigmoid, summed mse, on xor and as_written, learned = right-side)"
+)
+
+
 def study_command(args, out):
+    if args.problem == "xor":
+        _study_xor_clashes(args)
     definition = study.define(
         data=[v.strip() for v in args.data.split(",")],
         sizes=[_widths(v) for v in args.sizes],
@@ -561,6 +574,27 @@ def study_command(args, out):
     else:
         out.write(study.render(result) + "\n")
     return 0
+
+
+def _study_xor_clashes(args):
+    """UsageError naming the flags that would make ``study xor`` another study than seed 000's."""
+    given = [f"--sizes {' '.join(args.sizes)}"] if [_widths(v) for v in args.sizes] != [(2, 2, 1)] else []
+    for flag, value, same in (
+        ("--activation", args.activation, ("sigmoid",)),
+        ("--output-activation", args.output_activation, (None, "sigmoid")),
+        ("--loss", args.loss, ("mse",)),
+        ("--reduction", args.reduction, ("sum",)),
+        ("--success", args.success, (None, "right-side")),
+    ):
+        if value not in same:
+            given.append(f"{flag} {value}")
+    if any(v.strip() not in study.DATA for v in args.data.split(",")):
+        given.append(f"--data {args.data}")
+    if given:
+        raise UsageError(
+            f"study xor is {STUDY_XOR}; drop {', '.join(given)} "
+            "(or drop xor, to study a net or data of your own)"
+        )
 
 
 def _widths(text):

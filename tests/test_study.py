@@ -200,6 +200,22 @@ def write_study_files(folder):
             "--loss cross_entropy: expected a softmax output layer, got --output-activation tanh; "
             "pass --output-activation softmax, or leave it out",
         ),
+        # study xor is seed 000's net, data and rule: a flag that changes them is refused, not dropped
+        # (--nets 1 --epochs 1: what ran them before, a moment)
+        (
+            ["xor", "--loss", "bce", "--nets", "1", "--epochs", "1"],
+            "study xor is seed 000's net, data and loop (2-2-1 sigmoid, summed mse, on xor and as_written, "
+            "learned = right-side); drop --loss bce (or drop xor, to study a net or data of your own)",
+        ),
+        (
+            ["xor", "--data", "{tmp}/easy.csv", "--sizes", "2,4,1", "--nets", "1", "--epochs", "1"],
+            "drop --sizes 2,4,1, --data {tmp}/easy.csv (or drop xor",
+        ),
+        (["xor", "--data", "xnor", "--nets", "1", "--epochs", "1"], "drop --data xnor (or drop xor"),
+        (
+            ["xor", "--success", "loss<=0.1", "--activation", "tanh", "--nets", "1", "--epochs", "1"],
+            "drop --activation tanh, --success loss<=0.1 (",
+        ),
     ],
 )
 def test_bad_study_arguments_are_one_line_and_exit_2(args, fragment, tmp_path, capsys):
@@ -209,6 +225,12 @@ def test_bad_study_arguments_are_one_line_and_exit_2(args, fragment, tmp_path, c
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
     assert fragment.format(tmp=tmp_path) in err, err
     assert not any(advice in err for advice in ("allow_pickle", "usecols", "Traceback")), err
+
+
+def test_study_xor_takes_its_own_settings_restated_and_the_grid():
+    args = ["--sizes", "2,2,1", "--loss", "mse", "--success", "right-side", "--output-activation", "sigmoid"]
+    code, text = main("study", "xor", "--data", "xor", *args, "--nets", "2", "--epochs", "10", "--lr", "1")
+    assert code == 0 and text.startswith("XOR study: 2 starts per learning rate, 10 epochs"), text
 
 
 def test_a_csv_may_start_with_one_header_line(tmp_path):
