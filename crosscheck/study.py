@@ -675,18 +675,25 @@ def plot(study, path):
     styles = ["-", "--", "-.", ":"]
     markers = ["o", "s", "^", "v", "D"]
     d = study.definition
+
+    def cell(c):
+        """The cell's name as the table tells cells apart: sizes and scale when there are several."""
+        return ", ".join(
+            [c.data]
+            + (["-".join(map(str, c.sizes))] if len(d.sizes) > 1 else [])
+            + [c.init]
+            + ([f"scale {c.scale:g}"] if len(d.scales) > 1 else [])
+        )
+
+    def rows_of(c):
+        key = (c.data, c.sizes, c.init, c.scale)
+        return [r for r in study.rows if (r.data, r.sizes, r.init, r.scale) == key]
+
     for curves in study.curves:
-        key = (curves.data, curves.sizes, curves.init, curves.scale)
-        rows = [r for r in study.rows if (r.data, r.sizes, r.init, r.scale) == key]
+        rows = rows_of(curves)
         names = [n.name for n in d.data]
         style = dict(ls=styles[names.index(curves.data) % 4], marker=markers[d.inits.index(curves.init) % 5])
-        label = ", ".join(
-            [curves.data]
-            + (["-".join(map(str, curves.sizes))] if len(d.sizes) > 1 else [])
-            + [curves.init]
-            + ([f"scale {curves.scale:g}"] if len(d.scales) > 1 else [])
-        )
-        left.plot([r.lr for r in rows], [r.fraction for r in rows], **style, label=label)
+        left.plot([r.lr for r in rows], [r.fraction for r in rows], **style, label=cell(curves))
     left.set(
         xscale="log", xlabel="learning rate", ylabel="fraction of starts that learned", ylim=(-0.02, 1.02)
     )
@@ -694,15 +701,32 @@ def plot(study, path):
     left.legend()
     left.grid(alpha=0.3)
     main = study.curves[0]
+    lost = {r.lr: r.diverged == r.nets for r in rows_of(main)}
     colors = plt.cm.viridis(np.linspace(0, 0.9, len(main.lrs)))
+    drawable = np.isfinite(main.losses) & (main.losses > 0)  # the histogram's open ends are not drawn
     for r, (lr, color) in enumerate(zip(main.lrs, colors)):
-        q = main.losses[:, r, :]
-        q = np.where(np.isfinite(q) & (q > 0), q, np.nan)  # the histogram's open ends are not drawn
+        q = np.where(drawable[:, r, :], main.losses[:, r, :], np.nan)
         right.fill_between(main.epochs, q[:, 0], q[:, 4], color=color, alpha=0.12, lw=0)
         right.fill_between(main.epochs, q[:, 1], q[:, 3], color=color, alpha=0.3, lw=0)
-        right.plot(main.epochs, q[:, 2], color=color, lw=1.6, label=f"lr {lr:g}")
-    right.set(xscale="log", yscale="log", xlabel="epoch", ylabel="loss")
-    right.set_title(f"{main.data}, {main.init}: median, 25-75% and 5-95% of starts")
+        alone = np.isfinite(q[:, 2]).sum() == 1  # a line of one point is not seen: a dot
+        label = f"lr {lr:g}" + (": every start diverged" if lost[lr] else "")
+        right.plot(
+            main.epochs, q[:, 2], color=color, lw=1.6, marker="o" if alone else None, ms=4, label=label
+        )
+    right.set(xscale="log", yscale="log", xlabel="epoch", ylabel="loss", xlim=(1, max(study.epochs, 2)))
+    finite = main.epochs[np.isfinite(main.losses).any(axis=(1, 2))]
+    note = None
+    if all(lost.values()):
+        note = "every start diverged: no finite loss" + (
+            f" after epoch {finite.max():,}" if finite.size else ""
+        )
+    elif not drawable.any():
+        note = f"every loss below {CURVE_EDGES[0]:.0e}: nothing to draw on a log scale"
+    if not drawable.any():  # a log axis with nothing on it has no ticks to find: the histogram's range
+        right.set_ylim(CURVE_EDGES[0], CURVE_EDGES[-1])
+    if note:
+        right.text(0.5, 0.5, note, transform=right.transAxes, ha="center", va="center")
+    right.set_title(f"{cell(main)}\nmedian, 25-75% and 5-95% of starts")  # two lines: a long name fits
     right.legend(fontsize=8)
     right.grid(alpha=0.3)
     fig.tight_layout()

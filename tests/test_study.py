@@ -233,6 +233,72 @@ def test_study_xor_takes_its_own_settings_restated_and_the_grid():
     assert code == 0 and text.startswith("XOR study: 2 starts per learning rate, 10 epochs"), text
 
 
+def hand_study(losses=(0.1,), diverged=(0,), sizes=((2, 2, 1),), scales=(1.0,), finite_through=0):
+    """A merged study of 4 starts, 100 epochs, written by hand: per rate (1, 2, ...) every final
+    loss and loss quantile ``losses[r]`` (inf: diverged; 1.0 up to epoch ``finite_through``
+    for those), ``diverged[r]`` starts diverged, in every cell."""
+    lrs = tuple(float(r + 1) for r in range(len(losses)))
+    d = study.define(("xor",), sizes=sizes, scales=scales, lrs=lrs, nets=4, epochs=100)
+    at = d.curve_epochs()
+    bands = np.array(losses)[None, :, None] * np.ones((len(at), len(lrs), len(study.QUANTILES)))
+    bands[at <= finite_through] = np.where(
+        np.isinf(bands[at <= finite_through]), 1.0, bands[at <= finite_through]
+    )
+    rows, curves = [], []
+    for _, size, init, scale in d.cells():
+        for lr, loss, lost in zip(lrs, losses, diverged):
+            rows.append(study.StudyRow("xor", init, lr, 4, 0, (loss,) * 5, None, lost, size, scale))
+        curves.append(study.Curves("xor", init, lrs, at, bands, size, scale))
+    return study.Study(4, 100, 10, rows, curves, d)
+
+
+def drawn(result, tmp_path, monkeypatch):
+    """The loss panel of the figure ``study.plot`` saves."""
+    import matplotlib.figure
+
+    kept = []
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", lambda self, *a, **k: kept.append(self))
+    study.plot(result, tmp_path / "s.png")
+    return kept[0].axes[1]
+
+
+@pytest.mark.parametrize(
+    "finite_through, note",
+    [
+        (0, "every start diverged: no finite loss"),  # not one: matplotlib had no log axis to draw
+        (1, "every start diverged: no finite loss after epoch 1"),  # the first epoch's, then inf
+    ],
+)
+def test_the_loss_panel_says_when_every_start_diverged(finite_through, note, tmp_path, monkeypatch):
+    panel = drawn(hand_study((np.inf,), (4,), finite_through=finite_through), tmp_path, monkeypatch)
+    assert [t.get_text() for t in panel.texts] == [note]
+    assert panel.get_xlim() == (1, 100)  # the run's epochs, not an empty log axis's 0.1 to 10
+
+
+def test_the_loss_panel_names_a_rate_whose_every_start_diverged(tmp_path, monkeypatch):
+    panel = drawn(hand_study((0.1, np.inf), (0, 4), finite_through=1), tmp_path, monkeypatch)
+    assert [t.get_text() for t in panel.get_legend().get_texts()] == ["lr 1", "lr 2: every start diverged"]
+    assert len(panel.texts) == 0 and panel.get_xlim() == (1, 100)
+
+
+def test_the_loss_panel_says_when_no_loss_is_on_its_scale(tmp_path, monkeypatch):
+    panel = drawn(hand_study((0.0,)), tmp_path, monkeypatch)  # every loss below 1e-16: the quantiles 0
+    assert [t.get_text() for t in panel.texts] == ["every loss below 1e-16: nothing to draw on a log scale"]
+
+
+@pytest.mark.parametrize(
+    "sizes, scales, title",
+    [
+        (((2, 3, 1), (2, 4, 1)), (1.0,), "xor, 2-3-1, uniform"),
+        (((2, 2, 1),), (1.0, 2.0), "xor, uniform, scale 1"),
+        (((2, 2, 1),), (1.0,), "xor, uniform"),
+    ],
+)
+def test_the_loss_panel_names_its_cell_as_the_legend_does(sizes, scales, title, tmp_path, monkeypatch):
+    panel = drawn(hand_study(sizes=sizes, scales=scales), tmp_path, monkeypatch)
+    assert panel.get_title() == f"{title}\nmedian, 25-75% and 5-95% of starts"
+
+
 def test_a_csv_may_start_with_one_header_line(tmp_path):
     (tmp_path / "h.csv").write_text("x1,x2,y\n0,0,0\n0,1,1\n\n1,0,1\n1,1,0\n")
     data = study.load_data(str(tmp_path / "h.csv"), 2, 1, "mse")
