@@ -604,7 +604,10 @@ def render(study):
         "",
     ]
     show_sizes, show_scale = len(d.sizes) > 1, d.scales != (1.0,)
-    head = f"  {'data':<11} " + (f"{'sizes':<10} " if show_sizes else "") + f"{'init':<8} "
+    # as wide as the longest name in them, and never narrower than before
+    wd = max(11, 1 + max(len(x.name) for x in d.data))
+    ws = max(10, 1 + max(len("-".join(map(str, s))) for s in d.sizes))
+    head = f"  {'data':<{wd}} " + (f"{'sizes':<{ws}} " if show_sizes else "") + f"{'init':<8} "
     head += f"{'scale':>6} " if show_scale else ""
     lines.append(
         head + f"{'lr':>6} {'learned [95% interval]':>30} {'final loss median [p5, p95]':>32} "
@@ -617,7 +620,7 @@ def render(study):
         loss = f"{r.final_loss[2]:.2e} [{r.final_loss[0]:.1e}, {r.final_loss[4]:.1e}]"
         lo, hi = r.interval
         learned = f"{r.learned:,} ({percent(r.fraction)}%) [{percent(lo)}, {percent(hi)}]"
-        line = f"  {r.data:<11} " + (f"{'-'.join(map(str, r.sizes)):<10} " if show_sizes else "")
+        line = f"  {r.data:<{wd}} " + (f"{'-'.join(map(str, r.sizes)):<{ws}} " if show_sizes else "")
         line += f"{r.init:<8} " + (f"{r.scale:>6g} " if show_scale else "")
         lines.append(line + f"{r.lr:>6g} {learned:>30} {loss:>32} {took:>30}")
         if r.diverged:

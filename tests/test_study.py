@@ -299,6 +299,21 @@ def test_the_loss_panel_names_its_cell_as_the_legend_does(sizes, scales, title, 
     assert panel.get_title() == f"{title}\nmedian, 25-75% and 5-95% of starts"
 
 
+def test_the_tables_columns_are_as_wide_as_the_longest_name(tmp_path):
+    (tmp_path / "three_onehot.csv").write_text("0,0,0\n0,1,1\n1,0,1\n1,1,0\n")  # 12 letters; 2-100-100-1: 11
+    data = f"xor,{tmp_path / 'three_onehot.csv'}"
+    code, text = main(
+        "study", "--data", data, "--sizes", "2,2,1", "2,100,100,1", "--nets", "2", "--epochs", "5"
+    )
+    lines = text.splitlines()
+    head = next(line for line in lines if line.split()[:1] == ["data"])
+    rows = [line for line in lines if line.split()[:1] in (["xor"], ["three_onehot"])]
+    assert code == 0 and len(rows) == 2 * 2 * 5
+    for row in rows:  # every column begins under its heading, one space or more after the last
+        assert row[head.index("sizes") - 1 :].startswith(" 2-"), row
+        assert row[head.index("init") - 1 :].startswith(" uniform"), row
+
+
 def test_a_csv_may_start_with_one_header_line(tmp_path):
     (tmp_path / "h.csv").write_text("x1,x2,y\n0,0,0\n0,1,1\n\n1,0,1\n1,1,0\n")
     data = study.load_data(str(tmp_path / "h.csv"), 2, 1, "mse")
