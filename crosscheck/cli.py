@@ -553,6 +553,12 @@ def study_command(args, out):
     )
     path = plot_path(args.plot)
     chunks = len(definition.chunks())
+
+    def say(text):
+        print(text, file=sys.stderr)
+        if text.startswith("running on") and args.workers is not None and chunks < args.workers:
+            print(_idle_note(definition, chunks, args.workers, args.resume), file=sys.stderr)
+
     shown = progress.bar(args, chunks * definition.epochs, "epoch", f"{chunks} chunk{'s' * (chunks > 1)}")
     try:
         result = study_cluster.run(
@@ -562,7 +568,7 @@ def study_command(args, out):
             args.out,
             args.resume,
             progress=shown.update if shown else None,
-            say=lambda text: print(text, file=sys.stderr),
+            say=say,
         )
     finally:
         if shown:
@@ -574,6 +580,31 @@ def study_command(args, out):
     else:
         out.write(study.render(result) + "\n")
     return 0
+
+
+def _idle_note(definition, chunks, workers, resume):
+    """What a run of fewer chunks than workers leaves idle, and the ``--chunk`` that would not."""
+    idle = workers - chunks
+    note = (
+        f"note: {chunks} chunk{'s' * (chunks > 1)} for {workers} workers: {idle} worker{'s' * (idle > 1)} "
+        f"will have nothing to do"
+    )
+    chunk = chunk_for(definition.nets, len(definition.cells()), workers)
+    if resume or chunk is None:  # a resumed run keeps its chunks; fewer starts than workers: no chunk does
+        return note
+    made = len(definition.cells()) * -(-definition.nets // chunk)
+    return f"{note}; --chunk {chunk} makes {made} chunks"
+
+
+def chunk_for(nets, cells, workers):
+    """The largest chunk that cuts ``cells`` cells of ``nets`` starts into ``workers`` chunks or
+    more; None when even one start a chunk is too few."""
+    if nets * cells < workers:
+        return None
+    chunk = -(-nets // -(-workers // cells))
+    while cells * -(-nets // chunk) < workers:
+        chunk -= 1
+    return chunk
 
 
 def _study_xor_clashes(args):

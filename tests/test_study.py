@@ -4,6 +4,7 @@ runs of the same starts say, worked out here by hand from their snapshots."""
 import io
 import json
 import struct
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -312,6 +313,39 @@ def test_the_tables_columns_are_as_wide_as_the_longest_name(tmp_path):
     for row in rows:  # every column begins under its heading, one space or more after the last
         assert row[head.index("sizes") - 1 :].startswith(" 2-"), row
         assert row[head.index("init") - 1 :].startswith(" uniform"), row
+
+
+def test_fewer_chunks_than_workers_is_said_once_on_the_command_line(monkeypatch, capsys):
+    @contextmanager
+    def cluster(workers=None, scheduler=None, say=None):  # says what a LocalCluster says; runs here
+        if say is not None:
+            say(f"running on a Dask LocalCluster of {workers} worker processes")
+        yield study_cluster.InProcess()
+
+    monkeypatch.setattr(study_cluster, "executor", cluster)
+    args = ["study", "--data", "xor", "--lr", "1", "--nets", "10", "--epochs", "5", "--workers", "2"]
+    # 10 starts at one rate: one chunk (the default is 10,400 starts); 5 a chunk make two
+    assert main(*args)[0] == 0
+    assert capsys.readouterr().err.splitlines() == [
+        "running on a Dask LocalCluster of 2 worker processes",
+        "note: 1 chunk for 2 workers: 1 worker will have nothing to do; --chunk 5 makes 2 chunks",
+    ]
+    assert main(*args, "--chunk", "5")[0] == 0
+    assert capsys.readouterr().err.splitlines() == ["running on a Dask LocalCluster of 2 worker processes"]
+    # the Python API says only where it runs
+    said = []
+    study_cluster.run(study.define(("xor",), lrs=(1.0,), nets=10, epochs=5), workers=2, say=said.append)
+    assert said == ["running on a Dask LocalCluster of 2 worker processes"]
+
+
+@pytest.mark.parametrize(
+    "nets, cells, workers, chunk",
+    # the largest --chunk that gives every worker one: ceil(nets / ceil(workers / cells)), smaller
+    # while that is too few (5 starts cannot be 4 chunks of 2: 3); none with fewer starts than workers
+    [(10, 1, 2, 5), (10_000, 1, 3, 3_334), (10, 2, 4, 5), (5, 1, 4, 1), (3, 1, 4, None)],
+)
+def test_the_chunk_suggested_gives_every_worker_one(nets, cells, workers, chunk):
+    assert cli.chunk_for(nets, cells, workers) == chunk
 
 
 def test_a_csv_may_start_with_one_header_line(tmp_path):
