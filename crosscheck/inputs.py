@@ -267,7 +267,8 @@ def read_csv(path, name=None):
                 field = line.split(",")[column].strip()
                 hint = " (expected values separated by commas)" if ";" in field or "\t" in field else ""
                 raise UsageError(
-                    f"{name}: line {n}, column {column + 1}: {field!r} is not a number{hint}"
+                    f"{name}: could not read numbers from it: line {n}, column {column + 1}: "
+                    f"{field!r} is not a number{hint}"
                 ) from None
         raise UsageError(f"{name}: not a CSV of numbers ({err})") from None
     return table, [n for n, _ in rows]

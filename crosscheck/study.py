@@ -312,12 +312,6 @@ def define(
     if output_activation is None:
         output_activation = wanted or activation
     _name("--output-activation", output_activation, list(ACTIVATIONS))
-    if wanted is not None and output_activation != wanted:
-        # the engine's message names its keyword (output_activation=); here it is a flag
-        raise UsageError(
-            f"--loss {loss}: expected a {wanted} output layer, got --output-activation {output_activation}; "
-            f"pass --output-activation {wanted}, or leave it out"
-        )
     sizes = tuple(tuple(s) for s in sizes)
     if not sizes or len(set(sizes)) != len(sizes):
         raise UsageError(f"--sizes: expected distinct architectures, got {[list(s) for s in sizes]}")
@@ -326,6 +320,12 @@ def define(
             isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 1 for n in s
         ):
             raise UsageError(f"--sizes: expected layer widths >= 1 like 2,2,1, got {list(s)}")
+        if wanted is not None and output_activation != wanted:
+            # the engine's message names its keyword (output_activation=); here it is a flag
+            raise UsageError(
+                f"--sizes {','.join(map(str, s))} with --loss {loss}: expected a {wanted} output layer, got "
+                f"--output-activation {output_activation}; pass --output-activation {wanted}, or leave it out"
+            )
         try:
             manual.Ensemble(list(s), 1, activation, output_activation, loss, reduction)
         except (TypeError, ValueError) as err:

@@ -129,7 +129,10 @@ def write_study_files(folder):
         (["--data", "{tmp}/ragged.csv"], "ragged.csv: line 2 has 2 columns, expected 3 as on line 1"),
         (["--data", "{tmp}/ragged_after_header.csv"], "line 4 has 2 columns, expected 3 as on line 2"),
         (["--data", "{tmp}/header_only.csv"], "header_only.csv: has a header line and no rows of numbers"),
-        (["--data", "{tmp}/word.csv"], "word.csv: line 3, column 2: 'a' is not a number"),
+        (
+            ["--data", "{tmp}/word.csv"],
+            "word.csv: could not read numbers from it: line 3, column 2: 'a' is not a number",
+        ),
         # verify's .npz reader: a file that is no zip is said so, never "load it unsafely"
         (
             ["--data", "{tmp}/notnpz.npz"],
