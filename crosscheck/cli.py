@@ -189,7 +189,8 @@ def build_parser():
         "--data",
         default="xor,as_written",
         help="comma-separated: xor (4th sample [1, 1]), as_written (the seed's [-1, 1]), or a file: "
-        ".npz with x and y, or .csv with the targets in the last columns (default xor,as_written)",
+        ".npz with x and y, or .csv with the targets in the last columns, one header line allowed "
+        "(default xor,as_written)",
     )
     stu.add_argument(
         "--nets", type=int, default=10_000, help="starts per cell and learning rate (default 10,000)"
