@@ -163,7 +163,11 @@ def build_parser():
         help="how often a small net's loop learns its data (default seed 000's XOR), over many starts",
     )
     stu.add_argument(
-        "problem", nargs="?", choices=["xor"], help="xor: seed 000's net, data and loop (the defaults below)"
+        "problem",
+        nargs="?",
+        choices=["xor"],
+        help="xor: seed 000's net, data and loop (the defaults below); with it, a flag that changes the net, "
+        "the data (other than xor, as_written) or --success is refused",
     )
     stu.add_argument(
         "--sizes",
@@ -172,7 +176,9 @@ def build_parser():
         metavar="N,..,N",
         help="layer widths; several architectures are several cells of the grid (default 2,2,1)",
     )
-    stu.add_argument("--activation", default="sigmoid", help="hidden activation (default sigmoid)")
+    stu.add_argument(
+        "--activation", default="sigmoid", help="the hidden layers' activation, one name (default sigmoid)"
+    )
     stu.add_argument(
         "--output-activation", help="output activation (default: what the loss needs, else --activation)"
     )
@@ -184,7 +190,8 @@ def build_parser():
         "--data",
         default="xor,as_written",
         help="comma-separated: xor (4th sample [1, 1]), as_written (the seed's [-1, 1]), or a file: "
-        ".npz with x and y, or .csv with the targets in the last columns (default xor,as_written)",
+        ".npz with x and y, or .csv with the targets in the last columns, one header line allowed "
+        "(default xor,as_written)",
     )
     stu.add_argument(
         "--nets", type=int, default=10_000, help="starts per cell and learning rate (default 10,000)"
@@ -520,7 +527,16 @@ def _flags_given(args, keys):
 # ------------------------------------------------------------------ study
 
 
+# what `study xor` fixes; the grid (--nets, --lr, --init, --init-scale, --epochs, --check-every),
+# --data xor or as_written and where it runs stay the user's
+STUDY_XOR = (
+    "seed 000's net, data and loop (2-2-1 sigmoid, summed mse, on xor and as_written, learned = right-side)"
+)
+
+
 def study_command(args, out):
+    if args.problem == "xor":
+        _study_xor_clashes(args)
     definition = study.define(
         data=[v.strip() for v in args.data.split(",")],
         sizes=[_widths(v) for v in args.sizes],
@@ -539,6 +555,12 @@ def study_command(args, out):
     )
     path = plot_path(args.plot)
     chunks = len(definition.chunks())
+
+    def say(text):
+        print(text, file=sys.stderr)
+        if text.startswith("running on") and args.workers is not None and chunks < args.workers:
+            print(_idle_note(definition, chunks, args.workers, args.resume), file=sys.stderr)
+
     shown = progress.bar(args, chunks * definition.epochs, "epoch", f"{chunks} chunk{'s' * (chunks > 1)}")
     try:
         result = study_cluster.run(
@@ -548,7 +570,7 @@ def study_command(args, out):
             args.out,
             args.resume,
             progress=shown.update if shown else None,
-            say=lambda text: print(text, file=sys.stderr),
+            say=say,
         )
     finally:
         if shown:
@@ -560,6 +582,52 @@ def study_command(args, out):
     else:
         out.write(study.render(result) + "\n")
     return 0
+
+
+def _idle_note(definition, chunks, workers, resume):
+    """What a run of fewer chunks than workers leaves idle, and the ``--chunk`` that would not."""
+    idle = workers - chunks
+    note = (
+        f"note: {chunks} chunk{'s' * (chunks > 1)} for {workers} workers: {idle} worker{'s' * (idle > 1)} "
+        f"will have nothing to do"
+    )
+    chunk = chunk_for(definition.nets, len(definition.cells()), workers)
+    if resume or chunk is None:  # a resumed run keeps its chunks; fewer starts than workers: no chunk does
+        return note
+    made = len(definition.cells()) * -(-definition.nets // chunk)
+    return f"{note}; --chunk {chunk} makes {made} chunks"
+
+
+def chunk_for(nets, cells, workers):
+    """The largest chunk that cuts ``cells`` cells of ``nets`` starts into ``workers`` chunks or
+    more; None when even one start a chunk is too few."""
+    if nets * cells < workers:
+        return None
+    chunk = -(-nets // -(-workers // cells))
+    while cells * -(-nets // chunk) < workers:
+        chunk -= 1
+    return chunk
+
+
+def _study_xor_clashes(args):
+    """UsageError naming the flags that would make ``study xor`` another study than seed 000's."""
+    given = [f"--sizes {' '.join(args.sizes)}"] if [_widths(v) for v in args.sizes] != [(2, 2, 1)] else []
+    for flag, value, same in (
+        ("--activation", args.activation, ("sigmoid",)),
+        ("--output-activation", args.output_activation, (None, "sigmoid")),
+        ("--loss", args.loss, ("mse",)),
+        ("--reduction", args.reduction, ("sum",)),
+        ("--success", args.success, (None, "right-side")),
+    ):
+        if value not in same:
+            given.append(f"{flag} {value}")
+    if any(v.strip() not in study.DATA for v in args.data.split(",")):
+        given.append(f"--data {args.data}")
+    if given:
+        raise UsageError(
+            f"study xor is {STUDY_XOR}; drop {', '.join(given)} "
+            "(or drop xor, to study a net or data of your own)"
+        )
 
 
 def _widths(text):

@@ -222,21 +222,7 @@ def load_data(path, net):
     if not Path(path).is_file():
         raise UsageError(f"--data {path}: no such file")
     if str(path).endswith(".csv"):
-        try:
-            lines = [line for line in Path(path).read_text().splitlines() if line.strip()]
-        except (OSError, UnicodeDecodeError) as err:
-            raise UsageError(f"{path}: cannot be read as text ({err})") from None
-        if not lines:
-            raise UsageError(f"{path}: the file is empty; expected rows of numbers (x's columns, then y's)")
-        try:
-            table = np.loadtxt(lines, delimiter=",", ndmin=2)
-        except ValueError as err:
-            if len(lines) == 1:
-                raise UsageError(f"{path}: has a header line and no rows of numbers") from None
-            try:
-                table = np.loadtxt(lines[1:], delimiter=",", ndmin=2)
-            except ValueError:
-                raise UsageError(f"{path}: not a CSV of numbers ({err})") from None
+        table, _ = read_csv(path)
         n_in, n_out = net.sizes[0], net.sizes[-1]
         if table.shape[1] != n_in + n_out:
             raise UsageError(f"{path}: expected {n_in} + {n_out} columns (x then y), got {table.shape[1]}")
@@ -247,21 +233,76 @@ def load_data(path, net):
     return data["x"], data["y"]
 
 
-def load_npz(path):
+def read_csv(path, name=None):
+    """The numbers of a .csv: ``(table (rows, columns) float64, the file's line number of each
+    row)``. Blank lines and ``#`` comment lines are skipped, and one header line (a first line
+    that is not all numbers) is allowed. ``name`` (default the path) begins every message: a
+    UsageError naming the line at fault, never NumPy's warning or advice."""
+    name = str(path) if name is None else name
+    try:
+        text = Path(path).read_text()
+    except (OSError, UnicodeDecodeError) as err:
+        raise UsageError(f"{name}: cannot be read as text ({err})") from None
+    rows = [
+        (n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()[:1] not in ("", "#")
+    ]
+    if not rows:
+        raise UsageError(f"{name}: the file is empty; expected rows of numbers (x's columns, then y's)")
+    if _not_a_number(rows[0][1]) is not None:
+        rows = rows[1:]
+        if not rows:
+            raise UsageError(f"{name}: has a header line and no rows of numbers")
+    first, width = rows[0][0], rows[0][1].count(",") + 1
+    for n, line in rows:
+        if line.count(",") + 1 != width:
+            raise UsageError(
+                f"{name}: line {n} has {line.count(',') + 1} columns, expected {width} as on line {first}"
+            )
+    try:
+        table = np.loadtxt([line for _, line in rows], delimiter=",", ndmin=2)
+    except ValueError as err:
+        for n, line in rows:
+            column = _not_a_number(line)
+            if column is not None:
+                field = line.split(",")[column].strip()
+                hint = " (expected values separated by commas)" if ";" in field or "\t" in field else ""
+                raise UsageError(
+                    f"{name}: could not read numbers from it: line {n}, column {column + 1}: "
+                    f"{field!r} is not a number{hint}"
+                ) from None
+        raise UsageError(f"{name}: not a CSV of numbers ({err})") from None
+    return table, [n for n, _ in rows]
+
+
+def _not_a_number(line):
+    """The index of the first comma-separated field of ``line`` NumPy does not read as a number, or None."""
+    for i, field in enumerate(line.split(",")):
+        try:
+            if not field.strip():
+                return i
+            np.loadtxt([field], delimiter=",")
+        except ValueError:
+            return i
+    return None
+
+
+def load_npz(path, name=None):
+    """The arrays of an .npz, by name; ``name`` (default the path) begins every message."""
+    name = str(path) if name is None else name
     if Path(path).is_dir():
-        raise UsageError(f"{path}: is a directory; expected a .npz file")
+        raise UsageError(f"{name}: is a directory; expected a .npz file")
     if not Path(path).is_file():
-        raise UsageError(f"{path}: no such file")
+        raise UsageError(f"{name}: no such file")
     if not zipfile.is_zipfile(path):
-        raise UsageError(f"{path}: not an .npz archive (a zip of .npy arrays, what np.savez writes)")
+        raise UsageError(f"{name}: not an .npz archive (a zip of .npy arrays, what np.savez writes)")
     try:
         # our own handle: np.load given a path leaks it when the file is not a zip
         with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:
             return {k: f[k] for k in f.files}
     except ValueError:  # an object array inside: refused, never unpickled
-        raise UsageError(f"{path}: holds an array of Python objects, which is never read") from None
+        raise UsageError(f"{name}: holds an array of Python objects, which is never read") from None
     except Exception as err:  # a truncated or corrupt member
-        raise UsageError(f"{path}: not a readable .npz archive ({type(err).__name__}: {err})") from None
+        raise UsageError(f"{name}: not a readable .npz archive ({type(err).__name__}: {err})") from None
 
 
 def arch(sizes):

@@ -34,6 +34,7 @@ from manual.losses import LOSSES, REDUCTIONS
 
 from .errors import UsageError
 from .examples import SEED000_X, SEED000_Y, XOR_X
+from .inputs import load_npz, read_csv
 
 DATA = {"xor": XOR_X.astype(np.float64), "as_written": SEED000_X.astype(np.float64)}
 TARGETS = SEED000_Y.astype(np.float64)
@@ -184,6 +185,13 @@ def _names(flag, given, known):
     return given
 
 
+def _name(flag, value, known, what=""):
+    """One of ``known``; ``what`` says what the one is ("one hidden activation, ")."""
+    if value not in known:
+        raise UsageError(f"{flag}: expected {what}one of {', '.join(known)}, got {value!r}")
+    return value
+
+
 def parse_rule(text):
     """``right-side``, ``loss<=X`` or ``accuracy>=X`` (X in (0, 1] for accuracy)."""
     if text == "right-side":
@@ -204,27 +212,27 @@ def parse_rule(text):
 def load_data(spec, n_in, n_out, loss):
     """A ``Dataset`` from ``xor``, ``as_written``, or a file: ``.npz`` with arrays ``x``
     and ``y``, or a numeric ``.csv`` whose last columns are the targets (``n_out`` of
-    them, or one column of class labels 0..n_out-1 for cross_entropy)."""
+    them, or one column of class labels 0..n_out-1 for cross_entropy); targets the loss
+    cannot take (bce: outside [0, 1]; cross_entropy: rows that are not one-hot) are refused,
+    naming the first (its line in a .csv)."""
+    lines = None  # a .csv's line number of each sample
     if spec in DATA:
         x, y = DATA[spec], TARGETS
     else:
         path = Path(spec)
         if not path.is_file():
             raise UsageError(f"--data {spec}: expected xor, as_written, or a .npz or .csv file; no such file")
-        try:
-            if path.suffix.lower() == ".npz":
-                with np.load(path, allow_pickle=False) as f:
-                    if not {"x", "y"} <= set(f.files):
-                        raise UsageError(f"--data {spec}: expected arrays x and y in the .npz, got {f.files}")
-                    x, y = np.asarray(f["x"]), np.asarray(f["y"])
-            elif path.suffix.lower() == ".csv":
-                table = np.loadtxt(path, delimiter=",", ndmin=2)
-                width = 1 if (loss == "cross_entropy" and table.shape[1] == n_in + 1) else n_out
-                x, y = table[:, : table.shape[1] - width], table[:, table.shape[1] - width :]
-            else:
-                raise UsageError(f"--data {spec}: expected a file ending in .npz or .csv")
-        except ValueError as err:
-            raise UsageError(f"--data {spec}: could not read numbers from it: {err}") from None
+        if path.suffix.lower() == ".npz":
+            arrays = load_npz(path, f"--data {spec}")
+            if not {"x", "y"} <= set(arrays):
+                raise UsageError(f"--data {spec}: expected arrays x and y in the .npz, got {sorted(arrays)}")
+            x, y = np.asarray(arrays["x"]), np.asarray(arrays["y"])
+        elif path.suffix.lower() == ".csv":
+            table, lines = read_csv(path, f"--data {spec}")
+            width = 1 if (loss == "cross_entropy" and table.shape[1] == n_in + 1) else n_out
+            x, y = table[:, : table.shape[1] - width], table[:, table.shape[1] - width :]
+        else:
+            raise UsageError(f"--data {spec}: expected a file ending in .npz or .csv")
         if y.ndim == 1:
             y = y[:, None]
     if x.ndim != 2 or y.ndim != 2 or len(x) != len(y) or len(x) == 0:
@@ -248,6 +256,22 @@ def load_data(spec, n_in, n_out, loss):
         raise UsageError(
             f"--data {spec}: the net takes {n_in} inputs and gives {n_out} outputs; "
             f"the data has {x.shape[1]} input and {y.shape[1]} target columns"
+        )
+
+    def at(i, j):
+        return f"on line {lines[i]}" if lines is not None else f"at y[{i}{'' if j is None else f', {j}'}]"
+
+    if loss == "bce" and ((y < 0) | (y > 1)).any():
+        i, j = np.argwhere((y < 0) | (y > 1))[0]
+        raise UsageError(
+            f"--data {spec}: expected targets in [0, 1] for --loss bce, got {y[i, j]:g} {at(i, j)}"
+        )
+    one_hot = ((y == 0) | (y == 1)).all(axis=1) & (y.sum(axis=1) == 1)
+    if loss == "cross_entropy" and not one_hot.all():
+        i = int(np.argmin(one_hot))
+        raise UsageError(
+            f"--data {spec}: expected one-hot target rows (one 1, the rest 0) or one column of class labels "
+            f"0..{n_out - 1} for --loss cross_entropy, got {', '.join(f'{v:g}' for v in y[i])} {at(i, None)}"
         )
     name = spec if spec in DATA else Path(spec).stem
     return Dataset(name, x, y)
@@ -281,12 +305,13 @@ def define(
     lrs = _positive("--lr", lrs, "learning rates")
     scales = _positive("--init-scale", scales, "init scales")
     inits = _names("--init", inits, INITS)
-    _names("--activation", (activation,), [a for a in ACTIVATIONS if a != "softmax"])
-    _names("--loss", (loss,), LOSSES)
-    _names("--reduction", (reduction,), REDUCTIONS)
+    _name("--activation", activation, [a for a in ACTIVATIONS if a != "softmax"], "one hidden activation, ")
+    _name("--loss", loss, list(LOSSES))
+    _name("--reduction", reduction, list(REDUCTIONS))
+    wanted = LOSSES[loss].output_activation
     if output_activation is None:
-        output_activation = {"bce": "sigmoid", "cross_entropy": "softmax"}.get(loss, activation)
-    _names("--output-activation", (output_activation,), ACTIVATIONS)
+        output_activation = wanted or activation
+    _name("--output-activation", output_activation, list(ACTIVATIONS))
     sizes = tuple(tuple(s) for s in sizes)
     if not sizes or len(set(sizes)) != len(sizes):
         raise UsageError(f"--sizes: expected distinct architectures, got {[list(s) for s in sizes]}")
@@ -295,10 +320,21 @@ def define(
             isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 1 for n in s
         ):
             raise UsageError(f"--sizes: expected layer widths >= 1 like 2,2,1, got {list(s)}")
+        if wanted is not None and output_activation != wanted:
+            # the engine's message names its keyword (output_activation=); here it is a flag
+            raise UsageError(
+                f"--sizes {','.join(map(str, s))} with --loss {loss}: expected a {wanted} output layer, got "
+                f"--output-activation {output_activation}; pass --output-activation {wanted}, or leave it out"
+            )
         try:
             manual.Ensemble(list(s), 1, activation, output_activation, loss, reduction)
         except (TypeError, ValueError) as err:
             raise UsageError(f"--sizes {','.join(map(str, s))} with --loss {loss}: {err}") from None
+        if loss == "cross_entropy" and s[-1] < 2:
+            raise UsageError(
+                f"--sizes {','.join(map(str, s))} with --loss cross_entropy: expected 2 or more outputs "
+                f"(one per class), got {s[-1]}; for two classes, 2 outputs or --loss bce"
+            )
     if len({(s[0], s[-1]) for s in sizes}) != 1:
         raise UsageError(f"--sizes: expected one input and one output width for every net, got {sizes}")
     data = tuple(data)
@@ -583,7 +619,10 @@ def render(study):
         "",
     ]
     show_sizes, show_scale = len(d.sizes) > 1, d.scales != (1.0,)
-    head = f"  {'data':<11} " + (f"{'sizes':<10} " if show_sizes else "") + f"{'init':<8} "
+    # as wide as the longest name in them, and never narrower than before
+    wd = max(11, 1 + max(len(x.name) for x in d.data))
+    ws = max(10, 1 + max(len("-".join(map(str, s))) for s in d.sizes))
+    head = f"  {'data':<{wd}} " + (f"{'sizes':<{ws}} " if show_sizes else "") + f"{'init':<8} "
     head += f"{'scale':>6} " if show_scale else ""
     lines.append(
         head + f"{'lr':>6} {'learned [95% interval]':>30} {'final loss median [p5, p95]':>32} "
@@ -596,7 +635,7 @@ def render(study):
         loss = f"{r.final_loss[2]:.2e} [{r.final_loss[0]:.1e}, {r.final_loss[4]:.1e}]"
         lo, hi = r.interval
         learned = f"{r.learned:,} ({percent(r.fraction)}%) [{percent(lo)}, {percent(hi)}]"
-        line = f"  {r.data:<11} " + (f"{'-'.join(map(str, r.sizes)):<10} " if show_sizes else "")
+        line = f"  {r.data:<{wd}} " + (f"{'-'.join(map(str, r.sizes)):<{ws}} " if show_sizes else "")
         line += f"{r.init:<8} " + (f"{r.scale:>6g} " if show_scale else "")
         lines.append(line + f"{r.lr:>6g} {learned:>30} {loss:>32} {took:>30}")
         if r.diverged:
@@ -654,18 +693,25 @@ def plot(study, path):
     styles = ["-", "--", "-.", ":"]
     markers = ["o", "s", "^", "v", "D"]
     d = study.definition
+
+    def cell(c):
+        """The cell's name as the table tells cells apart: sizes and scale when there are several."""
+        return ", ".join(
+            [c.data]
+            + (["-".join(map(str, c.sizes))] if len(d.sizes) > 1 else [])
+            + [c.init]
+            + ([f"scale {c.scale:g}"] if len(d.scales) > 1 else [])
+        )
+
+    def rows_of(c):
+        key = (c.data, c.sizes, c.init, c.scale)
+        return [r for r in study.rows if (r.data, r.sizes, r.init, r.scale) == key]
+
     for curves in study.curves:
-        key = (curves.data, curves.sizes, curves.init, curves.scale)
-        rows = [r for r in study.rows if (r.data, r.sizes, r.init, r.scale) == key]
+        rows = rows_of(curves)
         names = [n.name for n in d.data]
         style = dict(ls=styles[names.index(curves.data) % 4], marker=markers[d.inits.index(curves.init) % 5])
-        label = ", ".join(
-            [curves.data]
-            + (["-".join(map(str, curves.sizes))] if len(d.sizes) > 1 else [])
-            + [curves.init]
-            + ([f"scale {curves.scale:g}"] if len(d.scales) > 1 else [])
-        )
-        left.plot([r.lr for r in rows], [r.fraction for r in rows], **style, label=label)
+        left.plot([r.lr for r in rows], [r.fraction for r in rows], **style, label=cell(curves))
     left.set(
         xscale="log", xlabel="learning rate", ylabel="fraction of starts that learned", ylim=(-0.02, 1.02)
     )
@@ -673,15 +719,32 @@ def plot(study, path):
     left.legend()
     left.grid(alpha=0.3)
     main = study.curves[0]
+    lost = {r.lr: r.diverged == r.nets for r in rows_of(main)}
     colors = plt.cm.viridis(np.linspace(0, 0.9, len(main.lrs)))
+    drawable = np.isfinite(main.losses) & (main.losses > 0)  # the histogram's open ends are not drawn
     for r, (lr, color) in enumerate(zip(main.lrs, colors)):
-        q = main.losses[:, r, :]
-        q = np.where(np.isfinite(q) & (q > 0), q, np.nan)  # the histogram's open ends are not drawn
+        q = np.where(drawable[:, r, :], main.losses[:, r, :], np.nan)
         right.fill_between(main.epochs, q[:, 0], q[:, 4], color=color, alpha=0.12, lw=0)
         right.fill_between(main.epochs, q[:, 1], q[:, 3], color=color, alpha=0.3, lw=0)
-        right.plot(main.epochs, q[:, 2], color=color, lw=1.6, label=f"lr {lr:g}")
-    right.set(xscale="log", yscale="log", xlabel="epoch", ylabel="loss")
-    right.set_title(f"{main.data}, {main.init}: median, 25-75% and 5-95% of starts")
+        alone = np.isfinite(q[:, 2]).sum() == 1  # a line of one point is not seen: a dot
+        label = f"lr {lr:g}" + (": every start diverged" if lost[lr] else "")
+        right.plot(
+            main.epochs, q[:, 2], color=color, lw=1.6, marker="o" if alone else None, ms=4, label=label
+        )
+    right.set(xscale="log", yscale="log", xlabel="epoch", ylabel="loss", xlim=(1, max(study.epochs, 2)))
+    finite = main.epochs[np.isfinite(main.losses).any(axis=(1, 2))]
+    note = None
+    if all(lost.values()):
+        note = "every start diverged: no finite loss" + (
+            f" after epoch {finite.max():,}" if finite.size else ""
+        )
+    elif not drawable.any():
+        note = f"every loss below {CURVE_EDGES[0]:.0e}: nothing to draw on a log scale"
+    if not drawable.any():  # a log axis with nothing on it has no ticks to find: the histogram's range
+        right.set_ylim(CURVE_EDGES[0], CURVE_EDGES[-1])
+    if note:
+        right.text(0.5, 0.5, note, transform=right.transAxes, ha="center", va="center")
+    right.set_title(f"{cell(main)}\nmedian, 25-75% and 5-95% of starts")  # two lines: a long name fits
     right.legend(fontsize=8)
     right.grid(alpha=0.3)
     fig.tight_layout()
