@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 import manual
-from crosscheck import cli, study, study_cluster
+from crosscheck import cli, jsonout, study, study_cluster
 from references import jax_ref
 
 from conftest import REQUIRE_FRAMEWORKS, require
@@ -527,7 +527,7 @@ def test_a_resume_after_the_data_file_changed_says_so_in_words(tmp_path, capsys)
         (["--sizes", "2,2,1", "2,4,2"], "--sizes: expected one input and one output width for every net"),
         (["--loss", "bce", "--output-activation", "tanh"], "--sizes 2,2,1 with --loss bce:"),
         (["--success", "accuracy>=2"], "--success: expected right-side, loss<=X (X >= 0) or accuracy>=X"),
-        (["--activation", "softmax"], "--activation: expected distinct names from"),
+        (["--activation", "softmax"], "--activation: expected one hidden activation, one of"),
     ],
 )
 def test_bad_options_are_one_line_and_exit_2(args, fragment, capsys):
@@ -644,3 +644,6 @@ def test_a_study_where_starts_diverge_counts_them_and_warns_nothing(tmp_path):
     assert 0 < row.diverged < 40 and row.learned > 0
     assert np.isfinite(row.final_loss[0]) and row.final_loss[-1] == np.inf
     assert not np.isnan(row.final_loss).any()
+    # and --json stays strict JSON, a diverged quantile written as the project writes inf
+    rows = json.loads(jsonout.dumps(study.as_json(study_cluster.run(d))))["rows"]
+    assert rows[0]["final_loss_quantiles"][-1] == "Infinity"
