@@ -710,18 +710,22 @@ def _run(args, out):
         print(f"{PROG}: {err}", file=sys.stderr)
         return 130  # as a shell reports a process ended by SIGINT
     except BrokenPipeError:
-        # the reader went away (| head): stop quietly; stdout is pointed at devnull so that
-        # the interpreter's own flush at exit does not complain a second time
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        # the reader went away (| head): stop quietly
+        _stdout_to_devnull()
         return 1
     except OSError as err:
         if err.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG):
             raise
         print(f"{PROG}: error: could not write the report: {err.strerror}", file=sys.stderr)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # the buffered rest would fail again at exit
+        _stdout_to_devnull()
         return 1
+
+
+def _stdout_to_devnull():
+    """After a write to stdout failed: the interpreter's own flush at exit would fail (and
+    complain) a second time on what is still buffered."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _error(err):

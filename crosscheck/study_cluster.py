@@ -16,13 +16,13 @@ import re
 import socket
 import tempfile
 import time
-import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from .errors import UsageError
+from .inputs import load_npz
 from .study import merge, run_chunk
 
 FORMAT = "backprop-by-hand study 2"  # 2: each chunk file carries its study's fingerprint
@@ -97,21 +97,21 @@ class Store:
         results = {}
         for p in self._files():
             index = int(CHUNK_FILE.fullmatch(p.name).group(1))
-            if not zipfile.is_zipfile(p):  # else NumPy's message suggests loading it with pickle
+            try:
+                arrays = load_npz(p)  # no zip, a broken member, an object array: refused alike
+            except UsageError:
                 raise UsageError(
                     f"--resume: {p} is not a whole .npz archive (cut short, or not a chunk); "
                     "remove it to recompute it"
-                )
-            try:
-                # opened here: np.load leaves its own handle open when the zip is broken
-                with open(p, "rb") as fh, np.load(fh, allow_pickle=False) as f:
-                    result = {k: f[k] for k in KEYS}
-                    fingerprint = str(f["study"]) if "study" in f.files else None
-            except Exception as err:  # a truncated or foreign file: zipfile, pickle, key errors alike
-                raise UsageError(
-                    f"--resume: {p} cannot be read as a chunk ({type(err).__name__}: {err}); "
-                    "remove it to recompute it"
                 ) from None
+            missing = [k for k in KEYS if k not in arrays]
+            if missing:
+                raise UsageError(
+                    f"--resume: {p} cannot be read as a chunk (KeyError: it has no {', '.join(missing)}); "
+                    "remove it to recompute it"
+                )
+            result = {k: arrays[k] for k in KEYS}
+            fingerprint = str(arrays["study"]) if "study" in arrays else None
             if fingerprint != self.fingerprint:
                 raise UsageError(
                     f"--resume: {p} is a chunk of another study (its fingerprint is not this study's); "
