@@ -338,9 +338,12 @@ def _residue(candidate, quantities, dtype):
     for q in quantities:
         predicted = candidate.value(q)
         ref = float(np.max(np.abs(predicted), initial=0.0))
-        # the mistake's values round as their own size does: N times the truth's, summed not averaged
+        # the mistake's values round as their own size does, not as the truth's: N times it where
+        # the mistake sums for a mean, and at least each value's own magnitude, where the truth is
+        # exact (a dropped entry's 0) and the mistake's is not
         grown = max(1.0, ref / float(np.max(np.abs(q.truth), initial=0.0) or ref or 1.0))
-        if not np.all(within(q.mine, predicted, q.scale * grown, dtype)):
+        scale = np.maximum(q.scale * grown, np.abs(predicted))
+        if not np.all(within(q.mine, predicted, scale, dtype)):
             diff = float(np.max(np.abs(q.mine - predicted), initial=0.0))
             left.append((q.name, diff / ref if ref > 0 else float("inf")))
     return left

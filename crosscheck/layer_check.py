@@ -249,6 +249,11 @@ def check_layer(
             if values is not None:
                 candidates.append(Candidate(m.key, k.name, m.text, values))
         report.diagnosis = diagnose(quantities, candidates, dtype, subject="layer")
+        if kink is not None and report.diagnosis.explained_by:
+            report.notes.append(
+                f"what is named gives these values away from x = 0: the {int(kink.sum())} dx entries at the "
+                "kink are left out of the diagnosis, yours and the mistake's alike"
+            )
     if k.name == "dropout" and (param or {}).get("mode", "train") == "train":
         _kept_fraction(report, case.mask, float(param["p"]))
     report.notes += _notes(report, calls)

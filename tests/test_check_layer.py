@@ -512,6 +512,36 @@ def test_entries_that_are_exact_show_it_not_a_huge_ratio():
     assert "entries are exactly 0 in every correct implementation" in report.text()
 
 
+def test_a_fresh_dropout_mask_in_a_students_own_style_is_named_exactly():
+    """A fresh user's dropout: the mask times 1/p in the forward, redrawn in the backward. Where the
+    new mask keeps what the forward dropped the truth is exactly 0 (no rounding allowed) and the
+    mistake's value dout / p; yours, dout * (1 / p), is that to one rounding: no second difference."""
+
+    def dropout_forward(x, dp):
+        np.random.seed(dp["seed"])
+        mask = (np.random.rand(*x.shape) < dp["p"]) / dp["p"]
+        return x * mask, (dp, mask)
+
+    def dropout_backward(dout, cache):
+        dp, _ = cache
+        return dout * ((np.random.rand(*dout.shape) < dp["p"]) / dp["p"])
+
+    report = check_layer(dropout_forward, dropout_backward, "dropout")
+    assert report.explained_by == ["dropout-fresh-mask"], report.text()
+    assert (
+        "gives exactly these values" in report.text() and "a second, smaller difference" not in report.text()
+    )
+
+
+def test_a_mistake_named_beside_a_relu_kink_is_said_to_hold_away_from_it():
+    """A fresh user's relu masked by dout, on inputs with exact zeros: the mistake is named from the
+    other entries, and the report says the kink's were left out."""
+    x = np.array([[0.0, 1.5, -2.0], [0.0, -0.5, 3.0], [2.0, 0.0, -1.0], [0.7, -0.2, 0.0]])
+    report = check_layer(student.relu_forward, lambda dout, x: dout * (dout > 0), "relu", x)
+    assert "mask-from-dout" in report.explained_by, report.text()
+    assert "what is named gives these values away from x = 0: the 4 dx entries at the kink" in report.text()
+
+
 def test_one_exact_entry_is_said_in_the_singular():
     rng = np.random.default_rng(3)
     x, y, mask = rng.standard_normal((2, 3, 4)), rng.integers(0, 4, (2, 3)), np.ones((2, 3), bool)
