@@ -72,7 +72,8 @@ class Diagnosis:
     lines: the diagnosis in sentences. explained_by: the candidates that reproduce every
     quantity. off: the names of the quantities that are not even close to the truth;
     differences: name -> what the difference looks like. unseen: candidates these
-    inputs cannot tell from the truth. precision: the user's lower dtype, if any."""
+    inputs cannot tell from the truth. precision: the user's lower dtype, if any.
+    loss_aside: the candidates explain the gradients but not the loss (a second mistake there)."""
 
     verdict: str
     lines: list
@@ -81,6 +82,7 @@ class Diagnosis:
     differences: dict = field(default_factory=dict)
     unseen: list = field(default_factory=list)
     precision: str | None = None
+    loss_aside: bool = False
 
 
 def lowest_precision(quantities, dtype):
@@ -181,7 +183,16 @@ def diagnose(quantities, candidates, dtype, subject="net"):
     else:
         lines.append(_unexplained(off, [c for c in seen if reproduces(c, off)], quantities, judge))
         verdict = "unexplained"
-    return Diagnosis(verdict, lines, explained, [q.name for q in off], differences, unseen, precision)
+    return Diagnosis(
+        verdict,
+        lines,
+        explained,
+        [q.name for q in off],
+        differences,
+        unseen,
+        precision,
+        loss_aside is not None,
+    )
 
 
 def _allowance(q, dtype):

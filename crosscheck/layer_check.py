@@ -130,6 +130,8 @@ class LayerReport:
                 "explained_by": [] if d is None or self.ok else [
                     {"mistake": c.key, "text": c.text} for c in d.explained_by
                 ],
+                # the named mistake gives the gradients, not the loss: a second mistake is there
+                "loss_explained": d is None or self.ok or not d.explained_by or not d.loss_aside,
                 "unseen": [] if d is None else [{"mistake": c.key, "text": c.text} for c in d.unseen],
             },
             "notes": self.notes,

@@ -542,6 +542,24 @@ def test_a_mistake_named_beside_a_relu_kink_is_said_to_hold_away_from_it():
     assert "what is named gives these values away from x = 0: the 4 dx entries at the kink" in report.text()
 
 
+def test_a_mistake_that_explains_the_gradients_but_not_the_loss_says_so_in_the_json():
+    """A fresh user's svm with two mistakes: the loss summed, not divided by N, and the true
+    class's column left out of dx (divided by N): the gradients are one catalogue mistake's, the
+    loss is not, and --json says the loss is unexplained."""
+
+    def svm(x, y):
+        n, r = x.shape[0], np.arange(x.shape[0])
+        m = np.maximum(0, x - x[r, y][:, None] + 1.0)
+        m[r, y] = 0
+        return m.sum(), (m > 0).astype(float) / n
+
+    report = check_layer(svm, None, "svm_loss")
+    assert report.explained_by == ["svm-no-true-column"] and "(not this loss)" in report.text()
+    assert report.to_json()["diagnosis"]["loss_explained"] is False
+    one = check_layer(*student.planted("svm_loss", "svm-no-true-column"), "svm_loss")
+    assert one.to_json()["diagnosis"]["loss_explained"] is True
+
+
 def test_one_exact_entry_is_said_in_the_singular():
     rng = np.random.default_rng(3)
     x, y, mask = rng.standard_normal((2, 3, 4)), rng.integers(0, 4, (2, 3)), np.ones((2, 3), bool)
